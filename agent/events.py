@@ -1,0 +1,110 @@
+"""Typed events of a turn, and the asyncio event bus that carries them.
+
+Every event is a small frozen dataclass with a ``type`` and ``to_dict()``; that dict is
+Hearth's wire format (the CLI's ``--json`` lines and, later, websocket frames).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str] = "event"
+    session: str
+    turn_id: str
+    ts: float = field(default_factory=time.time, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    """A turn began: ``text`` is the user's message; ``model`` the model that answers."""
+
+    type: ClassVar[str] = "started"
+    text: str
+    model: str
+
+
+@dataclass(frozen=True)
+class TextDelta(Event):
+    """A piece of the reply text as the model streams it."""
+
+    type: ClassVar[str] = "text_delta"
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCalled(Event):
+    """The model (or a fast path) asked for a tool; ``call_id`` ties it to its result."""
+
+    type: ClassVar[str] = "tool_call"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolReturned(Event):
+    """A tool finished: ``ok`` tells success; ``result`` is its JSON result or error."""
+
+    type: ClassVar[str] = "tool_result"
+    call_id: str
+    name: str
+    ok: bool
+    result: Any
+    error_code: str | None = None
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class TurnFinished(Event):
+    """The turn ended; ``text`` is the whole reply as said to the user."""
+
+    type: ClassVar[str] = "finished"
+    text: str
+    tool_calls: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnFailed(Event):
+    """The turn could not finish: ``message`` says why and what to do; ``code`` is stable."""
+
+    type: ClassVar[str] = "failed"
+    message: str
+    code: str
+
+
+Subscriber = Callable[[Event], Awaitable[None] | None]
+
+
+class EventBus:
+    """Fan-out of events to subscribers; a failing subscriber is logged, never fatal."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(fn)
+        return lambda: self._subscribers.remove(fn) if fn in self._subscribers else None
+
+    async def emit(self, event: Event) -> None:
+        for fn in list(self._subscribers):
+            try:
+                result = fn(event)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # a subscriber costs only itself
+                log.exception("event subscriber %r failed on %s", fn, event.type)

@@ -1,0 +1,226 @@
+"""Find, load and isolate plugins.
+
+Sources, in order: the ``hearth`` entry-point group (built-ins register there exactly as a
+third-party package does), then single ``.py`` files in ``$HEARTH_HOME/plugins/``.
+``HEARTH_LOAD_PLUGINS=a,b`` names the only plugins to load. A plugin that fails to import, raises
+in a hook, implements a hook that does not exist or registers a duplicate tool is recorded with
+its error and blocked; the rest keep working.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .config import hearth_home
+from .errors import HearthError
+from .toolrunner import Tool, ToolRegistry
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "hearth"
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    source: str
+    version: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+    backends: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def allowed_plugins() -> set[str] | None:
+    """The names in ``HEARTH_LOAD_PLUGINS``, or None when every plugin may load."""
+    value = os.environ.get("HEARTH_LOAD_PLUGINS")
+    if value is None:
+        return None
+    return {p.strip() for p in value.split(",") if p.strip()}
+
+
+def plugins_dir() -> Path:
+    return hearth_home() / "plugins"
+
+
+class PluginManager:
+    """pluggy's manager plus per-plugin isolation and bookkeeping."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.info: dict[str, PluginInfo] = {}
+        self.tools = ToolRegistry()
+        self.backends: dict[str, Callable[..., Any]] = {}
+        self.stt: dict[str, Callable[..., Any]] = {}
+        self.tts: dict[str, Callable[..., Any]] = {}
+
+    # ---- loading ---------------------------------------------------------------------------------
+
+    def load(self, *, entry_points: bool = True, directory: Path | None = None) -> None:
+        """Load every allowed plugin, then collect what they register."""
+        allowed = allowed_plugins()
+        if entry_points:
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                if allowed is not None and ep.name not in allowed:
+                    continue
+                if ep.name in self.info:
+                    continue
+                dist = getattr(ep, "dist", None)
+                source = f"entry point {ep.value}" + (f" ({dist.name})" if dist else "")
+                version = dist.version if dist else None
+                self._load_one(ep.name, source, version, ep.load)
+        folder = directory if directory is not None else plugins_dir()
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.py")):
+                name = path.stem
+                if name.startswith("_") or (allowed is not None and name not in allowed):
+                    continue
+                if name in self.info:
+                    self.info[f"{name} ({path})"] = PluginInfo(
+                        name, f"file {path}", error=f"a plugin named {name!r} is already loaded from {self.info[name].source}; rename the file")
+                    continue
+                self._load_one(name, f"file {path}", None, lambda p=path, n=name: _import_file(n, p))
+        self.collect()
+
+    def register_module(self, module: ModuleType | object, name: str, source: str = "in-process") -> None:
+        """Register an already imported plugin object (tests, embedding)."""
+        self._load_one(name, source, None, lambda: module)
+
+    def _load_one(self, name: str, source: str, version: str | None, loader: Callable[[], Any]) -> None:
+        info = PluginInfo(name, source, version)
+        self.info[name] = info
+        try:
+            module = loader()
+        except BaseException as err:  # SyntaxError, ImportError, SystemExit in a plugin...
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            info.error = f"import failed: {type(err).__name__}: {err}"
+            log.warning("plugin %s: %s", name, info.error)
+            return
+        if info.version is None:
+            info.version = getattr(module, "__version__", None)
+        unknown = [
+            attr for attr in dir(module)
+            if getattr(getattr(module, attr, None), f"{ENTRY_POINT_GROUP}_impl", None) is not None
+            and not _has_spec(self.pm, attr)
+        ]
+        if unknown:
+            info.error = f"unknown hook(s) {', '.join(unknown)}; see hearth.hookspecs for the hook names"
+            log.warning("plugin %s: %s", name, info.error)
+            return
+        try:
+            self.pm.register(module, name=name)
+        except Exception as err:  # pluggy.PluginValidationError: wrong arguments...
+            info.error = f"invalid plugin: {err}"
+            log.warning("plugin %s: %s", name, info.error)
+            return
+        info.hooks = sorted(
+            c.name for c in (self.pm.get_hookcallers(module) or [])
+        )
+
+    # ---- registration hooks ----------------------------------------------------------------------
+
+    def collect(self) -> None:
+        """Run the registration hooks one plugin at a time, so one failure blocks only its plugin."""
+        for hook_name, target in (("register_tools", None), ("register_backends", self.backends),
+                                  ("register_stt", self.stt), ("register_tts", self.tts)):
+            caller = getattr(self.pm.hook, hook_name)
+            for impl in reversed(caller.get_hookimpls()):
+                plugin = impl.plugin_name
+                if plugin in self.info and self.info[plugin].error:
+                    continue
+                if target is None:
+                    register = self._tool_registrar(plugin)
+                else:
+                    register = self._named_registrar(plugin, target, hook_name)
+                try:
+                    impl.function(**_accepts(impl.function, register=register))
+                except Exception as err:
+                    self.block(plugin, f"{hook_name} raised {type(err).__name__}: {err}")
+
+    def _tool_registrar(self, plugin: str) -> Callable[..., Tool]:
+        def register(fn: Callable[..., Any], **options: Any) -> Tool:
+            tool = Tool(fn, plugin=plugin, **options)
+            self.tools.add(tool)  # raises on a duplicate name: the plugin is blocked
+            self.info[plugin].tools.append(tool.name)
+            return tool
+        return register
+
+    def _named_registrar(self, plugin: str, target: dict, hook_name: str) -> Callable[..., None]:
+        def register(name: str, factory: Callable[..., Any]) -> None:
+            if name in target:
+                raise HearthError(f"{hook_name}: {name!r} is already registered by another plugin", "duplicate_name")
+            target[name] = factory
+            if hook_name == "register_backends":
+                self.info[plugin].backends.append(name)
+        return register
+
+    def block(self, plugin: str, error: str) -> None:
+        """Record the error, drop what the plugin registered and stop calling its hooks."""
+        log.warning("plugin %s blocked: %s", plugin, error)
+        info = self.info.setdefault(plugin, PluginInfo(plugin, "unknown"))
+        info.error = error
+        self.tools.remove_plugin(plugin)
+        info.tools.clear()
+        for name in info.backends:
+            self.backends.pop(name, None)
+        info.backends.clear()
+        if self.pm.get_plugin(plugin) is not None:
+            self.pm.unregister(name=plugin)
+        self.pm.set_blocked(plugin)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {n: i.error for n, i in self.info.items() if i.error}
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook on each plugin separately; a raising plugin is blocked, the rest go on."""
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            try:
+                results.append(impl.function(**_accepts(impl.function, **kwargs)))
+            except Exception as err:
+                self.block(impl.plugin_name, f"{hook_name} raised {type(err).__name__}: {err}")
+        return results
+
+
+def _has_spec(pm: pluggy.PluginManager, name: str) -> bool:
+    caller = getattr(pm.hook, name, None)
+    return caller is not None and caller.spec is not None
+
+
+def _accepts(fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    params = inspect.signature(fn).parameters
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+def _import_file(name: str, path: Path) -> ModuleType:
+    mod_name = f"hearth_plugin_{name}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(mod_name, None)
+        raise
+    return module

@@ -1,0 +1,159 @@
+"""SQLModel storage: conversations, messages and the tool-call log.
+
+Default: one SQLite file, ``$HEARTH_HOME/hearth.db``, in WAL mode with ``synchronous=FULL`` so a
+committed row survives a crash or a kill. ``HEARTH_DATABASE_URL`` takes any SQLAlchemy URL.
+Tool plugins define their own SQLModel tables; ``Storage.create_tables()`` creates every table
+known to SQLModel's metadata, theirs included.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from sqlalchemy import event
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from .config import database_url
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    id: str = Field(primary_key=True)
+    created_at: float = Field(default_factory=_now)
+    updated_at: float = Field(default_factory=_now)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(index=True, foreign_key="conversations.id")
+    turn_id: str = ""
+    role: str  # system | user | assistant | tool
+    content: str = ""
+    tool_calls: str | None = None  # JSON list of {"id", "name", "arguments"}
+    tool_call_id: str | None = None
+    name: str | None = None
+    created_at: float = Field(default_factory=_now)
+
+    def to_chat(self) -> dict[str, Any]:
+        msg: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            msg["tool_calls"] = json.loads(self.tool_calls)
+        if self.tool_call_id:
+            msg["tool_call_id"] = self.tool_call_id
+        if self.name:
+            msg["name"] = self.name
+        return msg
+
+
+class ToolCallRecord(SQLModel, table=True):
+    __tablename__ = "tool_calls"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(index=True)
+    turn_id: str = ""
+    call_id: str = ""
+    name: str
+    arguments: str  # JSON
+    ok: bool
+    result: str  # JSON
+    error_code: str | None = None
+    duration_ms: float = 0.0
+    created_at: float = Field(default_factory=_now)
+
+
+class Storage:
+    """Engine and the core's queries; every method is synchronous (call it via a thread)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or database_url()
+        connect_args: dict[str, Any] = {}
+        if self.url.startswith("sqlite"):
+            connect_args = {"check_same_thread": False, "timeout": 30}
+        self.engine = create_engine(self.url, connect_args=connect_args)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._lock = threading.Lock()
+
+    def create_tables(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A SQLModel session that commits on success and rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    # ---- conversations -------------------------------------------------------------------------
+
+    @staticmethod
+    def new_session_id() -> str:
+        return uuid.uuid4().hex[:12]
+
+    def ensure_conversation(self, conversation_id: str) -> None:
+        with self.session() as s:
+            if s.get(Conversation, conversation_id) is None:
+                s.add(Conversation(id=conversation_id))
+
+    def add_messages(self, conversation_id: str, turn_id: str, messages: list[dict[str, Any]]) -> None:
+        with self.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                conv = Conversation(id=conversation_id)
+            conv.updated_at = _now()
+            s.add(conv)
+            for m in messages:
+                s.add(Message(
+                    conversation_id=conversation_id,
+                    turn_id=turn_id,
+                    role=m["role"],
+                    content=m.get("content") or "",
+                    tool_calls=json.dumps(m["tool_calls"]) if m.get("tool_calls") else None,
+                    tool_call_id=m.get("tool_call_id"),
+                    name=m.get("name"),
+                ))
+
+    def history(self, conversation_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.exec(
+                select(Message).where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc()).limit(limit)  # type: ignore[union-attr]
+            ).all()
+        return [r.to_chat() for r in reversed(rows)]
+
+    def log_tool_call(self, conversation_id: str, turn_id: str, outcome: Any) -> None:
+        with self.session() as s:
+            s.add(ToolCallRecord(
+                conversation_id=conversation_id, turn_id=turn_id, call_id=outcome.call_id,
+                name=outcome.name, arguments=json.dumps(outcome.arguments, default=str), ok=outcome.ok,
+                result=json.dumps(outcome.result, default=str), error_code=outcome.error_code,
+                duration_ms=outcome.duration_ms,
+            ))
+
+    def tool_calls(self, conversation_id: str | None = None) -> list[ToolCallRecord]:
+        with self.session() as s:
+            q = select(ToolCallRecord)
+            if conversation_id:
+                q = q.where(ToolCallRecord.conversation_id == conversation_id)
+            return list(s.exec(q.order_by(ToolCallRecord.id)).all())  # type: ignore[arg-type]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

