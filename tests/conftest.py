@@ -1,0 +1,41 @@
+"""Shared fixtures: every test gets its own HEARTH_HOME; model files are assembled once per run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HEARTH = shutil.which("hearth", path=str(Path(sys.executable).parent)) or "hearth"
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    """Model files assembled from their packages once for the whole run."""
+    d = Path(os.environ.get("HEARTH_TEST_MODELS_DIR") or tmp_path_factory.mktemp("models"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, models_dir) -> Path:
+    """A fresh HEARTH_HOME with only the built-in plugins."""
+    h = tmp_path / "home"
+    h.mkdir()
+    monkeypatch.setenv("HEARTH_HOME", str(h))
+    monkeypatch.setenv("HEARTH_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,shopping_list")
+    monkeypatch.delenv("HEARTH_MODELS", raising=False)
+    monkeypatch.delenv("HEARTH_DATABASE_URL", raising=False)
+    return h
+
+
+def run_hearth(*args: str, env: dict | None = None, timeout: float = 300, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``hearth`` command in a subprocess, as a user would."""
+    return subprocess.run([HEARTH, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, input=input)

@@ -1,0 +1,262 @@
+"""End to end with real llama.cpp inference on the embedded GGUF models (seconds per test)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_hearth
+from hearth import Agent, CallRequest
+from hearth.tools.shopping_list import item_key, split_quantity
+
+pytestmark = pytest.mark.slow
+
+CASES = json.loads((REPO / "tests" / "data" / "shopping_requests.json").read_text())
+
+
+def events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def _effect(name: str, args: dict) -> tuple:
+    """What the shopping list does with a call (case, plural and '2 loaves of' folded)."""
+    if "item" not in args:
+        return name, None, None
+    item, qty = split_quantity(str(args["item"]))
+    q = args.get("quantity", 1)
+    return name, item_key(item), (qty if qty is not None and q == 1 else q) if name == "add_to_shopping_list" else None
+
+
+# ---- the README's first command, as a new user runs it -----------------------------------------------
+
+
+def test_chat_adds_bread_and_a_new_process_lists_it(home):
+    r = run_hearth("chat", "add bread to my shopping list")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "Added bread to your shopping list."
+    r = run_hearth("tools", "run", "get_shopping_list")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"items": [{"name": "bread", "quantity": 1, "checked": False}]}
+
+
+def test_chat_json_prints_the_turn_events_in_order(home):
+    r = run_hearth("chat", "--json", "put 3 apples on the shopping list")
+    assert r.returncode == 0, r.stderr
+    evs = events(r.stdout)
+    assert [e["type"] for e in evs] == ["started", "tool_call", "tool_result", "text_delta", "finished"]
+    assert evs[1]["name"] == "add_to_shopping_list" and evs[1]["arguments"] == {"item": "apples", "quantity": 3}
+    assert evs[2]["ok"] is True and evs[2]["result"] == {"name": "apples", "quantity": 3, "checked": False}
+    assert evs[-1]["text"] == "Added 3 apples to your shopping list."
+    assert evs[-1]["tool_calls"] == 1 and evs[-1]["timings"]["total_ms"] > 0
+    assert len({e["session"] for e in evs}) == 1
+
+
+def test_session_continues_and_history_is_stored(home):
+    for text in ("add milk to my shopping list", "add eggs to my shopping list"):
+        assert run_hearth("chat", "--session", "kitchen", text).returncode == 0
+    db = sqlite3.connect(home / "hearth.db")
+    rows = db.execute("select role, content from messages where conversation_id='kitchen' order by id").fetchall()
+    assert [r for r in rows if r[0] == "user"] == [("user", "add milk to my shopping list"),
+                                                  ("user", "add eggs to my shopping list")]
+    calls = db.execute("select name, arguments, ok from tool_calls where conversation_id='kitchen' order by id").fetchall()
+    assert calls == [("add_to_shopping_list", '{"item": "milk"}', 1), ("add_to_shopping_list", '{"item": "eggs"}', 1)]
+
+
+def test_interactive_chat_streams_and_exits_on_eof(home):
+    r = run_hearth("chat", input="add honey to my shopping list\nexit\n")
+    assert r.returncode == 0, r.stderr
+    assert "Added honey to your shopping list." in r.stdout
+    assert json.loads(run_hearth("tools", "run", "get_shopping_list").stdout)["items"][0]["name"] == "honey"
+
+
+# ---- injected tool calling on Gemma 3 270M ----------------------------------------------------------
+
+
+async def test_injected_path_gets_at_least_8_of_10_requests_right(home):
+    agent = Agent()
+    backend = agent.backend()
+    assert backend.config.tool_calling == "inject"
+    await agent.start()
+    tools = agent.tool_schemas()
+    right = []
+    for case in [c for c in CASES if c.get("test")]:
+        messages = [{"role": "system", "content": "You are Hearth."}, {"role": "user", "content": case["text"]}]
+        calls = [ev async for ev in backend.chat(messages, tools) if isinstance(ev, CallRequest)]
+        ok = len(calls) == 1 and _effect(calls[0].name, calls[0].arguments) == _effect(case["name"], case["arguments"])
+        right.append((case["text"], ok, calls))
+    await agent.stop()
+    assert sum(ok for _, ok, _ in right) >= 8, right
+
+
+async def test_a_request_for_no_tool_gets_text_not_a_call(home):
+    agent = Agent()
+    await agent.start()
+    done = await agent.ask("hello there, thank you", session="s")
+    await agent.stop()
+    assert done.type == "finished" and done.tool_calls == 0
+
+
+# ---- bad input: clear errors, nothing lost ----------------------------------------------------------
+
+
+def test_empty_message_is_refused(home):
+    r = run_hearth("chat", "   ")
+    assert r.returncode == 1
+    assert "the message is empty" in r.stderr
+
+
+async def test_empty_message_in_a_turn_fails_with_a_code(home):
+    agent = Agent()
+    done = await agent.ask("", session="s")
+    assert (done.type, done.code) == ("failed", "empty_message")
+
+
+def _models_toml(home: Path, body: str) -> None:
+    (home / "models.toml").write_text(textwrap.dedent(body))
+
+
+def test_missing_model_file_is_a_clear_error(home):
+    _models_toml(home, """
+        [roles]
+        main = "mine"
+        [models.mine]
+        backend = "llamacpp"
+        model = "/nowhere/llama-3.1-8b-q4_k_m.gguf"
+    """)
+    r = run_hearth("chat", "add bread to my shopping list")
+    assert r.returncode == 1
+    assert "model file /nowhere/llama-3.1-8b-q4_k_m.gguf does not exist" in r.stderr
+
+
+def test_invalid_models_toml_names_file_table_and_key(home):
+    _models_toml(home, """
+        [roles]
+        main = "mine"
+        [models.mine]
+        backend = "llamacpp"
+        model = "package:gemma3-270m"
+        n_gpu = 20
+    """)
+    r = run_hearth("chat", "hi")
+    assert r.returncode == 1
+    assert f"{home / 'models.toml'}: [models.mine] key 'n_gpu': unknown key" in r.stderr
+
+
+def test_a_users_own_gguf_path_loads_the_same_way(home, models_dir):
+    gguf = next(models_dir.glob("gemma-3-270m*.gguf"))
+    own = home / "my-models" / "gemma.gguf"
+    own.parent.mkdir()
+    own.symlink_to(gguf)
+    _models_toml(home, f"""
+        [roles]
+        main = "mine"
+        [models.mine]
+        backend = "llamacpp"
+        model = "{own}"
+        tool_calling = "inject"
+        tool_select = "rank"
+        reply = "tool"
+    """)
+    r = run_hearth("chat", "add rice to my shopping list")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "Added rice to your shopping list."
+
+
+QWEN_RING = """
+    [roles]
+    main = "qwen"
+    [models.qwen]
+    backend = "llamacpp"
+    model = "package:qwen2.5-coder-0.5b"
+    tool_calling = "native"
+    reply = "tool"
+    system_prompt = '''You control a house. The house also has a bell. To ring it, call the function ring_bell with no arguments, written as {"name": "ring_bell", "arguments": {}} between <tool_call> tags.'''
+"""
+
+
+def test_unknown_tool_from_a_real_model_is_an_error_result_and_the_turn_finishes(home):
+    # Qwen is told of a tool that no plugin provides; it calls it in its native format.
+    _models_toml(home, QWEN_RING)
+    r = run_hearth("chat", "--json", "ring the bell")
+    assert r.returncode == 0, r.stderr
+    evs = events(r.stdout)
+    result = next(e for e in evs if e["type"] == "tool_result")
+    assert (result["name"], result["ok"], result["error_code"]) == ("ring_bell", False, "unknown_tool")
+    assert evs[-1]["type"] == "finished"
+    assert evs[-1]["text"].startswith("There is no tool called 'ring_bell'.")
+
+
+def test_native_tool_calls_on_qwen(home):
+    _models_toml(home, QWEN_RING.replace("system_prompt", "# system_prompt"))
+    r = run_hearth("chat", "--json", "add milk to my shopping list")
+    assert r.returncode == 0, r.stderr
+    call = next(e for e in events(r.stdout) if e["type"] == "tool_call")
+    assert call["name"] == "add_to_shopping_list" and call["arguments"]["item"] == "milk"
+    assert json.loads(run_hearth("tools", "run", "get_shopping_list").stdout)["items"][0]["name"] == "milk"
+
+
+FAULTY_PLUGIN = '''
+import time
+from hearth import hookimpl, ToolError
+
+def sound_the_alarm() -> str:
+    """Sound the house alarm."""
+    raise RuntimeError("the siren is unplugged")
+
+def water_the_plants() -> str:
+    """Water the plants in the garden."""
+    time.sleep(30)
+    return "watered"
+
+@hookimpl
+def register_tools(register):
+    register(sound_the_alarm, examples=["sound the alarm", "(start|ring) the alarm", "alarm now"])
+    register(water_the_plants, timeout=1.0,
+             examples=["water the plants", "water the garden", "give the plants some water"])
+'''
+
+
+@pytest.mark.parametrize("text, name, code", [
+    ("sound the alarm", "sound_the_alarm", "tool_failed"),
+    ("water the plants", "water_the_plants", "tool_timeout"),
+])
+def test_a_tool_that_raises_or_hangs_fails_cleanly_and_the_turn_finishes(home, text, name, code):
+    (home / "plugins").mkdir()
+    (home / "plugins" / "faulty.py").write_text(FAULTY_PLUGIN)
+    r = run_hearth("chat", "--json", text, env={"HEARTH_LOAD_PLUGINS": "llamacpp,faulty"})
+    assert r.returncode == 0, r.stderr
+    evs = events(r.stdout)
+    result = next(e for e in evs if e["type"] == "tool_result")
+    assert (result["name"], result["ok"], result["error_code"]) == (name, False, code)
+    assert evs[-1]["type"] == "finished"
+
+
+# ---- the README's plugin example, installed as written -----------------------------------------------
+
+
+def readme_plugin_code() -> str:
+    readme = (REPO / "README.md").read_text()
+    m = re.search(r"<!-- plugin-example -->\s*```python\n(.*?)```", readme, re.S)
+    assert m, "README has no plugin example block"
+    return m.group(1)
+
+
+def test_readme_plugin_example_as_a_single_file_is_called_by_the_model(home):
+    (home / "plugins").mkdir()
+    (home / "plugins" / "dice.py").write_text(readme_plugin_code())
+    env = {"HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,dice"}
+    r = run_hearth("tools", "--json", env=env)
+    assert "roll_dice" in [t["name"] for t in json.loads(r.stdout)]
+    r = run_hearth("chat", "--json", "roll 3 dice", env=env)
+    assert r.returncode == 0, r.stderr
+    evs = events(r.stdout)
+    call = next(e for e in evs if e["type"] == "tool_call")
+    result = next(e for e in evs if e["type"] == "tool_result")
+    assert (call["name"], call["arguments"]) == ("roll_dice", {"count": 3})
+    assert result["ok"] and len(result["result"]["rolls"]) == 3
+    assert all(1 <= x <= 6 for x in result["result"]["rolls"])

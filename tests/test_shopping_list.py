@@ -1,0 +1,185 @@
+"""The shopping list: item parsing in process, and the tools end to end through `hearth tools run`.
+
+Each `hearth tools run` is a fresh process that spends about 3 s importing `inflect`, so the CLI
+scenarios run once per module, as independent timelines (each with its own HEARTH_HOME) side by
+side; each test then checks one step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from hearth import Agent, Storage
+from hearth.config import ModelConfig, ModelsFile, Roles
+from hearth.tools.shopping_list import item_key, split_quantity
+
+HEARTH = str(Path(sys.executable).with_name("hearth"))
+
+
+@pytest.fixture(autouse=True)
+def hearth_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list")
+
+
+# ---- item text -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2 loaves of bread", ("bread", 2)),
+    ("hummus", ("hummus", None)),
+    ("three cartons of milk.", ("milk", 3)),
+    ("a dozen eggs", ("eggs", 12)),
+    ("a couple of apples", ("apples", 2)),
+    ("Two Bottles Of Wine", ("Wine", 2)),
+    ("some milk", ("milk", None)),
+    ("  olive   oil ", ("olive oil", None)),
+])
+def test_split_quantity(text, expected):
+    assert split_quantity(text) == expected
+
+
+@pytest.mark.parametrize("name, key", [
+    ("Tomatoes", "tomato"),
+    ("hummus", "hummus"),
+    ("Breads", "bread"),
+    ("glass", "glass"),
+    ("Swiss cheeses", "swiss cheese"),
+    ("tea", "tea"),
+    ("berries", "berry"),
+])
+def test_item_key(name, key):
+    assert item_key(name) == key
+
+
+# ---- the tools in process (cases the CLI timelines below do not reach) --------------------------------
+
+
+@pytest.fixture
+def agent(tmp_path):
+    placeholder = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
+    return Agent(models=placeholder, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+
+
+async def test_adding_a_checked_off_item_puts_it_back_with_the_new_quantity(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "eggs", "quantity": 6})
+    await agent.run_tool("check_off_shopping_list", {"item": "eggs"})
+
+    outcome = await agent.run_tool("add_to_shopping_list", {"item": "egg", "quantity": 2})
+
+    assert (outcome.result, outcome.say) == ({"name": "eggs", "quantity": 2, "checked": False},
+                                             "Added 2 egg to your shopping list.")
+
+
+async def test_quantity_below_one_is_refused(agent):
+    outcome = await agent.run_tool("add_to_shopping_list", {"item": "eggs", "quantity": 0})
+
+    assert (outcome.error_code, outcome.result) == ("invalid_quantity", "The quantity must be at least 1, not 0.")
+
+
+async def test_blank_item_is_refused(agent):
+    outcome = await agent.run_tool("remove_from_shopping_list", {"item": "  "})
+
+    assert (outcome.error_code, outcome.result) == ("item_missing", "Say which item you mean.")
+
+
+async def test_list_sentence_names_only_open_items(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "3 lemons"})
+    await agent.run_tool("add_to_shopping_list", {"item": "milk"})
+    await agent.run_tool("add_to_shopping_list", {"item": "soap"})
+    await agent.run_tool("check_off_shopping_list", {"item": "soap"})
+
+    outcome = await agent.run_tool("get_shopping_list", {})
+
+    assert outcome.say == "On your shopping list: 3 lemons, milk."
+
+
+# ---- the CLI, in subprocesses --------------------------------------------------------------------------
+
+# Each timeline runs in order in its own HEARTH_HOME; the timelines run side by side.
+TIMELINES = {
+    "merge": [
+        ("add bread", ["add_to_shopping_list", "--arg", "item=bread"]),
+        ("add Breads", ["add_to_shopping_list", "--arg", "item=Breads"]),
+        ("add 2 loaves", ["add_to_shopping_list", "--arg", "item=2 loaves of bread"]),
+    ],
+    "list": [
+        ("add milk x2", ["add_to_shopping_list", "--arg", "item=milk", "--arg", "quantity=2"]),
+        ("add Tomatoes", ["add_to_shopping_list", "--json-args", '{"item": "Tomatoes"}']),
+        ("check off milk", ["check_off_shopping_list", "--arg", "item=milk"]),
+        ("get list", ["get_shopping_list"]),
+        ("clear", ["clear_shopping_list"]),
+    ],
+    "errors": [
+        ("remove missing", ["remove_from_shopping_list", "--arg", "item=eggs"]),
+        ("quantity two", ["add_to_shopping_list", "--arg", "item=bread", "--arg", "quantity=two"]),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    """{step: (exit code, stdout JSON, stderr)} for every step of every timeline."""
+
+    def run_timeline(name):
+        env = {**os.environ, "HEARTH_HOME": str(tmp_path_factory.mktemp(name)), "HEARTH_LOAD_PLUGINS": "shopping_list",
+               "COLUMNS": "200"}
+        results = {}
+        for step, args in TIMELINES[name]:
+            proc = subprocess.run([HEARTH, "tools", "run", *args], env=env, capture_output=True, text=True, timeout=60)
+            results[step] = (proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else None,
+                             proc.stderr.strip())
+        return results
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(run_timeline, ["list", "merge", "errors"]))
+    return {step: result for results in done for step, result in results.items()}
+
+
+def test_cli_add_prints_the_item_and_says_it(cli):
+    assert cli["add bread"] == (0, {"name": "bread", "quantity": 1, "checked": False},
+                                "Added bread to your shopping list.")
+
+
+def test_cli_adding_a_plural_raises_the_quantity_of_the_same_item(cli):
+    assert cli["add Breads"][:2] == (0, {"name": "bread", "quantity": 2, "checked": False})
+
+
+def test_cli_quantity_in_the_item_text_is_added(cli):
+    assert cli["add 2 loaves"] == (0, {"name": "bread", "quantity": 4, "checked": False},
+                                   "Added 2 bread to your shopping list.")
+
+
+def test_cli_quantity_argument(cli):
+    assert cli["add milk x2"][:2] == (0, {"name": "milk", "quantity": 2, "checked": False})
+
+
+def test_cli_check_off(cli):
+    assert cli["check off milk"] == (0, {"name": "milk", "quantity": 2, "checked": True}, "Checked off milk.")
+
+
+def test_cli_get_shopping_list(cli):
+    assert cli["get list"] == (0, {"items": [{"name": "milk", "quantity": 2, "checked": True},
+                                             {"name": "Tomatoes", "quantity": 1, "checked": False}]},
+                               "On your shopping list: Tomatoes.")
+
+
+def test_cli_clear(cli):
+    assert cli["clear"] == (0, {"removed": 2}, "Cleared your shopping list (2 items).")
+
+
+def test_cli_removing_a_missing_item_exits_1_with_its_code(cli):
+    assert cli["remove missing"][:2] == (1, {"error": "item_not_found", "message": "eggs is not on your shopping list."})
+
+
+def test_cli_argument_of_the_wrong_type_exits_1_as_invalid(cli):
+    assert cli["quantity two"][:2] == (1, {
+        "error": "invalid_arguments",
+        "message": "Invalid arguments for add_to_shopping_list: quantity: 'two' is not of type 'integer'"})
