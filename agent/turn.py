@@ -127,6 +127,44 @@ class Agent:
 
     # ---- one turn --------------------------------------------------------------------------------
 
+    def _match_intent(self, text: str) -> dict[str, Any] | None:
+        """Ask ``match_intent`` implementations (first non-None wins); a raising matcher is blocked."""
+        for impl in reversed(self.plugins.pm.hook.match_intent.get_hookimpls()):
+            try:
+                found = impl.function(**{k: v for k, v in {"text": text, "tools": self.tools}.items() if k in impl.argnames})
+            except Exception as err:
+                self.plugins.block(impl.plugin_name, f"match_intent raised {type(err).__name__}: {err}")
+                continue
+            if found is not None:
+                if not isinstance(found, dict) or not isinstance(found.get("name"), str):
+                    self.plugins.block(impl.plugin_name, f"match_intent returned {found!r}, not {{'name': ..., 'arguments': {{...}}}}")
+                    continue
+                return {"name": found["name"], "arguments": found.get("arguments") or {}}
+        return None
+
+    async def _fast_path(self, match: dict[str, Any], text: str, session: str, turn_id: str, t0: float,
+                         timings: dict[str, float]) -> AsyncIterator[Event]:
+        """A matcher mapped the message to a call: run the tool, say its sentence, no model."""
+        ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
+        call_id = self.runner.new_call_id()
+        yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=match["name"], arguments=match["arguments"]))
+        outcome = await self.runner.run(match["name"], match["arguments"], ctx, call_id=call_id)
+        await asyncio.to_thread(self.storage.log_tool_call, session, turn_id, outcome)
+        yield await self._emit(ToolReturned(session, turn_id, call_id=call_id, name=outcome.name, ok=outcome.ok,
+                                            result=outcome.result, error_code=outcome.error_code,
+                                            duration_ms=round(outcome.duration_ms, 1)))
+        spoken = (outcome.say or "Done.") if outcome.ok else str(outcome.result)
+        yield await self._emit(TextDelta(session, turn_id, text=spoken))
+        call = {"id": call_id, "name": outcome.name, "arguments": outcome.arguments}
+        await asyncio.to_thread(self.storage.add_messages, session, turn_id, [
+            {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call_id, "name": outcome.name, "content": outcome.for_model()},
+            {"role": "assistant", "content": spoken}])
+        timings["fast_path"] = 1
+        timings[f"tool_{outcome.name}_ms"] = round(outcome.duration_ms, 1)
+        timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        yield await self._emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, timings=timings))
+
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
         if not self._started:
@@ -169,6 +207,11 @@ class Agent:
         if not self._started:
             await self.start(load_model=False)
         yield await self._emit(TurnStarted(session, turn_id, text=text, model=model_name))
+        match = self._match_intent(text)
+        if match is not None:
+            async for ev in self._fast_path(match, text, session, turn_id, t0, timings):
+                yield ev
+            return
         try:
             backend = self.backend(role)
             if not backend.loaded:

@@ -294,8 +294,10 @@ def dice_installed(tmp_path_factory):
     (src / "pyproject.toml").write_text(textwrap.dedent(DICE_PYPROJECT).lstrip())
     pip = [sys.executable, "-m", "pip"]
     try:
-        subprocess.run(pip + ["install", "--no-deps", "--no-build-isolation", "--no-index", "-q", str(src)],
-                       check=True, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(pip + ["install", "--no-deps", "--no-build-isolation", "--no-index", "-q", str(src)],
+                              capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            pytest.fail(f"pip install of the dice package failed:\n{proc.stderr}")
         yield
     finally:
         subprocess.run(pip + ["uninstall", "-y", "-q", "hearth-test-dice"], capture_output=True, timeout=120)

@@ -18,7 +18,8 @@ import pytest
 
 from hearth.pluginmanager import PluginManager
 from hearth.toolsyntax import (ParsedCall, bind_positional, expand_template, format_call, format_calls,
-                               grammar_for, parse_calls, request_numbers, request_spans)
+                               grammar_for, parse_calls, render_signature, render_tools_prompt, request_numbers,
+                               request_spans)
 
 SHOPPING = {"add_to_shopping_list", "remove_from_shopping_list", "check_off_shopping_list",
             "get_shopping_list", "clear_shopping_list"}
@@ -171,6 +172,33 @@ def test_formatted_calls_parse_back_to_the_same_calls():
 def test_format_calls_accepts_plain_dicts():
     assert format_calls([{"name": "get_shopping_list"}, {"name": "add_to_shopping_list", "arguments": {"item": "tea"}}]) == (
         '[get_shopping_list(), add_to_shopping_list(item="tea")]')
+
+
+# ---- rendering for the prompt -----------------------------------------------------------------------------
+
+
+def test_render_signature_of_the_add_tool(shopping_schemas):
+    add = next(t for t in shopping_schemas if t["function"]["name"] == "add_to_shopping_list")
+
+    assert render_signature(add) == (
+        "add_to_shopping_list(item: str, quantity: int = 1)\n"
+        "    Add an item to the shopping list; adding an item already there raises its quantity.\n"
+        '    item: What to buy, e.g. "bread".\n'
+        "    quantity: How many to add.")
+
+
+def test_render_signature_of_enum_and_array_parameters():
+    assert render_signature(TAGGER).splitlines()[0] == "tag_note(note: str, tags: list)" and (
+        render_signature(SPEAKER).splitlines()[0] == 'set_volume(level: Literal["quiet", "loud"])')
+
+
+def test_tools_prompt_lists_the_tools_then_the_call_syntax():
+    assert render_tools_prompt([TIMER]) == (
+        "You can call these tools:\n"
+        "set_timer(minutes: int = None, label: str = None)\n"
+        "    set_timer tool\n"
+        'To use tools, reply with only a list of calls in this form: [tool_name(arg="value", number=2)]\n'
+        "Use only the tools listed; otherwise reply in plain words.")
 
 
 # ---- templates and request spans -------------------------------------------------------------------------
