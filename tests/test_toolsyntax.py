@@ -188,8 +188,8 @@ def test_render_signature_of_the_add_tool(shopping_schemas):
 
 
 def test_render_signature_of_enum_and_array_parameters():
-    assert render_signature(TAGGER).splitlines()[0] == "tag_note(note: str, tags: list)" and (
-        render_signature(SPEAKER).splitlines()[0] == 'set_volume(level: Literal["quiet", "loud"])')
+    assert (render_signature(TAGGER).splitlines()[0], render_signature(SPEAKER).splitlines()[0]) == (
+        "tag_note(note: str, tags: list)", 'set_volume(level: Literal["quiet", "loud"])')
 
 
 def test_tools_prompt_lists_the_tools_then_the_call_syntax():

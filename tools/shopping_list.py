@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 import time
 
-import inflect
 from sqlmodel import Field, SQLModel, select
 
 from hearth import ToolContext, ToolError, ToolResult, hookimpl
 
 __version__ = "0.1.0"
-
-_inflect = inflect.engine()
 
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -59,17 +56,31 @@ def split_quantity(text: str) -> tuple[str, int | None]:
     return _ARTICLE.sub("", text).strip(), None
 
 
+def _singular(word: str) -> str:
+    """A plural-insensitive key for one word: both "cookie" and "cookies" give "cooky".
+
+    Only consistency matters (the key is never shown), so the rules fold both forms of a word to
+    one spelling rather than always producing the true singular.
+    """
+    w = word
+    if len(w) > 3 and not w.endswith(("ss", "us", "is")):
+        for plural, single in (("ies", "y"), ("ves", "f"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"),
+                               ("shes", "sh"), ("oes", "o"), ("s", "")):
+            if w.endswith(plural):
+                w = w[: -len(plural)] + single
+                break
+    for ending, folded in (("ie", "y"), ("fe", "f"), ("oe", "o"), ("che", "ch")):
+        if w.endswith(ending):
+            return w[: -len(ending)] + folded
+    return w
+
+
 def item_key(name: str) -> str:
-    """Case- and plural-insensitive key: the singular of the last word, lower-case."""
+    """Case- and plural-insensitive key: the folded last word, lower-case."""
     words = name.lower().split()
     if not words:
         return ""
-    last = words[-1]
-    if len(last) > 3 and not last.endswith(("ss", "us", "is")):
-        singular = _inflect.singular_noun(last)
-        if singular:
-            last = singular
-    return " ".join(words[:-1] + [last])
+    return " ".join(words[:-1] + [_singular(words[-1])])
 
 
 def _clean(item: str) -> tuple[str, str, int | None]:
