@@ -117,22 +117,24 @@ class ModelsFile(BaseModel):
     roles: Roles
     models: dict[str, ModelConfig]
 
-    @model_validator(mode="after")
-    def _roles_exist(self) -> "ModelsFile":
-        for role, name in self.roles.model_dump().items():
-            if name is not None and name not in self.models:
-                raise ValueError(f"[roles] {role} = {name!r} names no [models.{name}] table")
-        return self
+    def missing_roles(self) -> list[tuple[str, str]]:
+        return [(role, name) for role, name in self.roles.model_dump().items()
+                if name is not None and name not in self.models]
 
     def for_role(self, role: str = "main") -> tuple[str, ModelConfig]:
         name = getattr(self.roles, role, None) or self.roles.main
         return name, self.models[name]
 
 
+def _table(name: str) -> str:
+    """``[models.NAME]``, quoting a name TOML would split (``[models."qwen2.5"]``)."""
+    return f"[models.{name}]" if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'[models."{name}"]'
+
+
 def _where(loc: tuple) -> str:
     parts = [str(p) for p in loc]
     if len(parts) >= 2 and parts[0] == "models":
-        table = f"[models.{parts[1]}]"
+        table = _table(parts[1])
         key = ".".join(parts[2:])
     elif parts and parts[0] == "roles":
         table, key = "[roles]", ".".join(parts[1:])
@@ -151,10 +153,15 @@ def load_models(path: str | Path | None = None) -> tuple[Path, ModelsFile]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{p}: not valid TOML: {err}") from err
     try:
-        return p, ModelsFile.model_validate(data)
+        mf = ModelsFile.model_validate(data)
     except ValidationError as err:
         lines = []
         for e in err.errors():
             msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
             lines.append(f"{p}: {_where(e['loc'])}: {msg}")
         raise ConfigError("\n".join(lines)) from err
+    missing = mf.missing_roles()
+    if missing:
+        raise ConfigError("\n".join(f"{p}: [roles] key '{role}': {name!r} names no {_table(name)} table"
+                                    for role, name in missing))
+    return p, mf

@@ -142,7 +142,7 @@ class PluginManager:
         for hook_name, target in (("register_tools", None), ("register_backends", self.backends),
                                   ("register_stt", self.stt), ("register_tts", self.tts)):
             caller = getattr(self.pm.hook, hook_name)
-            for impl in reversed(caller.get_hookimpls()):
+            for impl in _in_load_order(caller.get_hookimpls(), self.info):
                 plugin = impl.plugin_name
                 if plugin in self.info and self.info[plugin].error:
                     continue
@@ -190,15 +190,26 @@ class PluginManager:
     def errors(self) -> dict[str, str]:
         return {n: i.error for n, i in self.info.items() if i.error}
 
+    def impls(self, hook_name: str) -> list:
+        """A hook's implementations in plugin load order."""
+        return _in_load_order(getattr(self.pm.hook, hook_name).get_hookimpls(), self.info)
+
     def call_each(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook on each plugin separately; a raising plugin is blocked, the rest go on."""
         results = []
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+        for impl in _in_load_order(getattr(self.pm.hook, hook_name).get_hookimpls(), self.info):
             try:
                 results.append(impl.function(**_accepts(impl.function, **kwargs)))
             except Exception as err:
                 self.block(impl.plugin_name, f"{hook_name} raised {type(err).__name__}: {err}")
         return results
+
+
+def _in_load_order(impls: list, info: dict[str, PluginInfo]) -> list:
+    """Hook implementations in the order their plugins loaded (built-ins and entry points first),
+    so a later plugin cannot take a name an earlier one registered."""
+    order = {name: i for i, name in enumerate(info)}
+    return sorted(impls, key=lambda impl: order.get(impl.plugin_name, len(order)))
 
 
 def _has_spec(pm: pluggy.PluginManager, name: str) -> bool:

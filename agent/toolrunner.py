@@ -87,24 +87,25 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             break
         summary_lines.append(line.strip())
     args: dict[str, str] = {}
-    in_args, current = False, None
+    in_args, current, arg_indent = False, None, None
     for line in lines:
         stripped = line.strip()
         if re.match(r"^(Args|Arguments|Parameters):\s*$", stripped):
-            in_args = True
+            in_args, arg_indent = True, None
             continue
-        if in_args:
-            if re.match(r"^[A-Z][A-Za-z ]*:\s*$", stripped) or (stripped and not line.startswith((" ", "\t"))):
-                in_args = False
-                continue
-            m = re.match(r"^\s+(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", line)
-            if m and (len(line) - len(line.lstrip())) <= 4 + min(
-                (len(x) - len(x.lstrip()) for x in lines if x.strip() and x.startswith((" ", "\t"))), default=4
-            ):
-                current = m.group(1).lstrip("*")
-                args[current] = m.group(2).strip()
-            elif current and stripped:
-                args[current] = (args[current] + " " + stripped).strip()
+        if not in_args or not stripped:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 0:  # the next section ("Returns:", prose) ends the arguments
+            in_args = False
+            continue
+        m = re.match(r"^\s+(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", line)
+        if m and (arg_indent is None or indent == arg_indent):
+            arg_indent = indent
+            current = m.group(1).lstrip("*")
+            args[current] = m.group(2).strip()
+        elif current:  # a continuation line, however it looks
+            args[current] = (args[current] + " " + stripped).strip()
     return " ".join(summary_lines), args
 
 
@@ -199,7 +200,7 @@ class Tool:
                 schema["description"] = arg_docs[pname]
             if param.default is inspect.Parameter.empty:
                 required.append(pname)
-            elif param.default is None or isinstance(param.default, (str, int, float, bool)):
+            elif param.default is None or isinstance(param.default, (str, int, float, bool, enum.Enum)):
                 schema["default"] = param.default.value if isinstance(param.default, enum.Enum) else param.default
             properties[pname] = schema
         self.parameters: dict[str, Any] = {
@@ -209,6 +210,7 @@ class Tool:
             "additionalProperties": False,
         }
         self._validator = jsonschema.Draft202012Validator(self.parameters)
+        self._enums = {p: hints[p] for p in properties if inspect.isclass(hints[p]) and issubclass(hints[p], enum.Enum)}
         self.is_async = inspect.iscoroutinefunction(fn)
 
     def schema(self) -> dict[str, Any]:
@@ -300,7 +302,7 @@ class ToolRunner:
             return done(False, str(err), err.code)
         except Exception as err:  # before_tool_call raised to block the call
             return done(False, f"The call to {name} was blocked: {err}", "tool_blocked")
-        kwargs = dict(args)
+        kwargs = {k: (tool._enums[k](v) if k in tool._enums else v) for k, v in args.items()}
         if tool.context_param:
             kwargs[tool.context_param] = ctx
         timeout = self.timeout or tool.timeout

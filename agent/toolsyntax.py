@@ -221,9 +221,17 @@ def parse_calls(text: str, known: set[str] | None = None) -> tuple[list[ParsedCa
         found, used = _scan_inline(text, known)
         calls += found
         spans += used
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     prose = text
-    for start, end in sorted(spans, reverse=True):
-        prose = prose[:start] + prose[end:]
+    for start, end in reversed(merged):
+        left, right = prose[:start], prose[end:]
+        joint = " " if left and right and not left[-1].isspace() and not right[0].isspace() else ""
+        prose = left + joint + right
     return calls, prose.strip()
 
 

@@ -117,7 +117,7 @@ class Agent:
 
     def _before_tool_call(self, call: dict[str, Any], ctx: ToolContext) -> None:
         # every implementation runs; the first exception blocks the call
-        for impl in reversed(self.plugins.pm.hook.before_tool_call.get_hookimpls()):
+        for impl in self.plugins.impls("before_tool_call"):
             impl.function(**{k: v for k, v in {"call": call, "ctx": ctx}.items() if k in impl.argnames})
 
     async def _emit(self, event: Event) -> Event:
@@ -129,7 +129,7 @@ class Agent:
 
     def _match_intent(self, text: str) -> dict[str, Any] | None:
         """Ask ``match_intent`` implementations (first non-None wins); a raising matcher is blocked."""
-        for impl in reversed(self.plugins.pm.hook.match_intent.get_hookimpls()):
+        for impl in self.plugins.impls("match_intent"):
             try:
                 found = impl.function(**{k: v for k, v in {"text": text, "tools": self.tools}.items() if k in impl.argnames})
             except Exception as err:

@@ -191,6 +191,64 @@ def _quiet_llama_logs() -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
+class Ranker:
+    """Scores a request under several fixed contexts on a second llama.cpp context (same weights).
+
+    Each context stays in the KV cache in a sequence of its own, so scoring a request costs one
+    short decode per context instead of re-reading every context (and evicting the chat prompt
+    from the main context's cache) on every turn.
+    """
+
+    MAX_CONT = 48  # request tokens scored; the start of a request decides the tool
+
+    def __init__(self, llm: Any, contexts: list[list[int]]) -> None:
+        import llama_cpp
+        from llama_cpp import _internals
+        self.n_seq = len(contexts)
+        longest = max(len(c) for c in contexts)
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = sum(len(c) for c in contexts) + self.n_seq * self.MAX_CONT + 64
+        params.n_batch = params.n_ubatch = max(longest, self.MAX_CONT) + 1
+        params.n_seq_max = self.n_seq
+        params.kv_unified = True
+        params.n_outputs_max = self.MAX_CONT
+        params.n_threads = params.n_threads_batch = llm.n_threads
+        self.ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        self.batch = _internals.LlamaBatch(n_tokens=params.n_batch, embd=0, n_seq_max=1, verbose=False)
+        self.n_vocab = llm.n_vocab()
+        self.contexts = contexts
+        for seq, toks in enumerate(contexts):  # all but the last token: it is decoded with each request
+            if len(toks) > 1:
+                self._decode(toks[:-1], seq, 0, logits=False)
+
+    def _decode(self, tokens: list[int], seq: int, pos: int, logits: bool) -> None:
+        b = self.batch.batch
+        b.n_tokens = len(tokens)
+        for i, t in enumerate(tokens):
+            b.token[i], b.pos[i], b.seq_id[i][0], b.n_seq_id[i], b.logits[i] = t, pos + i, seq, 1, logits
+        b.logits[len(tokens) - 1] = True
+        self.ctx.decode(self.batch)
+
+    def score(self, cont: list[int]) -> list[float]:
+        """log P(cont | context) for every context."""
+        import numpy as np
+        cont = cont[: self.MAX_CONT]
+        out = []
+        for seq, ctx in enumerate(self.contexts):
+            seq_tokens = [ctx[-1]] + cont[:-1]
+            self._decode(seq_tokens, seq, len(ctx) - 1, logits=True)
+            logits = np.ctypeslib.as_array(self.ctx.get_logits(), shape=(len(seq_tokens), self.n_vocab)).astype(np.float64)
+            top = logits.max(axis=1)
+            lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+            out.append(float(sum(logits[i, t] - lse[i] for i, t in enumerate(cont))))
+            self.ctx.kv_cache_seq_rm(seq, len(ctx) - 1, -1)
+        return out
+
+    def close(self) -> None:
+        self.ctx.close()
+        self.batch.close()
+
+
 class LlamaCppBackend(Backend):
     """One GGUF model loaded once per process."""
 
@@ -201,6 +259,8 @@ class LlamaCppBackend(Backend):
         self._lock = threading.Lock()  # one generation at a time per model
         self._load_lock = asyncio.Lock()
         self._formatter: Any = None
+        self._ranker: Ranker | None = None
+        self._ranker_texts: list[str] = []
         self.load_seconds: float | None = None
 
     @property
@@ -266,6 +326,9 @@ class LlamaCppBackend(Backend):
     async def close(self) -> None:
         if self.llm is not None:
             with self._lock:
+                if self._ranker is not None:
+                    self._ranker.close()
+                    self._ranker = None
                 self.llm.close()
                 self.llm = None
 
@@ -351,28 +414,6 @@ class LlamaCppBackend(Backend):
     NO_TOOL = ("Messages that need no tool: greetings, thanks, questions and chat.\nExamples:\n- hello there\n"
                "- thank you\n- what is the weather like\n- tell me a joke\n- who are you\n- what time is it\n-")
 
-    def _score(self, prefix: list[int], cont: list[int]) -> float:
-        """log P(cont | prefix), reusing the KV cache for the part of prefix already evaluated."""
-        import numpy as np
-        llm = self.llm
-        ids = llm.input_ids[: llm.n_tokens]
-        n, lim = 0, min(len(ids), len(prefix) - 1)
-        while n < lim and ids[n] == prefix[n]:
-            n += 1
-        llm.n_tokens = n
-        if len(prefix) - 1 > n:
-            llm.eval(prefix[n:len(prefix) - 1])
-        seq = [prefix[-1]] + cont[:-1]
-        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
-        llm._batch.set_batch(seq, n_past=llm.n_tokens, logits_all=True)
-        llm._ctx.decode(llm._batch)
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(seq), llm.n_vocab())).astype(np.float64)
-        llm.input_ids[llm.n_tokens:llm.n_tokens + len(seq)] = seq
-        llm.n_tokens += len(seq)
-        top = logits.max(axis=1)
-        lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-        return float(sum(logits[i, t] - lse[i] for i, t in enumerate(cont)))
-
     def _tool_context(self, tool: dict[str, Any]) -> str:
         fn = fn_schema(tool)
         slot_values: dict[str, list[Any]] = tool.get("slot_values") or {}
@@ -392,12 +433,17 @@ class LlamaCppBackend(Backend):
 
     def rank_tools(self, text: str, tools: list[dict[str, Any]]) -> tuple[str | None, dict[str, float]]:
         """The tool under whose examples the request is most likely (None: no tool fits)."""
+        names = [fn_schema(t)["name"] for t in tools]
+        texts = [self._tool_context(t) for t in tools] + [self.NO_TOOL]
+        if self._ranker is None or self._ranker_texts != texts:
+            if self._ranker is not None:
+                self._ranker.close()
+            contexts = [self.llm.tokenize(x.encode("utf-8"), add_bos=True, special=False) for x in texts]
+            self._ranker, self._ranker_texts = Ranker(self.llm, contexts), texts
         cont = self.llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False, special=False)
-        scores: dict[str, float] = {}
-        for t in tools:
-            ctx = self.llm.tokenize(self._tool_context(t).encode("utf-8"), add_bos=True, special=False)
-            scores[fn_schema(t)["name"]] = self._score(ctx, cont)
-        none = self._score(self.llm.tokenize(self.NO_TOOL.encode("utf-8"), add_bos=True, special=False), cont)
+        values = self._ranker.score(cont)
+        scores = dict(zip(names, values[:-1]))
+        none = values[-1]
         best = max(scores, key=scores.__getitem__) if scores else None
         if best is None or none > scores[best]:
             return None, {**scores, "": none}

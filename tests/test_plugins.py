@@ -110,9 +110,6 @@ def test_plugin_with_a_misspelled_hook_is_refused(tmp_path, monkeypatch):
         {"misspelled_hook": "unknown hook(s) register_tool; see hearth.hookspecs for the hook names"}, SHOPPING_TOOLS)
 
 
-@pytest.mark.xfail(reason="BUG: collect() runs register_tools last-loaded first (pluginmanager.py:145, reversed), "
-                          "so a file plugin that reuses a built-in tool name blocks the built-in shopping_list "
-                          "and keeps the name", strict=True)
 def test_plugin_duplicating_a_tool_name_costs_only_itself(tmp_path, monkeypatch):
     pm = load(monkeypatch, plugin_dir(tmp_path, "duplicate_tool"), "duplicate_tool")
 

@@ -1,8 +1,8 @@
 """The shopping list: item parsing in process, and the tools end to end through `hearth tools run`.
 
-Each `hearth tools run` is a fresh process that spends about 3 s importing `inflect`, so the CLI
-scenarios run once per module, as independent timelines (each with its own HEARTH_HOME) side by
-side; each test then checks one step.
+Each `hearth tools run` is a fresh process (about a second), so the CLI scenarios run once per
+module, as two independent timelines (each with its own HEARTH_HOME) side by side; each test then
+checks one step.
 """
 
 from __future__ import annotations
@@ -57,6 +57,19 @@ def test_split_quantity(text, expected):
 ])
 def test_item_key(name, key):
     assert item_key(name) == key
+
+
+@pytest.mark.parametrize("plural, singular", [
+    ("cookies", "cookie"), ("knives", "knife"), ("loaves", "loaf"), ("potatoes", "potato"), ("peaches", "peach"),
+    ("radishes", "radish"), ("boxes", "box"), ("glasses", "glass"), ("sauces", "sauce"),
+])
+def test_plural_and_singular_share_a_key(plural, singular):
+    assert item_key(plural) == item_key(singular)
+
+
+@pytest.mark.parametrize("plural, singular", [("olives", "olive"), ("cloves", "clove")])
+def test_plural_ending_in_ves_shares_a_key_with_its_singular(plural, singular):
+    assert item_key(plural) == item_key(singular)
 
 
 # ---- the tools in process (cases the CLI timelines below do not reach) --------------------------------

@@ -162,8 +162,6 @@ def set_alarm(time: str, label: str = "") -> str:
     return time
 
 
-@pytest.mark.xfail(reason="BUG: an indented continuation line that looks like 'Word: text' is read as a new "
-                          "argument (toolrunner.py:101 allows 4 extra spaces), so its text is lost", strict=True)
 def test_indented_continuation_line_with_a_colon_stays_in_its_argument():
     assert Tool(set_alarm).parameters["properties"]["time"] == {
         "type": "string", "description": "When to ring. Format: HH:MM, 24-hour clock."}
@@ -184,15 +182,11 @@ def speak(text: str, volume: Volume = Volume.LOW) -> str:
     return f"{text}:{volume.value}"
 
 
-@pytest.mark.xfail(reason="BUG: a plain Enum default is dropped from the schema: toolrunner.py:202 only keeps "
-                          "str/int/float/bool defaults, so the .value branch never runs", strict=True)
 def test_enum_parameter_schema_keeps_its_default():
     assert Tool(speak).parameters["properties"]["volume"] == {
         "type": "string", "enum": ["low", "high"], "description": "How loud.", "default": "low"}
 
 
-@pytest.mark.xfail(reason="BUG: the runner passes the JSON string to an Enum-typed parameter instead of the "
-                          "Enum member, so volume.value raises AttributeError", strict=True)
 async def test_enum_argument_reaches_the_tool_as_an_enum_member(ctx):
     outcome = await runner_for(speak).run("speak", {"text": "hi", "volume": "high"}, ctx, call_id="c1")
 

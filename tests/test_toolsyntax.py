@@ -138,16 +138,12 @@ def test_positional_call_is_bound_in_schema_order(shopping_schemas):
         ParsedCall("add_to_shopping_list", {"item": "bread", "quantity": 2})]
 
 
-@pytest.mark.xfail(reason="BUG: parse_calls drops overlapping spans of a multi-call list one by one "
-                          "(toolsyntax.py:225), eating the start of the prose after it", strict=True)
 def test_prose_after_a_list_of_two_calls_is_kept_whole():
     text = '[add_to_shopping_list(item="bread"), add_to_shopping_list(item="milk")] Done, both added.'
 
     assert parse_calls(text, SHOPPING)[1] == "Done, both added."
 
 
-@pytest.mark.xfail(reason="BUG: removing an inline call also removes the spaces on both sides "
-                          "(toolsyntax.py:300-303), gluing the words around it", strict=True)
 def test_prose_around_an_inline_call_keeps_a_space_between_words():
     assert parse_calls('Sure! [add_to_shopping_list(item="bread")] Anything else?', SHOPPING)[1] == (
         "Sure! Anything else?")

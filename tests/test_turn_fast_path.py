@@ -53,7 +53,7 @@ async def test_an_unmatched_message_goes_to_the_model(tmp_path, monkeypatch):
 
 
 async def test_a_raising_matcher_is_blocked_and_the_next_one_answers(tmp_path, monkeypatch):
-    agent = _agent(tmp_path, monkeypatch, ("matcher", Matcher()), ("broken", BrokenMatcher()))
+    agent = _agent(tmp_path, monkeypatch, ("broken", BrokenMatcher()), ("matcher", Matcher()))
     done = await agent.ask("buy tea", session="s")
     assert done.text == "Added tea to your shopping list."
     assert agent.plugins.errors == {"broken": "match_intent raised RuntimeError: matcher bug"}

@@ -69,7 +69,7 @@ def _singular(word: str) -> str:
             if w.endswith(plural):
                 w = w[: -len(plural)] + single
                 break
-    for ending, folded in (("ie", "y"), ("fe", "f"), ("oe", "o"), ("che", "ch")):
+    for ending, folded in (("ie", "y"), ("fe", "f"), ("ve", "f"), ("oe", "o"), ("che", "ch")):
         if w.endswith(ending):
             return w[: -len(ending)] + folded
     return w
