@@ -260,3 +260,41 @@ def test_readme_plugin_example_as_a_single_file_is_called_by_the_model(home):
     assert (call["name"], call["arguments"]) == ("roll_dice", {"count": 3})
     assert result["ok"] and len(result["result"]["rolls"]) == 3
     assert all(1 <= x <= 6 for x in result["result"]["rolls"])
+
+
+@pytest.fixture
+def readme_plugin_package(tmp_path):
+    """The README's example, pip-installed as a package with a `hearth` entry point."""
+    import subprocess
+    import sys
+    from test_plugins import DICE_BACKEND, DICE_PYPROJECT
+    src = tmp_path / "readme-dice"
+    src.mkdir()
+    (src / "hearth_dice.py").write_text(readme_plugin_code())
+    (src / "dice_backend.py").write_text(textwrap.dedent(DICE_BACKEND).lstrip().replace("hearth_test_dice", "hearth_readme_dice").replace("hearth-test-dice", "hearth-readme-dice"))
+    (src / "pyproject.toml").write_text(textwrap.dedent(DICE_PYPROJECT).lstrip().replace("hearth-test-dice", "hearth-readme-dice"))
+    pip = [sys.executable, "-m", "pip"]
+    try:
+        r = subprocess.run(pip + ["install", "--no-deps", "--no-build-isolation", "--no-index", "-q", str(src)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        yield
+    finally:
+        subprocess.run(pip + ["uninstall", "-y", "-q", "hearth-readme-dice"], capture_output=True, timeout=120)
+
+
+def test_readme_plugin_example_as_a_package_is_called_by_the_model_beside_a_broken_plugin(home, readme_plugin_package):
+    (home / "plugins").mkdir()
+    (home / "plugins" / "broken.py").write_text("from hearth import hookimpl\nimport no_such_module\n")
+    env = {"HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,dice,broken"}
+    r = run_hearth("chat", "--json", "roll 2 dice", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "plugin broken skipped: import failed: ModuleNotFoundError: No module named 'no_such_module'" in r.stderr
+    evs = events(r.stdout)
+    call = next(e for e in evs if e["type"] == "tool_call")
+    assert (call["name"], call["arguments"]) == ("roll_dice", {"count": 2})
+    plugins = {p["name"]: p for p in json.loads(run_hearth("plugins", "--json", env=env).stdout)}
+    assert plugins["dice"]["tools"] == ["roll_dice"] and plugins["dice"]["error"] is None
+    assert plugins["broken"]["tools"] == [] and "no_such_module" in plugins["broken"]["error"]
+    # the built-ins still answer
+    assert run_hearth("chat", "add rice to my shopping list", env=env).stdout.strip() == "Added rice to your shopping list."
