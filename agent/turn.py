@@ -18,7 +18,7 @@ from .events import (Event, EventBus, TextDelta, ToolCalled, ToolReturned, TurnF
 from .pluginmanager import PluginManager
 from .storage import Storage
 from .toolrunner import ToolContext, ToolOutcome, ToolRunner
-from .toolsyntax import bind_positional, fn_schema
+from .toolsyntax import ParsedCall, bind_positional, fn_schema
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,6 @@ class Agent:
                     call_id = c.id or self.runner.new_call_id()
                     args = c.arguments
                     if isinstance(args, dict) and "__positional__" in args:
-                        from .toolsyntax import ParsedCall
                         args = bind_positional(ParsedCall(c.name, args), by_name.get(c.name)).arguments
                     call_dicts.append({"id": call_id, "name": c.name, "arguments": args})
                     yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
