@@ -267,6 +267,7 @@ def _short(calls: list[tuple[str, Any]], said: str) -> str:
 
 
 async def run(limit: int | None, methods: list[str], progress: bool) -> dict[str, Any]:
+    commit = git_commit()  # read before the run: the code that is imported now is the code measured
     _, mf = load_models()
     name = mf.roles.main
     pm = PluginManager()
@@ -325,7 +326,7 @@ async def run(limit: int | None, methods: list[str], progress: bool) -> dict[str
 
     summary: dict[str, Any] = {"model": name, "model_file": backend.path.name if backend.path else None,
                                "load_s": round(load_s, 1), "cases_per_category": len(simple),
-                               "date": _dt.date.today().isoformat(), "machine": machine(), "methods": {}}
+                               "date": _dt.date.today().isoformat(), "machine": machine(), "commit": commit, "methods": {}}
     for method in methods:
         rows = results[method]["rows"]
         s_ok = sum(r["ok"] for r in rows if r["category"] == "live_simple")
@@ -342,6 +343,19 @@ async def run(limit: int | None, methods: list[str], progress: bool) -> dict[str
             "rows": rows,
         }
     return summary
+
+
+def git_commit() -> str:
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
+                               cwd=HERE.parent,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + (" (with uncommitted changes outside bench/)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def machine() -> str:
@@ -390,6 +404,7 @@ def markdown(r: dict[str, Any], notes: str) -> str:
         "",
         f"- Date: {r['date']}",
         f"- Machine: {r['machine']}",
+        f"- Code: commit {r['commit']}",
         f"- Model: `{r['model']}` ({r['model_file']}), llama.cpp backend, settings from models.toml",
         f"- Data: first {n} cases of `live_simple` and of `live_irrelevance` (`bench/data/`, see its README.md)",
         "- Command: `python bench/bfcl.py" + (f" --limit {n}" if n < 100 else "") + "`",

