@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .config import load_models, models_toml_path
+from .config import load_models
 from .errors import HearthError
 from .events import TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
-import json
 import logging
 import os
 import re
@@ -24,7 +23,7 @@ from typing import Any
 from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError, hearth_home, hookimpl
 from hearth.backends import Progress
 from hearth.errors import BackendError
-from hearth.toolsyntax import (ParsedCall, example_calls, expand_template, fill_template, fn_schema, format_calls,
+from hearth.toolsyntax import (example_calls, expand_template, fill_template, fn_schema, format_calls,
                                grammar_for, parse_calls, render_tools_prompt, request_numbers, request_spans)
 
 __version__ = "0.1.0"

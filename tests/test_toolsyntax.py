@@ -9,9 +9,7 @@ accepts a given output, token by token.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import math
-from pathlib import Path
 
 import llama_cpp
 import pytest
