@@ -39,12 +39,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from hearth import CallRequest, Delta, Done
 from hearth.config import load_models
 from hearth.pluginmanager import PluginManager
+from rich.console import Console
+from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -172,7 +171,7 @@ def check_simple(doc: dict[str, Any], answer: dict[str, Any], calls: list[tuple[
     if len(calls) != 1:
         return f"wrong_count: {len(calls)} calls"
     name, args = calls[0]
-    gold_name, gold = next(iter(answer["ground_truth"][0].items()))
+    gold = next(iter(answer["ground_truth"][0].values()))
     want = tool_name(doc["name"])
     if name != want:
         return f"wrong_func_name: {name!r}"
@@ -300,7 +299,7 @@ async def run(limit: int | None, methods: list[str], progress: bool) -> dict[str
                         calls, said = await run_injected(backend, messages, tools)
                     else:
                         calls, said = await asyncio.to_thread(run_plain, backend, messages, tools)
-                except Exception as err:  # a crash is a failure; keep going
+                except Exception as err:  # noqa: BLE001 - a crash is a failure; keep going
                     calls, said = [], ""
                     cause = err.__cause__ or err
                     crash = f"{type(err).__name__}: {err}"
