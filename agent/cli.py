@@ -32,14 +32,27 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _report_plugin_errors(errors: dict[str, str]) -> None:
+    for name, error in errors.items():
+        err.print(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}", highlight=False)
+
+
+def _plugins():
+    """Loaded plugins, with load errors reported on stderr."""
+    from .pluginmanager import PluginManager
+    pm = PluginManager()
+    pm.load()
+    _report_plugin_errors(pm.errors)
+    return pm
+
+
 def _agent(models: Optional[Path]):
     from .turn import Agent
     try:
         agent = Agent(models=models)
     except HearthError as e:
         _fail(str(e))
-    for name, error in agent.plugins.errors.items():
-        err.print(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}", highlight=False)
+    _report_plugin_errors(agent.plugins.errors)
     return agent
 
 
@@ -139,11 +152,7 @@ def tools_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
     """List tools with their schemas."""
     if ctx.invoked_subcommand is not None:
         return
-    from .pluginmanager import PluginManager
-    pm = PluginManager()
-    pm.load()
-    for name, error in pm.errors.items():
-        err.print(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}", highlight=False)
+    pm = _plugins()
     if as_json:
         print(json.dumps([{**t.schema()["function"], "plugin": t.plugin, "examples": t.examples} for t in pm.tools], indent=2))
         return
@@ -179,11 +188,7 @@ def tools_run(
     """Call a tool directly and print its JSON result (exit 1 on a tool error)."""
     from .turn import Agent
     from .config import ModelsFile, Roles, ModelConfig
-    from .pluginmanager import PluginManager
-    pm = PluginManager()
-    pm.load()
-    for pname, error in pm.errors.items():
-        err.print(f"[yellow]plugin {escape(pname)} skipped:[/] {escape(error)}", highlight=False)
+    pm = _plugins()
     tool = pm.tools.get(name)
     props = tool.parameters["properties"] if tool else {}
     arguments: dict[str, Any] = {}

@@ -9,7 +9,6 @@ known to SQLModel's metadata, theirs included.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -81,7 +80,6 @@ class Storage:
         self.engine = create_engine(self.url, connect_args=connect_args)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._lock = threading.Lock()
 
     def create_tables(self) -> None:
         SQLModel.metadata.create_all(self.engine)

@@ -110,7 +110,7 @@ class Agent:
             s = t.schema()
             if t.examples:
                 s["examples"] = list(t.examples)
-            if getattr(t, "slot_values", None):
+            if t.slot_values:
                 s["slot_values"] = t.slot_values
             out.append(s)
         return out
@@ -142,17 +142,26 @@ class Agent:
                 return {"name": found["name"], "arguments": found.get("arguments") or {}}
         return None
 
+    async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str) -> ToolOutcome:
+        """Run one call and write it to the tool-call log before anyone hears of it."""
+        outcome = await self.runner.run(name, arguments, ctx, call_id=call_id)
+        await asyncio.to_thread(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
+        return outcome
+
+    @staticmethod
+    def _returned(outcome: ToolOutcome, ctx: ToolContext) -> ToolReturned:
+        return ToolReturned(ctx.session, ctx.turn_id, call_id=outcome.call_id, name=outcome.name, ok=outcome.ok,
+                            result=outcome.result, error_code=outcome.error_code,
+                            duration_ms=round(outcome.duration_ms, 1))
+
     async def _fast_path(self, match: dict[str, Any], text: str, session: str, turn_id: str, t0: float,
                          timings: dict[str, float]) -> AsyncIterator[Event]:
         """A matcher mapped the message to a call: run the tool, say its sentence, no model."""
         ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
         call_id = self.runner.new_call_id()
         yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=match["name"], arguments=match["arguments"]))
-        outcome = await self.runner.run(match["name"], match["arguments"], ctx, call_id=call_id)
-        await asyncio.to_thread(self.storage.log_tool_call, session, turn_id, outcome)
-        yield await self._emit(ToolReturned(session, turn_id, call_id=call_id, name=outcome.name, ok=outcome.ok,
-                                            result=outcome.result, error_code=outcome.error_code,
-                                            duration_ms=round(outcome.duration_ms, 1)))
+        outcome = await self._run_logged(match["name"], match["arguments"], ctx, call_id)
+        yield await self._emit(self._returned(outcome, ctx))
         spoken = (outcome.say or "Done.") if outcome.ok else str(outcome.result)
         yield await self._emit(TextDelta(session, turn_id, text=spoken))
         call = {"id": call_id, "name": outcome.name, "arguments": outcome.arguments}
@@ -170,10 +179,8 @@ class Agent:
         if not self._started:
             await self.start(load_model=False)
         ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id="direct")
-        outcome = await self.runner.run(name, arguments, ctx)
         await asyncio.to_thread(self.storage.ensure_conversation, session)
-        await asyncio.to_thread(self.storage.log_tool_call, session, "direct", outcome)
-        return outcome
+        return await self._run_logged(name, arguments, ctx, self.runner.new_call_id())
 
     async def ask(self, text: str, session: str | None = None, role: str = "main") -> TurnFinished | TurnFailed:
         """Run a turn and return its last event."""
@@ -272,13 +279,10 @@ class Agent:
                     call_dicts.append({"id": call_id, "name": c.name, "arguments": args})
                     yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
                                                       arguments=args if isinstance(args, dict) else {"__raw__": args}))
-                    outcome = await self.runner.run(c.name, args, ctx, call_id=call_id)
+                    outcome = await self._run_logged(c.name, args, ctx, call_id)
                     timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 1)
-                    await asyncio.to_thread(self.storage.log_tool_call, session, turn_id, outcome)
                     outcomes.append(outcome)
-                    yield await self._emit(ToolReturned(session, turn_id, call_id=call_id, name=c.name, ok=outcome.ok,
-                                                        result=outcome.result, error_code=outcome.error_code,
-                                                        duration_ms=round(outcome.duration_ms, 1)))
+                    yield await self._emit(self._returned(outcome, ctx))
                 new_msgs = [{"role": "assistant", "content": said, "tool_calls": call_dicts}]
                 new_msgs += [{"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes]
                 messages += new_msgs
