@@ -38,6 +38,20 @@ class TurnStarted(Event):
 
 
 @dataclass(frozen=True)
+class Routed(Event):
+    """Which tier answers and why: 1 intent fast path (no model), 2 router model, 3 main model.
+
+    ``reason`` is plain words ("template: add {item} to [my|the] shopping list", "short, one tool
+    (shopping_list): router", "escalated: router produced no valid call"); ``model`` is None on tier 1.
+    """
+
+    type: ClassVar[str] = "routed"
+    tier: int
+    reason: str
+    model: str | None = None
+
+
+@dataclass(frozen=True)
 class TextDelta(Event):
     """A piece of the reply text as the model streams it."""
 
@@ -70,11 +84,17 @@ class ToolReturned(Event):
 
 @dataclass(frozen=True)
 class TurnFinished(Event):
-    """The turn ended; ``text`` is the whole reply as said to the user."""
+    """The turn ended; ``text`` is the whole reply as said to the user.
+
+    ``timings`` is the turn's latency trace in milliseconds: ``route_ms``, ``load_ms`` (a model had
+    to load), ``first_token_ms`` (from the request), ``tool_NAME_ms`` per call, ``total_ms``, and the
+    backend's own figures (``prompt_tokens``, ``cached_tokens``, ``prompt_eval_ms``, ``model_ms``).
+    """
 
     type: ClassVar[str] = "finished"
     text: str
     tool_calls: int = 0
+    tier: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 

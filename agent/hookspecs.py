@@ -27,15 +27,22 @@ hookimpl = pluggy.HookimplMarker("hearth")
 def register_tools(register) -> None:
     """Register tools: typed, documented functions the model (or a fast path) may call.
 
-    Called once at start. ``register(fn, *, name=None, examples=(), timeout=10.0)``:
+    Called once at start. ``register(fn, *, name=None, examples=(), slot_values=None, intents=None,
+    timeout=10.0)``:
 
     - ``fn``: a function (sync or ``async``) with a type hint on every parameter and a docstring.
       The summary line describes the tool; ``Args:`` lines describe the arguments; ``Literal``
       becomes an enum; a parameter typed ``hearth.ToolContext`` is injected and hidden from the
       model. Return any JSON value, or ``hearth.ToolResult(data, say="...")`` to also give the
       sentence to speak. Raise ``hearth.ToolError(message, code)`` for a failure the user hears.
-    - ``examples``: sentence templates in Home Assistant's style that a fast path may match
-      without a model, and that small models see as examples.
+    - ``examples``: sentence templates in Home Assistant's style (``[optional]``, ``(a|b)``,
+      ``{slot}``, where a slot is an argument) that the intent fast path (tier 1) matches without a
+      model, and that small models see as examples.
+    - ``slot_values``: sample values per slot, used to fill examples for small models.
+    - ``intents``: Home Assistant intents this tool answers, matched with the English sentences
+      of the ``home-assistant-intents`` package: ``{"HassStartTimer": to_args}`` where
+      ``to_args(slots: dict) -> dict`` turns the intent's slots into this tool's arguments
+      (``None`` when the slots are the arguments, as ``{"HassShoppingListAddItem": None}``).
     - ``timeout``: seconds before the call is abandoned with ``tool_timeout``.
 
     Example::

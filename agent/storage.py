@@ -69,6 +69,23 @@ class ToolCallRecord(SQLModel, table=True):
     created_at: float = Field(default_factory=_now)
 
 
+class TurnRecord(SQLModel, table=True):
+    """One turn's trace: its route(s), its outcome and its stage timings (ms)."""
+
+    __tablename__ = "turns"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(index=True)
+    turn_id: str = Field(index=True)
+    text: str = ""
+    tier: int = 0
+    routes: str = "[]"  # JSON list of routed events: tier, reason, model
+    ok: bool = True
+    error_code: str | None = None
+    reply: str = ""
+    timings: str = "{}"  # JSON
+    created_at: float = Field(default_factory=_now)
+
+
 class Storage:
     """Engine and the core's queries; every method is synchronous (call it via a thread)."""
 
@@ -106,8 +123,12 @@ class Storage:
             if s.get(Conversation, conversation_id) is None:
                 s.add(Conversation(id=conversation_id))
 
-    def add_messages(self, conversation_id: str, turn_id: str, messages: list[dict[str, Any]]) -> None:
+    def add_messages(self, conversation_id: str, turn_id: str, messages: list[dict[str, Any]],
+                     tool_outcome: Any = None) -> None:
+        """Append messages (and, in the same transaction, a tool call's log row)."""
         with self.session() as s:
+            if tool_outcome is not None:
+                s.add(_tool_call_row(conversation_id, turn_id, tool_outcome))
             conv = s.get(Conversation, conversation_id)
             if conv is None:
                 conv = Conversation(id=conversation_id)
@@ -134,12 +155,28 @@ class Storage:
 
     def log_tool_call(self, conversation_id: str, turn_id: str, outcome: Any) -> None:
         with self.session() as s:
-            s.add(ToolCallRecord(
-                conversation_id=conversation_id, turn_id=turn_id, call_id=outcome.call_id,
-                name=outcome.name, arguments=json.dumps(outcome.arguments, default=str), ok=outcome.ok,
-                result=json.dumps(outcome.result, default=str), error_code=outcome.error_code,
-                duration_ms=outcome.duration_ms,
+            s.add(_tool_call_row(conversation_id, turn_id, outcome))
+
+    def log_turn(self, conversation_id: str, turn_id: str, text: str, routes: list[dict[str, Any]],
+                 last: dict[str, Any]) -> None:
+        """Store a turn's trace from its routed events and its ``finished`` / ``failed`` event."""
+        ok = last.get("type") == "finished"
+        with self.session() as s:
+            s.add(TurnRecord(
+                conversation_id=conversation_id, turn_id=turn_id, text=text,
+                tier=last.get("tier") or (routes[-1]["tier"] if routes else 0),
+                routes=json.dumps([{k: r.get(k) for k in ("tier", "reason", "model")} for r in routes]),
+                ok=ok, error_code=None if ok else last.get("code"),
+                reply=last.get("text", "") if ok else last.get("message", ""),
+                timings=json.dumps(last.get("timings") or {}),
             ))
+
+    def turns(self, conversation_id: str | None = None) -> list[TurnRecord]:
+        with self.session() as s:
+            q = select(TurnRecord)
+            if conversation_id:
+                q = q.where(TurnRecord.conversation_id == conversation_id)
+            return list(s.exec(q.order_by(TurnRecord.id)).all())  # type: ignore[arg-type]
 
     def tool_calls(self, conversation_id: str | None = None) -> list[ToolCallRecord]:
         with self.session() as s:
@@ -147,6 +184,15 @@ class Storage:
             if conversation_id:
                 q = q.where(ToolCallRecord.conversation_id == conversation_id)
             return list(s.exec(q.order_by(ToolCallRecord.id)).all())  # type: ignore[arg-type]
+
+
+def _tool_call_row(conversation_id: str, turn_id: str, outcome: Any) -> ToolCallRecord:
+    return ToolCallRecord(
+        conversation_id=conversation_id, turn_id=turn_id, call_id=outcome.call_id,
+        name=outcome.name, arguments=json.dumps(outcome.arguments, default=str), ok=outcome.ok,
+        result=json.dumps(outcome.result, default=str), error_code=outcome.error_code,
+        duration_ms=outcome.duration_ms,
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

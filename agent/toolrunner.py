@@ -165,9 +165,13 @@ class Tool:
         timeout: float = 10.0,
         plugin: str | None = None,
         slot_values: dict[str, list[Any]] | None = None,
+        intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None,
     ) -> None:
         self.fn = fn
         self.slot_values = dict(slot_values or {})
+        # Home Assistant intent name -> converter from the intent's slots to this tool's arguments
+        # (None: the slots are the arguments); the intent fast path matches HA's own sentences
+        self.intents = dict(intents or {})
         self.name = name or fn.__name__
         self.plugin = plugin
         self.timeout = timeout

@@ -1,4 +1,4 @@
-"""The agent and one turn: message in, model rounds and tool calls, reply out, all as events."""
+"""The agent and one turn: message in, routing, model rounds and tool calls, reply out, all as events."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from typing import Any
 
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
-from .errors import ConfigError, HearthError
-from .events import (Event, EventBus, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
+from .errors import HearthError
+from .events import (Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
                      TurnStarted)
 from .pluginmanager import PluginManager
+from .pool import ModelPool
+from .router import IntentMatch, IntentMatcher, Route, Router
 from .storage import Storage
 from .toolrunner import ToolContext, ToolOutcome, ToolRunner
 from .toolsyntax import ParsedCall, bind_positional, fn_schema
@@ -28,8 +30,16 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+class _Escalate(Exception):
+    """The router model gave no valid call where one was needed: the main model answers instead."""
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 3)
+
+
 class Agent:
-    """Plugins, tools, storage, the event bus and the configured models, in one object.
+    """Plugins, tools, storage, the event bus, the router and the configured models, in one object.
 
     >>> agent = Agent()
     >>> await agent.start()
@@ -57,7 +67,9 @@ class Agent:
         self.storage = storage or Storage()
         self.bus = EventBus()
         self.runner = ToolRunner(self.plugins.tools, before_call=self._before_tool_call)
-        self._backends: dict[str, Backend] = {}
+        self.pool = ModelPool(self.models, self.plugins.backends, self.models_path)
+        self.intents = IntentMatcher(self.plugins.tools)
+        self.router = Router(self.models, self.plugins.tools, matchers=[self._match_intent, self.intents.match])
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._started = False
 
@@ -67,42 +79,48 @@ class Agent:
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
-    async def start(self, *, load_model: bool = True, role: str = "main", progress: Progress | None = None) -> None:
-        """Create tables, run plugins' ``startup`` and load (pre-warm) the role's model."""
+    async def start(self, *, load_model: bool = True, role: str = "main", progress: Progress | None = None,
+                    prewarm: bool = False) -> None:
+        """Create tables, run plugins' ``startup``, compile the tier-1 templates, and load models.
+
+        ``load_model`` loads the role's model before returning (with ``progress``); ``prewarm``
+        starts loading every role's model in the background instead, so the caller can already
+        answer (tier-1 turns need no model; a turn waits only for the model it needs).
+        """
         if not self._started:
             await asyncio.to_thread(self.storage.create_tables)
             for result in self.plugins.call_each("startup", agent=self):
                 if asyncio.iscoroutine(result):
                     await result
+            await asyncio.to_thread(self.intents.build)
             self._started = True
-        if load_model:
-            await self.backend(role).load(progress)
+        if prewarm:
+            self.pool.progress = progress
+            self.pool.prewarm(self.role_models())
+        elif load_model:
+            await self.pool.load(self.model_for(role)[0], progress)
 
     async def stop(self) -> None:
         for result in self.plugins.call_each("shutdown", agent=self):
             if asyncio.iscoroutine(result):
                 await result
-        for b in self._backends.values():
-            await b.close()
-        self._backends.clear()
+        await self.pool.close()
+        self._started = False
+
+    def role_models(self) -> list[str]:
+        """The models the roles name, main first, each once."""
+        return list(dict.fromkeys(n for n in (self.models.roles.main, self.models.roles.router) if n))
 
     def model_for(self, role: str = "main") -> tuple[str, ModelConfig]:
         return self.models.for_role(role)
 
     def backend(self, role: str = "main") -> Backend:
         """The backend object of the role's model (created once, loaded lazily)."""
-        name, cfg = self.model_for(role)
-        if name not in self._backends:
-            factory = self.plugins.backends.get(cfg.backend)
-            if factory is None:
-                known = ", ".join(sorted(self.plugins.backends)) or "none loaded"
-                raise ConfigError(
-                    f"{self.models_path}: [models.{name}] backend {cfg.backend!r} is not available "
-                    f"(backends: {known}); install its plugin or check HEARTH_LOAD_PLUGINS",
-                    "backend_missing",
-                )
-            self._backends[name] = factory(name, cfg)
-        return self._backends[name]
+        return self.pool.backend(self.model_for(role)[0])
+
+    def status(self) -> dict[str, Any]:
+        """What is ready: each model's state (``/healthz``, ``hearth doctor``) and the tier-1 matcher."""
+        return {"models": self.pool.status(), "intents": "off: " + self.intents.error if self.intents.error else "ready"}
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         out = []
@@ -120,14 +138,18 @@ class Agent:
         for impl in self.plugins.impls("before_tool_call"):
             impl.function(**{k: v for k, v in {"call": call, "ctx": ctx}.items() if k in impl.argnames})
 
-    async def _emit(self, event: Event) -> Event:
+    async def emit(self, event: Event) -> Event:
+        """Send an event to the bus and to every ``on_event`` hook (plugins use this for their own
+        events, e.g. a timer that finished)."""
         await self.bus.emit(event)
         self.plugins.call_each("on_event", event=event)
         return event
 
-    # ---- one turn --------------------------------------------------------------------------------
+    _emit = emit
 
-    def _match_intent(self, text: str) -> dict[str, Any] | None:
+    # ---- tier 1 ----------------------------------------------------------------------------------
+
+    def _match_intent(self, text: str) -> IntentMatch | None:
         """Ask ``match_intent`` implementations (first non-None wins); a raising matcher is blocked."""
         for impl in self.plugins.impls("match_intent"):
             try:
@@ -139,7 +161,7 @@ class Agent:
                 if not isinstance(found, dict) or not isinstance(found.get("name"), str):
                     self.plugins.block(impl.plugin_name, f"match_intent returned {found!r}, not {{'name': ..., 'arguments': {{...}}}}")
                     continue
-                return {"name": found["name"], "arguments": found.get("arguments") or {}}
+                return IntentMatch(found["name"], found.get("arguments") or {}, f"plugin {impl.plugin_name} matched")
         return None
 
     async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str) -> ToolOutcome:
@@ -154,25 +176,25 @@ class Agent:
                             result=outcome.result, error_code=outcome.error_code,
                             duration_ms=round(outcome.duration_ms, 1))
 
-    async def _fast_path(self, match: dict[str, Any], text: str, session: str, turn_id: str, t0: float,
+    async def _fast_path(self, match: IntentMatch, text: str, session: str, turn_id: str, t0: float,
                          timings: dict[str, float]) -> AsyncIterator[Event]:
-        """A matcher mapped the message to a call: run the tool, say its sentence, no model."""
+        """Tier 1: a template mapped the message to a call: run the tool, say its sentence, no model."""
         ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
         call_id = self.runner.new_call_id()
-        yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=match["name"], arguments=match["arguments"]))
-        outcome = await self._run_logged(match["name"], match["arguments"], ctx, call_id)
-        yield await self._emit(self._returned(outcome, ctx))
+        yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=match.name, arguments=match.arguments))
+        outcome = await self.runner.run(match.name, match.arguments, ctx, call_id=call_id)
         spoken = (outcome.say or "Done.") if outcome.ok else str(outcome.result)
-        yield await self._emit(TextDelta(session, turn_id, text=spoken))
         call = {"id": call_id, "name": outcome.name, "arguments": outcome.arguments}
+        # the call's log row and the turn's messages in one transaction, before anyone hears of it
         await asyncio.to_thread(self.storage.add_messages, session, turn_id, [
             {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": [call]},
             {"role": "tool", "tool_call_id": call_id, "name": outcome.name, "content": outcome.for_model()},
-            {"role": "assistant", "content": spoken}])
-        timings["fast_path"] = 1
-        timings[f"tool_{outcome.name}_ms"] = round(outcome.duration_ms, 1)
-        timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-        yield await self._emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, timings=timings))
+            {"role": "assistant", "content": spoken}], outcome)
+        yield await self._emit(self._returned(outcome, ctx))
+        yield await self._emit(TextDelta(session, turn_id, text=spoken))
+        timings[f"tool_{outcome.name}_ms"] = round(outcome.duration_ms, 3)
+        timings["first_token_ms"] = timings["total_ms"] = _ms(t0)
+        yield await self._emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, tier=1, timings=timings))
 
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
@@ -182,86 +204,159 @@ class Agent:
         await asyncio.to_thread(self.storage.ensure_conversation, session)
         return await self._run_logged(name, arguments, ctx, self.runner.new_call_id())
 
-    async def ask(self, text: str, session: str | None = None, role: str = "main") -> TurnFinished | TurnFailed:
+    # ---- one turn --------------------------------------------------------------------------------
+
+    async def ask(self, text: str, session: str | None = None, role: str | None = None,
+                  tier: int | None = None) -> TurnFinished | TurnFailed:
         """Run a turn and return its last event."""
         last: Event | None = None
-        async for ev in self.turn(text, session=session, role=role):
+        async for ev in self.turn(text, session=session, role=role, tier=tier):
             last = ev
         assert isinstance(last, (TurnFinished, TurnFailed))
         return last
 
-    async def turn(self, text: str, session: str | None = None, role: str = "main") -> AsyncIterator[Event]:
-        """Answer one message, yielding every event (also sent to the bus and ``on_event``)."""
+    async def turn(self, text: str, session: str | None = None, role: str | None = None,
+                   tier: int | None = None) -> AsyncIterator[Event]:
+        """Answer one message, yielding every event (also sent to the bus and ``on_event``).
+
+        The router picks the tier; ``role`` names the model to use after tier 1, ``tier`` forces a
+        tier (benchmarks, tests). The turn's route and stage timings are stored with it.
+        """
         session = session or Storage.new_session_id()
         turn_id = uuid.uuid4().hex[:12]
         lock = self._session_locks.setdefault(session, asyncio.Lock())
         async with lock:  # a session's turns run in order
-            async for ev in self._turn(text, session, turn_id, role):
-                yield ev
+            routes: list[Routed] = []
+            last: Event | None = None
+            try:
+                async for ev in self._turn(text, session, turn_id, role, tier):
+                    if isinstance(ev, Routed):
+                        routes.append(ev)
+                    last = ev
+                    yield ev
+            finally:
+                if isinstance(last, (TurnFinished, TurnFailed)) and (text or "").strip():
+                    try:
+                        await asyncio.to_thread(self.storage.log_turn, session, turn_id, text.strip(),
+                                                [r.to_dict() for r in routes], last.to_dict())
+                    except Exception:  # the trace must never cost the turn
+                        log.exception("could not store the trace of turn %s", turn_id)
 
-    async def _turn(self, text: str, session: str, turn_id: str, role: str) -> AsyncIterator[Event]:
+    async def _turn(self, text: str, session: str, turn_id: str, role: str | None, tier: int | None) -> AsyncIterator[Event]:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         text = (text or "").strip()
-        try:
-            model_name, cfg = self.model_for(role)
-        except Exception as err:  # pragma: no cover - roles are validated at load
-            yield await self._emit(TurnFailed(session, turn_id, message=str(err), code="config_invalid"))
-            return
         if not text:
             yield await self._emit(TurnFailed(session, turn_id, message="The message is empty; say or type something.", code="empty_message"))
             return
         if not self._started:
             await self.start(load_model=False)
-        yield await self._emit(TurnStarted(session, turn_id, text=text, model=model_name))
-        match = self._match_intent(text)
-        if match is not None:
-            async for ev in self._fast_path(match, text, session, turn_id, t0, timings):
-                yield ev
-            return
         try:
-            backend = self.backend(role)
-            if not backend.loaded:
-                tl = time.perf_counter()
-                await backend.load()
-                timings["load_ms"] = round((time.perf_counter() - tl) * 1000, 1)
-            history = await asyncio.to_thread(self.storage.history, session)
-            user_msg = {"role": "user", "content": text}
-            await asyncio.to_thread(self.storage.add_messages, session, turn_id, [user_msg])
+            route = self.router.route(text, role=role, tier=tier)
         except HearthError as err:
             yield await self._emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
             return
+        timings["route_ms"] = route.ms
+        yield await self._emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
+        yield await self._emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
+        if route.match is not None:
+            async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings):
+                yield ev
+            return
+        try:
+            history = await asyncio.to_thread(self.storage.history, session)
+            user_msg = {"role": "user", "content": text}
+            await asyncio.to_thread(self.storage.add_messages, session, turn_id, [user_msg])
         except Exception as err:
             log.exception("turn failed before the model ran")
             yield await self._emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
             return
-
-        system = cfg.system_prompt or DEFAULT_SYSTEM_PROMPT
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *history, user_msg]
-        tools = self.tool_schemas()
-        by_name = {fn_schema(t)["name"]: t for t in tools}
-        ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
-        reply_parts: list[str] = []
-        n_calls = 0
+        state = {"tier": route.tier}
         try:
+            try:
+                async for ev in self._model_turn(route, [*history, user_msg], session, turn_id, t0, timings, state):
+                    yield ev
+            except _Escalate as why:
+                main = self.models.roles.main
+                state["tier"] = 3
+                timings["escalated_ms"] = _ms(t0)
+                yield await self._emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
+                escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
+                async for ev in self._model_turn(escalated, [*history, user_msg], session, turn_id, t0, timings, state):
+                    yield ev
+        except HearthError as err:
+            yield await self._emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
+        except Exception as err:
+            log.exception("turn failed")
+            yield await self._emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+
+    def _valid_call(self, call: CallRequest) -> bool:
+        tool = self.tools.get(call.name)
+        if tool is None or not isinstance(call.arguments, dict) or "__raw__" in call.arguments:
+            return False
+        try:
+            tool.validate(call.arguments)
+        except HearthError:
+            return False
+        return True
+
+    async def _model_turn(self, route: Route, convo: list[dict[str, Any]], session: str, turn_id: str, t0: float,
+                          timings: dict[str, float], state: dict[str, Any]) -> AsyncIterator[Event]:
+        """Tiers 2 and 3: model rounds with tool calls until the model answers in words.
+
+        On tier 2 the first round is held back until it proves to contain a valid call; if it does
+        not, ``_Escalate`` is raised before any event or message of the router model escapes.
+        """
+        name = route.model or self.models.roles.main
+        cfg = self.models.models[name]
+        check_first = route.escalate_to is not None
+        backend = self.pool.backend(name)
+        if not backend.loaded:
+            tl = time.perf_counter()
+            await self.pool.load(name)
+            timings["load_ms"] = timings.get("load_ms", 0) + _ms(tl)
+        async with self.pool.use(name) as backend:
+            system = cfg.system_prompt or DEFAULT_SYSTEM_PROMPT
+            messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *convo]
+            tools = self.tool_schemas()
+            by_name = {fn_schema(t)["name"]: t for t in tools}
+            ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
+            reply_parts: list[str] = []
+            n_calls = 0
             for round_no in range(cfg.max_tool_rounds + 1):
                 last_round = round_no == cfg.max_tool_rounds
+                hold = check_first and round_no == 0
+                held: list[Event] = []
                 text_buf: list[str] = []
                 calls: list[CallRequest] = []
+                stats: dict[str, float] = {}
                 async for bev in backend.chat(messages, [] if last_round else tools):
+                    if isinstance(bev, (Delta, CallRequest)) and "first_token_ms" not in timings:
+                        timings["first_token_ms"] = _ms(t0)
                     if isinstance(bev, Delta):
-                        if "first_token_ms" not in timings:
-                            timings["first_token_ms"] = round((time.perf_counter() - t0) * 1000, 1)
                         text_buf.append(bev.text)
-                        yield await self._emit(TextDelta(session, turn_id, text=bev.text))
+                        delta = TextDelta(session, turn_id, text=bev.text)
+                        if hold:
+                            held.append(delta)
+                        else:
+                            yield await self._emit(delta)
                     elif isinstance(bev, CallRequest):
-                        if "first_token_ms" not in timings:
-                            timings["first_token_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-                        calls.append(bev)
+                        args = bev.arguments
+                        if isinstance(args, dict) and "__positional__" in args:
+                            args = bind_positional(ParsedCall(bev.name, args), by_name.get(bev.name)).arguments
+                        calls.append(CallRequest(bev.name, args, bev.id))
                     elif isinstance(bev, Done):
-                        for k, v in bev.stats.items():
-                            if isinstance(v, (int, float)):
-                                timings[f"{k}"] = timings.get(k, 0) + v
+                        stats = {k: v for k, v in bev.stats.items() if isinstance(v, (int, float))}
+                if hold:
+                    if not calls or not all(self._valid_call(c) for c in calls):
+                        what = "no call" if not calls else "no valid call"
+                        timings.pop("first_token_ms", None)
+                        timings["router_model_ms"] = stats.get("model_ms", 0)
+                        raise _Escalate(f"router produced {what}")
+                    for ev in held:
+                        yield await self._emit(ev)
+                for k, v in stats.items():  # summed over the rounds
+                    timings[k] = round(timings.get(k, 0) + v, 3)
                 said = "".join(text_buf).strip()
                 if not calls:
                     reply_parts.append(said)
@@ -274,13 +369,11 @@ class Agent:
                     n_calls += 1
                     call_id = c.id or self.runner.new_call_id()
                     args = c.arguments
-                    if isinstance(args, dict) and "__positional__" in args:
-                        args = bind_positional(ParsedCall(c.name, args), by_name.get(c.name)).arguments
                     call_dicts.append({"id": call_id, "name": c.name, "arguments": args})
                     yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
                                                       arguments=args if isinstance(args, dict) else {"__raw__": args}))
                     outcome = await self._run_logged(c.name, args, ctx, call_id)
-                    timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 1)
+                    timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 3)
                     outcomes.append(outcome)
                     yield await self._emit(self._returned(outcome, ctx))
                 new_msgs = [{"role": "assistant", "content": said, "tool_calls": call_dicts}]
@@ -296,13 +389,7 @@ class Agent:
                         await asyncio.to_thread(self.storage.add_messages, session, turn_id,
                                                 [{"role": "assistant", "content": spoken}])
                         break
-        except HearthError as err:
-            yield await self._emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
-            return
-        except Exception as err:
-            log.exception("turn failed")
-            yield await self._emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
-            return
-        timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        timings["total_ms"] = _ms(t0)
         final = " ".join(p for p in reply_parts if p).strip()
-        yield await self._emit(TurnFinished(session, turn_id, text=final, tool_calls=n_calls, timings=timings))
+        yield await self._emit(TurnFinished(session, turn_id, text=final, tool_calls=n_calls, tier=state["tier"],
+                                            timings=timings))

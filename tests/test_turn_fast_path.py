@@ -39,7 +39,8 @@ def _agent(tmp_path, monkeypatch, *plugins):
 async def test_a_matched_message_runs_the_tool_without_a_model(tmp_path, monkeypatch):
     agent = _agent(tmp_path, monkeypatch, ("matcher", Matcher()))
     evs = [e async for e in agent.turn("buy oat milk", session="s")]
-    assert [e.type for e in evs] == ["started", "tool_call", "tool_result", "text_delta", "finished"]
+    assert [e.type for e in evs] == ["started", "routed", "tool_call", "tool_result", "text_delta", "finished"]
+    assert (evs[1].tier, evs[1].reason, evs[1].model) == (1, "plugin matcher matched", None)
     assert evs[-1].text == "Added oat milk to your shopping list."
     history = agent.storage.history("s")
     assert [m["role"] for m in history] == ["user", "assistant", "tool", "assistant"]

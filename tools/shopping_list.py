@@ -187,13 +187,15 @@ _ITEMS = ["cereal", "paper towels", "soap", "ketchup", "grapes", "honey", "spina
 @hookimpl
 def register_tools(register):
     slots = {"item": _ITEMS, "quantity": [2, 3, 6]}
-    register(add_to_shopping_list, slot_values=slots, examples=[
+    # intents: Home Assistant's own English sentences for these intents match too (tier 1); the
+    # templates here are tried first, so "remove/delete X from the list" removes rather than checks off
+    register(add_to_shopping_list, slot_values=slots, intents={"HassShoppingListAddItem": None}, examples=[
         "add {item} to [my|the] shopping list", "put {item} on [my|the] [shopping] list",
         "(add|buy) {quantity} {item}", "we need {item}", "I need to buy {item}"])
-    register(remove_from_shopping_list, slot_values=slots, examples=[
+    register(remove_from_shopping_list, slot_values=slots, intents={"HassShoppingListRemoveItem": None}, examples=[
         "remove {item} from [my|the] [shopping] list", "take {item} off [my|the] [shopping] list",
-        "delete {item} from [my|the] [shopping] list"])
-    register(check_off_shopping_list, slot_values=slots, examples=[
+        "delete {item} from [my|the] [shopping] list", "(remove|delete) {item} (in|on) [my|the] [shopping] list"])
+    register(check_off_shopping_list, slot_values=slots, intents={"HassShoppingListCompleteItem": None}, examples=[
         "check off {item} [on|from] [my|the] [shopping] list", "I (bought|got) {item}",
         "mark {item} as (bought|done)", "(cross|tick) off {item}"])
     register(get_shopping_list, examples=[
