@@ -9,6 +9,7 @@ schemas, calls parsed back by ``hearth.toolsyntax``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -194,6 +195,48 @@ def _quiet_llama_logs() -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
+def _amx_advertised() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return any(line.startswith("flags") and " amx_int8" in line for line in f)
+    except OSError:
+        return False
+
+
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_params(use_extra_bufts: bool):
+    """Let ``llama_cpp.Llama`` build its model parameters with ``use_extra_bufts`` set as given
+    (the class takes no keyword for it)."""
+    import llama_cpp.llama_cpp as lib
+    if use_extra_bufts:
+        yield
+        return
+    with _PARAMS_LOCK:
+        original = lib.llama_model_default_params
+
+        def params():
+            p = original()
+            p.use_extra_bufts = False
+            return p
+
+        lib.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = original
+
+
+def extra_buffer_types_ok() -> bool:
+    """llama.cpp's extra CPU buffer types (AMX tiles, weight repacking) are used unless the CPU
+    advertises AMX: virtual machines that advertise AMX without enabling its tile state (seen on
+    Firecracker guests) crash in llama.cpp's AMX matrix multiply. ``HEARTH_LLAMACPP_AMX=1`` keeps
+    them on such a CPU."""
+    return os.environ.get("HEARTH_LLAMACPP_AMX") == "1" or not _amx_advertised()
+
+
 class Ranker:
     """Scores a request under several fixed contexts on a second llama.cpp context (same weights).
 
@@ -267,6 +310,7 @@ class LlamaCppBackend(Backend):
         self._ranker: Ranker | None = None
         self._ranker_texts: list[str] = []
         self.load_seconds: float | None = None
+        self.trimmed = 0  # history messages the last prompt left out to fit n_ctx
 
     @property
     def loaded(self) -> bool:
@@ -305,11 +349,12 @@ class LlamaCppBackend(Backend):
         else:
             n_gpu_layers = cfg.num_gpu
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(path), n_ctx=cfg.n_ctx, n_gpu_layers=n_gpu_layers,
-                type_k=_KV_TYPES[cfg.kv_cache], type_v=_KV_TYPES[cfg.kv_cache], flash_attn=cfg.flash_attn,
-                n_threads=cfg.n_threads, seed=cfg.seed, verbose=False,
-            )
+            with _model_params(extra_buffer_types_ok()):
+                self.llm = llama_cpp.Llama(
+                    model_path=str(path), n_ctx=cfg.n_ctx, n_gpu_layers=n_gpu_layers,
+                    type_k=_KV_TYPES[cfg.kv_cache], type_v=_KV_TYPES[cfg.kv_cache], flash_attn=cfg.flash_attn,
+                    n_threads=cfg.n_threads, seed=cfg.seed, verbose=False,
+                )
         except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
             raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
         self.path = path
@@ -364,19 +409,43 @@ class LlamaCppBackend(Backend):
         return plain_prompt(messages, tools), PLAIN_STOPS, False
 
     def _fit(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
-        """Tokenize, dropping the oldest history until prompt + reply fit n_ctx."""
+        """Tokenize, dropping the oldest whole turns of history until prompt + reply fit n_ctx.
+
+        A turn is a user message and everything after it up to the next user message, so a tool
+        result never loses the call it answers. Only the current request with the system prompt
+        and tool schemas can fail to fit (``context_overflow``); a long history never does.
+        """
         msgs = list(messages)
+        self.trimmed = 0
         while True:
-            prompt, stops, special = self.build_prompt(msgs, tools)
-            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=not prompt.startswith(("<bos>", "<s>", "<|")), special=special)
+            tokens, stops = self.tokenize_prompt(msgs, tools)
             budget = self.config.n_ctx - self.config.max_tokens
             if len(tokens) <= budget:
                 return tokens, stops
-            history = [i for i, m in enumerate(msgs) if m["role"] != "system"]
-            if len(history) <= 1:
+            users = [i for i, m in enumerate(msgs) if m["role"] == "user"]
+            first = next((i for i, m in enumerate(msgs) if m["role"] != "system"), len(msgs))
+            if len(users) <= 1 or users[-1] <= first:
                 raise BackendError(f"the message and tool schemas need {len(tokens)} tokens, more than "
-                                   f"n_ctx={self.config.n_ctx} allows; raise n_ctx in models.toml", "context_overflow")
-            del msgs[history[0]]
+                                   f"n_ctx={self.config.n_ctx} minus max_tokens={self.config.max_tokens} "
+                                   "allows; raise n_ctx in models.toml", "context_overflow")
+            end = next(i for i in users if i > first)  # the start of the second-oldest turn
+            self.trimmed += end - first
+            del msgs[first:end]
+
+    def tokenize_prompt(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+        prompt, stops, special = self.build_prompt(messages, tools)
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=not prompt.startswith(("<bos>", "<s>", "<|")), special=special)
+        return tokens, stops
+
+    def _cached(self, tokens: list[int]) -> int:
+        """How many leading prompt tokens llama.cpp will reuse from the KV cache (prefix match)."""
+        held = self.llm.input_ids[: self.llm.n_tokens]
+        n = 0
+        for a, b in zip(held, tokens):
+            if a != b:
+                break
+            n += 1
+        return n - 1 if n == len(tokens) and n else n
 
     # ---- generation ----------------------------------------------------------------------------
 
@@ -488,6 +557,7 @@ class LlamaCppBackend(Backend):
         if inject:
             grammar = llama_cpp.LlamaGrammar.from_string(grammar_for(tools), verbose=False)
         known = {fn_schema(t)["name"] for t in tools}
+        cached = self._cached(tokens)
         stream = self.llm.create_completion(
             tokens, max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=40 if cfg.temperature else 1,
             stop=stops, stream=True, grammar=grammar, seed=cfg.seed,
@@ -535,7 +605,8 @@ class LlamaCppBackend(Backend):
                     put(CallRequest(c.name, c.arguments))
             elif len(text) > emitted:
                 put(Delta(text[emitted:]))
-        stats = {"prompt_tokens": len(tokens), "completion_tokens": n_out,
+        stats = {"prompt_tokens": len(tokens), "cached_tokens": cached, "trimmed_messages": self.trimmed,
+                 "prompt_eval_ms": round(first_ms or 0.0, 1), "completion_tokens": n_out,
                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}
         put(Done(stats))
 
@@ -557,6 +628,7 @@ class LlamaCppBackend(Backend):
         props = (fn_schema(tool).get("parameters") or {}).get("properties") or {}
         arguments: dict[str, Any] = {}
         n_out = 0
+        cached = 0
         tokens: list[int] = []
         if props:
             spans: dict[str, list[Any]] = {}
@@ -575,6 +647,7 @@ class LlamaCppBackend(Backend):
             prompt_tokens, _ = self._fit(messages, tools)
             head = self.llm.tokenize(f" [{name}(".encode("utf-8"), add_bos=False, special=False)
             tokens = prompt_tokens + head
+            cached = self._cached(tokens)
             out = self.llm.create_completion(tokens, max_tokens=cfg.max_tokens, temperature=0.0, top_k=1,
                                              grammar=grammar, seed=cfg.seed)
             tail = out["choices"][0]["text"]
@@ -582,18 +655,23 @@ class LlamaCppBackend(Backend):
             calls, _ = parse_calls(f"[{name}({tail}", {name})
             arguments = calls[0].arguments if calls else {"__raw__": tail}
         put(CallRequest(name, arguments))
-        put(Done({"prompt_tokens": len(tokens), "completion_tokens": n_out, "rank_ms": round(rank_ms, 1),
-                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+        put(Done({"prompt_tokens": len(tokens), "cached_tokens": cached, "completion_tokens": n_out,
+                  "rank_ms": round(rank_ms, 1), "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
 
     def _stream_text(self, tokens, stops, put, t0: float, extra: dict | None = None) -> None:
         cfg = self.config
         n_out = 0
+        first_ms = None
+        cached = self._cached(tokens)
         for chunk in self.llm.create_completion(tokens, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
                                                 top_k=40 if cfg.temperature else 1, stop=stops, stream=True,
                                                 seed=cfg.seed):
+            if first_ms is None:
+                first_ms = (time.perf_counter() - t0) * 1000
             n_out += 1
             put(Delta(chunk["choices"][0]["text"]))
-        put(Done({"prompt_tokens": len(tokens), "completion_tokens": n_out, **(extra or {}),
+        put(Done({"prompt_tokens": len(tokens), "cached_tokens": cached, "trimmed_messages": self.trimmed,
+                  "prompt_eval_ms": round(first_ms or 0.0, 1), "completion_tokens": n_out, **(extra or {}),
                   "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
 
 
