@@ -69,5 +69,12 @@ class Backend(abc.ABC):
     async def close(self) -> None:
         """Free the model."""
 
+    def count_tokens(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int | None:
+        """Tokens of the prompt these messages and tools make for this model (None: unknown).
+
+        Used for the context budget (``hearth models``); may read the tokenizer without loading
+        the weights. Blocking: call it from a thread."""
+        return None
+
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "backend": self.config.backend, "loaded": self.loaded}

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .config import load_models
 from .errors import HearthError
-from .events import TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished
+from .events import Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished
 
 app = typer.Typer(help="Hearth: a local voice and tool agent.", no_args_is_help=True, add_completion=False)
 tools_app = typer.Typer(help="List tools, or run one directly.", invoke_without_command=True)
@@ -62,7 +62,15 @@ def _progress_printer(status):
     return progress
 
 
-async def _load(agent, role: str, quiet: bool) -> None:
+async def _load(agent, role: str | None, quiet: bool, prewarm: bool) -> None:
+    """Start the agent. One-shot turns load only what their tier needs (tier 1 needs no model);
+    an interactive session pre-warms the role models in the background while you type."""
+    if prewarm:
+        await agent.start(prewarm=True)
+        return
+    if role is None:
+        await agent.start(load_model=False)
+        return
     if quiet:
         await agent.start(role=role)
         return
@@ -78,10 +86,11 @@ def chat(
     message: Optional[str] = typer.Argument(None, help="Answer this once and exit; without it, chat interactively."),
     session: Optional[str] = typer.Option(None, "--session", "-s", help="Continue this conversation."),
     as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
-    role: str = typer.Option("main", help="Which role's model answers (see [roles] in models.toml)."),
+    role: Optional[str] = typer.Option(None, help="Which role's model answers after tier 1 (main or router; default: the router decides)."),
+    tier: Optional[int] = typer.Option(None, "--tier", min=1, max=3, help="Force a tier: 1 templates only, 2 router model, 3 main model."),
     models: Optional[Path] = ModelsOpt,
 ) -> None:
-    """Talk to Hearth in text."""
+    """Talk to Hearth in text. Each turn is routed: tier 1 (templates, no model), 2 (router model), 3 (main model)."""
     if message is not None and not message.strip():
         _fail("the message is empty; say what you want, e.g. hearth chat \"add bread to my shopping list\"")
     agent = _agent(models)
@@ -91,7 +100,7 @@ def chat(
     async def one(text: str) -> bool:
         ok = True
         streamed = False
-        async for ev in agent.turn(text, session=sid, role=role):
+        async for ev in agent.turn(text, session=sid, role=role, tier=tier):
             if as_json:
                 print(json.dumps(ev.to_dict(), ensure_ascii=False, default=str), flush=True)
                 ok = ok and not isinstance(ev, TurnFailed)
@@ -99,6 +108,8 @@ def chat(
             if isinstance(ev, TextDelta):
                 out.print(ev.text, end="", highlight=False, markup=False)
                 streamed = True
+            elif isinstance(ev, Routed):
+                err.print(f"[dim]tier {ev.tier}: {escape(ev.reason)}[/]", highlight=False)
             elif isinstance(ev, ToolCalled):
                 args = ", ".join(f"{k}={v!r}" for k, v in ev.arguments.items())
                 err.print(f"[dim]→ {escape(ev.name)}({escape(args)})[/]", highlight=False)
@@ -117,13 +128,14 @@ def chat(
 
     async def main() -> int:
         try:
-            await _load(agent, role, quiet=as_json)
+            await _load(agent, role, quiet=as_json, prewarm=message is None)
         except HearthError as e:
             _fail(str(e))
         try:
             if message is not None:
                 return 0 if await one(message) else 1
             err.print(f"[dim]session {sid} - type 'exit' or press Ctrl-D to leave[/]")
+            agent.bus.subscribe(_announce)
             while True:
                 try:
                     line = await asyncio.to_thread(input, "you> ")
@@ -142,6 +154,13 @@ def chat(
     except KeyboardInterrupt:
         code = 130
     raise typer.Exit(code)
+
+
+def _announce(event) -> None:
+    """Interactive chat: say events that arrive between turns (a timer that finished)."""
+    if event.type == "timer_finished":
+        name = getattr(event, "name", None)
+        err.print(f"\n[bold yellow]⏰ {escape(name.capitalize() + ' timer' if name else 'Timer')} finished.[/]", highlight=False)
 
 
 # ---- tools ------------------------------------------------------------------------------------------
@@ -244,27 +263,145 @@ def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
     out.print(table)
 
 
+def _budget(name: str, cfg, pm, tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The context budget of one model: what the system prompt and tool schemas take of n_ctx."""
+    from .turn import DEFAULT_SYSTEM_PROMPT
+    factory = pm.backends.get(cfg.backend)
+    if factory is None:
+        return {"error": f"backend {cfg.backend!r} is not available"}
+    system = [{"role": "system", "content": cfg.system_prompt or DEFAULT_SYSTEM_PROMPT}, {"role": "user", "content": ""}]
+    try:
+        used = factory(name, cfg).count_tokens(system, tools)
+    except HearthError as e:
+        return {"error": str(e)}
+    except Exception as e:  # a model file that cannot be read: say so, show the rest
+        return {"error": f"{type(e).__name__}: {e}"}
+    if used is None:
+        return {"error": "the backend cannot count tokens"}
+    return {"n_ctx": cfg.n_ctx, "system_and_tools": used, "reply": cfg.max_tokens,
+            "history": cfg.n_ctx - used - cfg.max_tokens}
+
+
 @app.command()
 def models(
     as_json: bool = typer.Option(False, "--json"),
     models_path: Optional[Path] = typer.Option(None, "--models", help="models.toml to show"),
+    budget: bool = typer.Option(True, "--budget/--no-budget", help="Count each model's context budget (reads each tokenizer)."),
 ) -> None:
-    """Show the models in models.toml with their locked settings."""
+    """Show the models in models.toml with their locked settings and context budget.
+
+    The budget is n_ctx split into the system prompt with every tool's schema, the reply
+    (max_tokens), and what is left for history; the oldest turns are left out to fit it."""
     try:
         path, mf = load_models(models_path)
     except HearthError as e:
         _fail(str(e))
     roles = {v: k for k, v in mf.roles.model_dump().items() if v}
+    budgets: dict[str, dict[str, Any]] = {}
+    if budget:
+        from .turn import Agent
+        pm = _plugins()
+        tools = Agent(models=mf, plugins=pm).tool_schemas()
+        budgets = {n: _budget(n, m, pm, tools) for n, m in mf.models.items()}
     if as_json:
         print(json.dumps({"file": str(path), "roles": mf.roles.model_dump(),
-                          "models": {n: m.model_dump() for n, m in mf.models.items()}}, indent=2))
+                          "models": {n: {**m.model_dump(), **({"budget": budgets[n]} if n in budgets else {})}
+                                     for n, m in mf.models.items()}}, indent=2))
         return
     table = Table(title=f"Models ({path})")
-    for col in ("model", "role", "backend", "num_gpu", "n_ctx", "kv_cache", "flash_attn", "keep_alive", "tools", "reply", "reference"):
+    for col in ("model", "role", "backend", "num_gpu", "n_ctx", "kv_cache", "keep_alive", "tools", "reference"):
         table.add_column(col)
+    if budget:
+        table.add_column("tokens: system+tools / reply / history")
     for n, m in mf.models.items():
-        table.add_row(*(escape(str(x)) for x in (n, roles.get(n, ""), m.backend, m.num_gpu, m.n_ctx, m.kv_cache,
-                                                  m.flash_attn, m.keep_alive, m.tool_calling, m.reply, m.model)))
+        row = [escape(str(x)) for x in (n, roles.get(n, ""), m.backend, m.num_gpu, m.n_ctx, m.kv_cache,
+                                        m.keep_alive, m.tool_calling, m.model)]
+        if budget:
+            b = budgets[n]
+            row.append(f"[dim]{escape(b['error'][:60])}[/]" if "error" in b
+                       else f"{b['system_and_tools']} / {b['reply']} / {b['history']}")
+        table.add_row(*row)
+    out.print(table)
+
+
+# ---- bench ------------------------------------------------------------------------------------------
+
+BENCH_REQUESTS = {
+    1: ["add milk to my shopping list", "put apples on the list", "what is on my shopping list",
+        "check off apples from my shopping list", "remove milk from my shopping list"],
+    2: ["please add bread", "we are out of butter", "get some oat milk", "take the eggs off", "hello there"],
+}
+BENCH_REQUESTS[3] = BENCH_REQUESTS[2]
+STAGES = ("route_ms", "first_token_ms", "tool_ms", "total_ms")
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+@app.command()
+def bench(
+    runs: int = typer.Option(3, min=1, help="Times each request is replayed per tier."),
+    tiers: str = typer.Option("1,2,3", help="Tiers to measure, e.g. 1 or 1,3."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    models: Optional[Path] = ModelsOpt,
+) -> None:
+    """Replay a fixed set of requests through each tier and print p50 / p95 / max per stage (ms).
+
+    Uses a scratch database, so your shopping list is not touched; models are loaded first."""
+    import tempfile
+    from .storage import Storage
+    from .turn import Agent
+    wanted = sorted({int(t) for t in tiers.split(",") if t.strip()})
+    if not wanted or any(t not in BENCH_REQUESTS for t in wanted):
+        _fail("--tiers takes 1, 2 and 3, e.g. --tiers 1,3")
+    scratch = tempfile.mkdtemp(prefix="hearth-bench-")
+    try:
+        agent = Agent(models=models, storage=Storage(f"sqlite:///{scratch}/bench.db"))
+    except HearthError as e:
+        _fail(str(e))
+    _report_plugin_errors(agent.plugins.errors)
+    results: dict[int, dict[str, list[float]]] = {}
+
+    async def main() -> None:
+        await agent.start(load_model=False)
+        try:
+            if any(t > 1 for t in wanted):
+                with err.status("[cyan]loading models[/]"):
+                    for name in agent.role_models():
+                        await agent.pool.load(name)
+            for t in wanted:
+                stages: dict[str, list[float]] = {k: [] for k in STAGES}
+                for r in range(runs):
+                    for i, text in enumerate(BENCH_REQUESTS[t]):
+                        done = await agent.ask(text, session=f"bench-{t}-{r}-{i}", tier=t)
+                        if done.type != "finished":
+                            err.print(f"[yellow]tier {t}: {escape(text)!r} failed: {escape(done.message)}[/]")
+                            continue
+                        tm = done.timings
+                        stages["route_ms"].append(tm.get("route_ms", 0.0))
+                        stages["first_token_ms"].append(tm.get("first_token_ms", tm.get("total_ms", 0.0)))
+                        stages["tool_ms"].append(sum(v for k, v in tm.items() if k.startswith("tool_")))
+                        stages["total_ms"].append(tm.get("total_ms", 0.0))
+                results[t] = stages
+        finally:
+            await agent.stop()
+
+    asyncio.run(main())
+    summary = {f"tier{t}": {"turns": len(st["total_ms"]), **{k: {"p50": round(_pct(v, .5), 2), "p95": round(_pct(v, .95), 2),
+                                                                  "max": round(max(v), 2)} for k, v in st.items() if v}}
+               for t, st in results.items()}
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"hearth bench: {runs} run(s) of {len(BENCH_REQUESTS[1])} requests per tier (ms)")
+    for col in ("tier", "stage", "p50", "p95", "max"):
+        table.add_column(col, justify="right" if col in ("p50", "p95", "max") else "left")
+    for t, st in summary.items():
+        for stage in STAGES:
+            if stage in st:
+                table.add_row(t, stage, *(f"{st[stage][q]:.2f}" for q in ("p50", "p95", "max")))
     out.print(table)
 
 

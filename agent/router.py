@@ -144,7 +144,9 @@ class IntentMatcher:
                 log.exception("hassil failed on %r", text)
                 continue
             if result is not None and result.intent.name in self._targets:
-                return self._call(text, result)
+                found = self._call(text, result)
+                if found is not None:
+                    return found
         return None
 
     def _call(self, text: str, result: Any) -> IntentMatch | None:

@@ -359,19 +359,38 @@ class LlamaCppBackend(Backend):
             raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
         self.path = path
         self.n_gpu_layers = n_gpu_layers
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if template and not cfg.chat_format:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-            tok = self.llm._model
-            eos = tok.token_get_text(self.llm.token_eos()) if self.llm.token_eos() >= 0 else ""
-            bos = tok.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
-            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
-                                                  stop_token_ids=[self.llm.token_eos()])
+        self._formatter = self._chat_formatter(self.llm)
         if progress:
             progress("warming up", None)
         self.llm.eval(self.llm.tokenize(b"Hello", add_bos=True))  # pre-warm: first eval allocates buffers
         self.llm.reset()
         self.load_seconds = time.perf_counter() - t0
+
+    def _chat_formatter(self, llm: Any) -> Any:
+        """The GGUF's own chat template, unless models.toml names a chat_format (or it has none)."""
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template or self.config.chat_format:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        eos = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() >= 0 else ""
+        bos = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() >= 0 else ""
+        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=[llm.token_eos()])
+
+    def count_tokens(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+        """Prompt tokens of these messages and tools; reads only the vocabulary when not loaded."""
+        if self.llm is not None:
+            with self._lock:
+                return len(self.tokenize_prompt(messages, tools)[0])
+        import llama_cpp
+        _quiet_llama_logs()
+        path = resolve_model(self.config.model)
+        vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        try:
+            self.llm, self._formatter = vocab, self._chat_formatter(vocab)
+            return len(self.tokenize_prompt(messages, tools)[0])
+        finally:
+            self.llm, self._formatter = None, None
+            vocab.close()
 
     async def close(self) -> None:
         if self.llm is not None:

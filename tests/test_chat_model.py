@@ -45,12 +45,13 @@ def test_chat_adds_bread_and_a_new_process_lists_it(home):
 
 
 def test_chat_json_prints_the_turn_events_in_order(home):
-    r = run_hearth("chat", "--json", "put 3 apples on the shopping list")
+    r = run_hearth("chat", "--json", "--tier", "3", "put 3 apples on the shopping list")
     assert r.returncode == 0, r.stderr
     evs = events(r.stdout)
-    assert [e["type"] for e in evs] == ["started", "tool_call", "tool_result", "text_delta", "finished"]
-    assert evs[1]["name"] == "add_to_shopping_list" and evs[1]["arguments"] == {"item": "apples", "quantity": 3}
-    assert evs[2]["ok"] is True and evs[2]["result"] == {"name": "apples", "quantity": 3, "checked": False}
+    assert [e["type"] for e in evs] == ["started", "routed", "tool_call", "tool_result", "text_delta", "finished"]
+    assert (evs[1]["tier"], evs[1]["reason"], evs[1]["model"]) == (3, "tier 3 chosen", "gemma3-270m")
+    assert evs[2]["name"] == "add_to_shopping_list" and evs[2]["arguments"] == {"item": "apples", "quantity": 3}
+    assert evs[3]["ok"] is True and evs[3]["result"] == {"name": "apples", "quantity": 3, "checked": False}
     assert evs[-1]["text"] == "Added 3 apples to your shopping list."
     assert evs[-1]["tool_calls"] == 1 and evs[-1]["timings"]["total_ms"] > 0
     assert len({e["session"] for e in evs}) == 1
@@ -128,7 +129,7 @@ def test_missing_model_file_is_a_clear_error(home):
         backend = "llamacpp"
         model = "/nowhere/llama-3.1-8b-q4_k_m.gguf"
     """)
-    r = run_hearth("chat", "add bread to my shopping list")
+    r = run_hearth("chat", "please add bread")
     assert r.returncode == 1
     assert "model file /nowhere/llama-3.1-8b-q4_k_m.gguf does not exist" in r.stderr
 
@@ -162,7 +163,7 @@ def test_a_users_own_gguf_path_loads_the_same_way(home, models_dir):
         tool_select = "rank"
         reply = "tool"
     """)
-    r = run_hearth("chat", "add rice to my shopping list")
+    r = run_hearth("chat", "--tier", "3", "add rice to my shopping list")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "Added rice to your shopping list."
 
@@ -193,7 +194,7 @@ def test_unknown_tool_from_a_real_model_is_an_error_result_and_the_turn_finishes
 
 def test_native_tool_calls_on_qwen(home):
     _models_toml(home, QWEN_RING.replace("system_prompt", "# system_prompt"))
-    r = run_hearth("chat", "--json", "add milk to my shopping list")
+    r = run_hearth("chat", "--json", "--tier", "3", "add milk to my shopping list")
     assert r.returncode == 0, r.stderr
     call = next(e for e in events(r.stdout) if e["type"] == "tool_call")
     assert call["name"] == "add_to_shopping_list" and call["arguments"]["item"] == "milk"
@@ -252,7 +253,7 @@ def test_readme_plugin_example_as_a_single_file_is_called_by_the_model(home):
     env = {"HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,dice"}
     r = run_hearth("tools", "--json", env=env)
     assert "roll_dice" in [t["name"] for t in json.loads(r.stdout)]
-    r = run_hearth("chat", "--json", "roll 3 dice", env=env)
+    r = run_hearth("chat", "--json", "--tier", "3", "roll 3 dice", env=env)
     assert r.returncode == 0, r.stderr
     evs = events(r.stdout)
     call = next(e for e in evs if e["type"] == "tool_call")
@@ -287,7 +288,7 @@ def test_readme_plugin_example_as_a_package_is_called_by_the_model_beside_a_brok
     (home / "plugins").mkdir()
     (home / "plugins" / "broken.py").write_text("from hearth import hookimpl\nimport no_such_module\n")
     env = {"HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,dice,broken"}
-    r = run_hearth("chat", "--json", "roll 2 dice", env=env)
+    r = run_hearth("chat", "--json", "--tier", "3", "roll 2 dice", env=env)
     assert r.returncode == 0, r.stderr
     assert "plugin broken skipped: import failed: ModuleNotFoundError: No module named 'no_such_module'" in r.stderr
     evs = events(r.stdout)

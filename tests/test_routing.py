@@ -1,0 +1,298 @@
+"""Routing: tier 1 on Home Assistant's own test sentences, the router's reasons, the routed event,
+the stored trace, pre-warm, keep-alive, prompt-cache reuse and the context budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, run_hearth
+from hearth import Agent
+from hearth.config import ModelConfig, ModelsFile, Roles
+from hearth.pluginmanager import PluginManager
+from hearth.storage import Storage
+
+HA = REPO / "tests" / "data" / "ha_intents"
+
+
+def _agent(tmp_path, monkeypatch, plugins="shopping_list,timers", models: ModelsFile | None = None) -> Agent:
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", plugins)
+    pm = PluginManager()
+    pm.load()
+    assert pm.errors == {}
+    # a backend no plugin provides: a turn that reaches a model fails with backend_missing
+    models = models or ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
+    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+
+
+async def _turn(agent: Agent, text: str, session: str = "s") -> list:
+    return [e async for e in agent.turn(text, session=session)]
+
+
+# ---- tier 1 on Home Assistant's test sentences --------------------------------------------------------
+
+SHOPPING = {
+    "shopping_list_HassShoppingListAddItem.yaml": "add_to_shopping_list",
+    "shopping_list_HassShoppingListCompleteItem.yaml": "check_off_shopping_list",
+    "shopping_list_HassShoppingListRemoveItem.yaml": "remove_from_shopping_list",
+}
+# Measured; the README shows the same figures. Complete and Remove give three of the same sentences
+# different intents; Hearth reads "remove/delete ... list" as remove (it has a remove tool).
+EXPECTED_RATES = {
+    "shopping_list_HassShoppingListAddItem.yaml": (2, 2),
+    "shopping_list_HassShoppingListCompleteItem.yaml": (5, 7),
+    "shopping_list_HassShoppingListRemoveItem.yaml": (2, 3),
+    "homeassistant_HassStartTimer.yaml": (8, 8),
+    "homeassistant_HassCancelTimer.yaml": (4, 4),
+}
+
+
+def _cases(filename: str) -> list[tuple[str, dict]]:
+    data = yaml.safe_load((HA / filename).read_text())
+    return [(s, (t["intent"].get("slots") or {})) for t in data["tests"] for s in t["sentences"]]
+
+
+async def _shopping_ok(agent: Agent, filename: str, sentence: str, slots: dict) -> bool:
+    evs = await _turn(agent, sentence, session=sentence)
+    routed = next(e for e in evs if e.type == "routed")
+    call = next((e for e in evs if e.type == "tool_call"), None)
+    return (routed.tier == 1 and call is not None and call.name == SHOPPING[filename]
+            and call.arguments.get("item", "").lower() == str(slots["item"]).lower())
+
+
+async def _start_ok(agent: Agent, sentence: str, slots: dict) -> bool:
+    evs = await _turn(agent, sentence, session=sentence)
+    result = next((e for e in evs if e.type == "tool_result"), None)
+    want = slots.get("hours", 0) * 3600 + slots.get("minutes", 0) * 60 + slots.get("seconds", 0)
+    want_name = (slots.get("name") or "").strip().lower() or None
+    return (evs[1].tier == 1 and result is not None and result.name == "start_timer" and result.ok
+            and result.result["duration_s"] == want and result.result.get("name") == want_name)
+
+
+async def _cancel_ok(agent: Agent, sentence: str, slots: dict) -> bool:
+    """Two timers run; the sentence must cancel the one its slots name (the only one if none)."""
+    if slots:
+        target = (slots.get("name") or slots.get("area") or "").strip().lower() or None
+        minutes = slots.get("start_minutes", 20)
+        await agent.run_tool("start_timer", {"duration": f"{minutes} minutes", **({"name": target} if target else {})})
+        await agent.run_tool("start_timer", {"duration": "50 minutes", "name": "other"})
+    else:
+        await agent.run_tool("start_timer", {"duration": "20 minutes"})
+    evs = await _turn(agent, sentence, session=sentence)
+    result = next((e for e in evs if e.type == "tool_result"), None)
+    left = (await agent.run_tool("timer_status", {})).result["timers"]
+    await agent.run_tool("cancel_all_timers", {})
+    return (evs[1].tier == 1 and result is not None and result.name == "cancel_timer" and result.ok
+            and [t["name"] for t in left] == (["other"] if slots else []))
+
+
+@pytest.mark.parametrize("filename", list(EXPECTED_RATES))
+async def test_home_assistant_test_sentences_go_through_tier_1(tmp_path, monkeypatch, filename):
+    agent = _agent(tmp_path, monkeypatch)
+    await agent.start(load_model=False)
+    results = {}
+    for sentence, slots in _cases(filename):
+        if filename in SHOPPING:
+            results[sentence] = await _shopping_ok(agent, filename, sentence, slots)
+        elif "Start" in filename:
+            results[sentence] = await _start_ok(agent, sentence, slots)
+        else:
+            results[sentence] = await _cancel_ok(agent, sentence, slots)
+    await agent.stop()
+    rate = (sum(results.values()), len(results))
+    print(f"{filename}: {rate[0]}/{rate[1]}")
+    assert rate == EXPECTED_RATES[filename], results
+
+
+# ---- the router's decisions and reasons ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, tier, reason", [
+    ("add milk to my shopping list", 1, "template: add {item} to [my|the] shopping list"),
+    ("put apples on the list", 1, "template: put {item} on [my|the] [shopping] list"),
+    ("start a 5 minute timer named pizza", 1, "template: (set|start) a {duration} timer (named|called|for) {name}"),
+    ("5 minute timer", 1, "Home Assistant intent HassStartTimer: {minutes}( |-)minute[s] timer"),
+    ("please add bread", 2, "short, one tool (shopping_list): router"),
+    ("we need to plan dinner for four around what's on my list", 3, "open-ended (plan): main"),
+    ("tell me about the history of bread making in medieval europe and its guilds", 3, "long request (14 words): main"),
+    ("add bread and then set a timer", 3, "more than one request: main"),
+    ("what is the capital of france", 3, "no tool in sight: main"),
+    ("add eggs and start a timer please", 3, "several tools (shopping_list, timers): main"),
+])
+def test_router_picks_the_tier_and_says_why(tmp_path, monkeypatch, text, tier, reason):
+    models = ModelsFile(roles=Roles(main="big", router="small"), models={
+        "big": ModelConfig(backend="absent", model="x"), "small": ModelConfig(backend="absent", model="y")})
+    agent = _agent(tmp_path, monkeypatch, models=models)
+    route = agent.router.route(text)
+    assert (route.tier, route.reason) == (tier, reason)
+    assert route.model == {1: None, 2: "small", 3: "big"}[tier]
+
+
+def test_a_loose_template_does_not_swallow_a_sentence(tmp_path, monkeypatch):
+    # "we need {item}" would take "to plan dinner ..." as an item: a wildcard is at most 6 words
+    agent = _agent(tmp_path, monkeypatch)
+    assert agent.intents.match("we need to plan dinner for four around whats on my list") is None
+    assert agent.intents.match("we need paper towels").arguments == {"item": "paper towels"}
+
+
+def test_with_one_model_tiers_2_and_3_are_the_same_model(tmp_path, monkeypatch):
+    agent = _agent(tmp_path, monkeypatch)
+    route = agent.router.route("please add bread")
+    assert (route.tier, route.model, route.escalate_to) == (2, "m", None)
+    assert route.reason == "short, one tool (shopping_list): router (the router is the main model)"
+
+
+async def test_tier_1_turn_events_and_stored_trace(tmp_path, monkeypatch):
+    agent = _agent(tmp_path, monkeypatch)
+    evs = await _turn(agent, "add milk to my shopping list", session="k")
+    assert [e.type for e in evs] == ["started", "routed", "tool_call", "tool_result", "text_delta", "finished"]
+    assert evs[-1].tier == 1 and evs[-1].text == "Added milk to your shopping list."
+    assert set(evs[-1].timings) == {"route_ms", "tool_add_to_shopping_list_ms", "first_token_ms", "total_ms"}
+    (row,) = agent.storage.turns("k")
+    assert (row.tier, row.ok, row.reply) == (1, True, "Added milk to your shopping list.")
+    assert json.loads(row.routes) == [{"tier": 1, "reason": "template: add {item} to [my|the] shopping list", "model": None}]
+    assert json.loads(row.timings) == evs[-1].timings
+
+
+async def test_a_failed_turn_is_traced_with_its_code(tmp_path, monkeypatch):
+    agent = _agent(tmp_path, monkeypatch)
+    done = await agent.ask("what is the capital of france", session="k")
+    assert (done.type, done.code) == ("failed", "backend_missing")
+    (row,) = agent.storage.turns("k")
+    assert (row.tier, row.ok, row.error_code) == (3, False, "backend_missing")
+
+
+# ---- with real models (llama.cpp) ---------------------------------------------------------------------
+
+
+def _toml(home: Path, body: str) -> None:
+    (home / "models.toml").write_text(textwrap.dedent(body))
+
+
+GEMMA = """
+    [models.gemma]
+    backend = "llamacpp"
+    model = "package:gemma3-270m"
+    tool_calling = "inject"
+    tool_select = "rank"
+    reply = "tool"
+    max_tokens = 48
+"""
+
+
+@pytest.mark.slow
+def test_chat_json_shows_tier_1_and_a_model_tier_with_reasons(home):
+    r = run_hearth("chat", "--json", "add milk to my shopping list")
+    assert r.returncode == 0, r.stderr
+    evs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert evs[1] == {**evs[1], "type": "routed", "tier": 1, "model": None,
+                      "reason": "template: add {item} to [my|the] shopping list"}
+    r = run_hearth("chat", "--json", "hello there, how are you")
+    assert r.returncode == 0, r.stderr
+    evs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert evs[1] == {**evs[1], "type": "routed", "tier": 3, "model": "gemma3-270m", "reason": "no tool in sight: main"}
+    assert evs[-1]["type"] == "finished" and evs[-1]["tool_calls"] == 0
+
+
+@pytest.mark.slow
+async def test_router_without_a_valid_call_escalates_to_main(home):
+    # the router model may write one token: it can never finish a call, so the turn escalates
+    _toml(home, GEMMA.replace("[models.gemma]", "[roles]\nmain = \"gemma\"\nrouter = \"tiny\"\n[models.gemma]") + """
+    [models.tiny]
+    backend = "llamacpp"
+    model = "package:gemma3-270m"
+    tool_calling = "inject"
+    tool_select = "generate"
+    max_tokens = 1
+    """)
+    agent = Agent()
+    evs = [e async for e in agent.turn("please add bread", session="k")]
+    await agent.stop()
+    routed = [(e.tier, e.reason, e.model) for e in evs if e.type == "routed"]
+    assert routed == [(2, "short, one tool (shopping_list): router", "tiny"),
+                      (3, "escalated: router produced no call", "gemma")]
+    assert [e.type for e in evs if e.type not in ("routed",)] == ["started", "tool_call", "tool_result", "text_delta", "finished"]
+    assert evs[-1].text == "Added bread to your shopping list." and evs[-1].tier == 3
+    assert "router_model_ms" in evs[-1].timings
+    assert [m["role"] for m in agent.storage.history("k")] == ["user", "assistant", "tool", "assistant"]
+
+
+@pytest.mark.slow
+async def test_second_turn_reuses_the_prompt_cache(home):
+    _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA)
+    agent = Agent()
+    await agent.start()
+    first = await agent.ask("hello there", session="k", tier=3)
+    second = await agent.ask("good morning to you", session="k", tier=3)
+    await agent.stop()
+    assert first.timings["cached_tokens"] < 0.2 * first.timings["prompt_tokens"]
+    assert second.timings["cached_tokens"] > 0.8 * second.timings["prompt_tokens"]
+    assert second.timings["prompt_eval_ms"] < first.timings["prompt_eval_ms"]
+
+
+@pytest.mark.slow
+async def test_keep_alive_unloads_an_idle_model_and_the_next_turn_reloads_it(home):
+    _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA + 'keep_alive = "1s"\n')
+    agent = Agent()
+    await agent.start()
+    assert agent.status()["models"]["gemma"]["state"] == "ready"
+    await asyncio.sleep(2.5)
+    assert agent.status()["models"]["gemma"]["state"] == "unloaded"
+    done = await agent.ask("hello there", session="k", tier=3)
+    assert done.type == "finished" and done.timings["load_ms"] > 0
+    assert agent.status()["models"]["gemma"]["loads"] == 2
+    await agent.stop()
+
+
+@pytest.mark.slow
+async def test_prewarm_answers_tier_1_while_the_model_loads(home):
+    _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA + "keep_alive = -1\n")
+    agent = Agent()
+    await agent.start(prewarm=True)
+    assert agent.status()["models"]["gemma"]["state"] == "loading"
+    done = await agent.ask("add milk to my shopping list", session="k")
+    assert done.tier == 1 and done.text == "Added milk to your shopping list."
+    done = await agent.ask("hello there", session="k")  # waits for the load under way, does not start another
+    assert done.type == "finished"
+    await asyncio.sleep(1.5)
+    assert agent.status()["models"]["gemma"] == {"state": "ready", "roles": ["main"], "keep_alive": -1, "loads": 1}
+    await agent.stop()
+
+
+@pytest.mark.slow
+async def test_a_long_history_is_trimmed_never_failing_the_turn(home):
+    _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA.replace("max_tokens = 48", "max_tokens = 48\nn_ctx = 1024"))
+    agent = Agent()
+    await agent.start()
+    for i in range(40):
+        agent.storage.add_messages("k", f"t{i}", [{"role": "user", "content": f"please remember the number {i} for me"},
+                                                  {"role": "assistant", "content": f"I will remember {i}."}])
+    done = await agent.ask("hello there", session="k", tier=3)
+    await agent.stop()
+    assert done.type == "finished", done
+    assert done.timings["trimmed_messages"] > 20
+    assert done.timings["prompt_tokens"] <= 1024 - 48
+
+
+@pytest.mark.slow
+def test_models_shows_each_models_context_budget(home):
+    r = run_hearth("models", "--json")
+    assert r.returncode == 0, r.stderr
+    b = json.loads(r.stdout)["models"]["gemma3-270m"]["budget"]
+    assert b["n_ctx"] == 4096 and b["reply"] == 96 and 300 < b["system_and_tools"] < 2000
+    assert b["history"] == 4096 - 96 - b["system_and_tools"]
+
+
+def test_bench_json_reports_tier_1_stages(home):
+    r = run_hearth("bench", "--tiers", "1", "--runs", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    tier1 = json.loads(r.stdout)["tier1"]
+    assert tier1["turns"] == 10
+    assert set(tier1) == {"turns", "route_ms", "first_token_ms", "tool_ms", "total_ms"}
+    assert 0 < tier1["total_ms"]["p50"] <= tier1["total_ms"]["p95"] <= tier1["total_ms"]["max"]
