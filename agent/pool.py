@@ -87,9 +87,15 @@ class ModelPool:
             self._schedule_unload(name)
 
     def prewarm(self, names: list[str]) -> list[asyncio.Task]:
-        """Start loading these models in the background; errors are kept for ``status()``."""
+        """Start loading these models in the background (``status()`` says "loading" at once);
+        errors are kept for ``status()``."""
         tasks = []
         for name in dict.fromkeys(names):
+            backend = self.backend(name)
+            slot = self._slots[name]
+            if not backend.loaded and (slot.loading is None or slot.loading.done()):
+                slot.loading = asyncio.create_task(self._load(name, self.progress), name=f"prewarm-{name}")
+
             async def one(n: str = name) -> None:
                 try:
                     await self.load(n)
@@ -97,7 +103,7 @@ class ModelPool:
                     log.warning("pre-warm of %s failed: %s", n, err)
                 except Exception:
                     log.exception("pre-warm of %s failed", n)
-            tasks.append(asyncio.create_task(one(), name=f"prewarm-{name}"))
+            tasks.append(asyncio.create_task(one()))
         return tasks
 
     # ---- use and keep-alive --------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_chat_json_shows_tier_1_and_a_model_tier_with_reasons(home):
     evs = [json.loads(x) for x in r.stdout.splitlines()]
     assert evs[1] == {**evs[1], "type": "routed", "tier": 1, "model": None,
                       "reason": "template: add {item} to [my|the] shopping list"}
-    r = run_hearth("chat", "--json", "hello there, how are you")
+    r = run_hearth("chat", "--json", "hello there, good morning")
     assert r.returncode == 0, r.stderr
     evs = [json.loads(x) for x in r.stdout.splitlines()]
     assert evs[1] == {**evs[1], "type": "routed", "tier": 3, "model": "gemma3-270m", "reason": "no tool in sight: main"}
@@ -270,9 +270,10 @@ async def test_a_long_history_is_trimmed_never_failing_the_turn(home):
     _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA.replace("max_tokens = 48", "max_tokens = 48\nn_ctx = 1024"))
     agent = Agent()
     await agent.start()
-    for i in range(40):
-        agent.storage.add_messages("k", f"t{i}", [{"role": "user", "content": f"please remember the number {i} for me"},
-                                                  {"role": "assistant", "content": f"I will remember {i}."}])
+    for i in range(60):
+        agent.storage.add_messages("k", f"t{i}", [
+            {"role": "user", "content": f"please remember that the number of the day is {i} and write it down"},
+            {"role": "assistant", "content": f"I will remember that the number of the day is {i}."}])
     done = await agent.ask("hello there", session="k", tier=3)
     await agent.stop()
     assert done.type == "finished", done

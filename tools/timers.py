@@ -284,7 +284,8 @@ def start_timer(duration: str, ctx: ToolContext, name: str | None = None) -> Too
     """Start a timer that rings when the time is up.
 
     Args:
-        duration: How long the timer runs, e.g. "5 minutes", "1 hour and 15 minutes", "90 seconds", "half an hour" or "1:30"; a bare number is minutes.
+        duration: How long the timer runs, e.g. "5 minutes", "1 hour and 15 minutes", "90 seconds",
+            "half an hour" or "1:30"; a bare number is minutes.
         name: A name for the timer, e.g. "pizza"; leave it out for an unnamed timer.
     """
     try:
@@ -298,7 +299,7 @@ def start_timer(duration: str, ctx: ToolContext, name: str | None = None) -> Too
             for other in _running(s, now):
                 if other.key == name.lower():
                     left = spoken_duration(_remaining(other, now))
-                    raise ToolError(f"You already have a {other.name} timer with {left} left.", "timer_exists")
+                    raise ToolError(f"You already have a timer named {other.name} with {left} left.", "timer_exists")
         row = Timer(name=name, key=_key(name), duration_s=seconds, started_at=now, ends_at=now + seconds,
                     session=ctx.session)
         s.add(row)

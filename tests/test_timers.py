@@ -1,0 +1,353 @@
+"""The timers plugin: durations, start/cancel/status, the scheduler's events, restarts, HA intents."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from hearth import Agent
+from hearth.config import ModelConfig, ModelsFile, Roles
+from hearth.pluginmanager import PluginManager
+from hearth.storage import Storage
+from hearth.tools.timers import (DurationError, TimerFinished, cancel_args, parse_duration, start_args,
+                                 status_args)
+
+from conftest import run_hearth
+
+
+def _agent(tmp_path, monkeypatch) -> Agent:
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "timers")
+    pm = PluginManager()
+    pm.load()
+    assert pm.errors == {}
+    # a backend that no plugin provides: nothing here needs a model
+    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
+    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+
+
+@pytest.fixture
+async def agent(tmp_path, monkeypatch):
+    a = _agent(tmp_path, monkeypatch)
+    await a.start(load_model=False)
+    yield a
+    await a.stop()
+
+
+def _finished_events(agent: Agent) -> list[TimerFinished]:
+    seen: list[TimerFinished] = []
+    agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, TimerFinished) else None)
+    return seen
+
+
+async def _wait_for(pred, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while not pred() and time.monotonic() < end:
+        await asyncio.sleep(0.02)
+
+
+# ---- durations ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("5 minutes", 300), ("1 minute", 60), ("1 hour and 15 minutes", 4500),
+    ("1 hour 15 minute and 30 second", 4530), ("1 hour, 15 minutes", 4500), ("90 seconds", 90),
+    ("2.5 minutes", 150), ("half an hour", 1800), ("a half hour", 1800), ("an hour", 3600),
+    ("a minute and a half", 90), ("an hour and a half", 5400), ("one and a half hours", 5400),
+    ("2 and a half minutes", 150), ("a quarter of an hour", 900), ("a couple of minutes", 120),
+    ("1:30", 90), ("1:02:03", 3723), ("10 min", 600), ("10 min.", 600), ("3 hrs", 10800), ("45s", 45),
+    ("1h30m", 5400), ("an hour thirty", 5400), ("5 minutes 30", 330), ("5", 300), ("1.5", 90),
+    ("five", 300), ("five minutes", 300), ("twenty five minutes", 1500), ("twenty-five minutes", 1500),
+    ("one minute", 60), ("a hundred seconds", 100), ("one hundred twenty seconds", 120),
+    ("for 5 minutes", 300), ("five-minute timer", 300), ("  5   MINUTES ", 300), ("24 hours", 86400),
+])
+def test_durations_are_understood(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", [
+    "", "soon", "minutes", "a", "five five minutes", "5 minutes 3 minutes", "1:75", "5 parsecs",
+    "0 minutes", "0:00", "24 hours and 1 second", "25 hours",
+])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(DurationError):
+        parse_duration(text)
+
+
+async def test_start_timer_refuses_a_bad_duration_with_a_sentence(agent):
+    outs = [await agent.run_tool("start_timer", {"duration": d}) for d in ("soon", "0 seconds", "25 hours")]
+    assert [(o.ok, o.error_code) for o in outs] == [(False, "invalid_duration")] * 3
+    assert outs[0].result == ('I did not understand "soon" as a duration. Say a duration like "5 minutes", '
+                              '"1 hour and 15 minutes", "90 seconds", "half an hour" or "1:30".')
+    assert outs[2].result == "A timer can run for at most 24 hours; 25 hours is too long."
+    status = await agent.run_tool("timer_status", {})
+    assert status.result == {"timers": []}
+
+
+# ---- start and status ---------------------------------------------------------------------------
+
+
+async def test_start_then_status_tells_the_time_left(agent):
+    before = time.time()
+    out = await agent.run_tool("start_timer", {"duration": "10 minutes", "name": " Pizza "}, session="kitchen")
+    assert (out.ok, out.say) == (True, "Pizza timer set for 10 minutes.")
+    ends_at = out.result.pop("ends_at")
+    assert out.result == {"id": 1, "name": "Pizza", "duration_s": 600}
+    assert before + 600 <= ends_at <= time.time() + 600
+    status = await agent.run_tool("timer_status", {"name": "pizza"})
+    [timer] = status.result["timers"]
+    assert {k: v for k, v in timer.items() if k != "remaining_s"} == {
+        "id": 1, "name": "Pizza", "duration_s": 600, "ends_at": ends_at}
+    assert timer["remaining_s"] in (599, 600)
+    assert status.say == {600: "Your Pizza timer has 10 minutes left.",
+                          599: "Your Pizza timer has 9 minutes and 59 seconds left."}[timer["remaining_s"]]
+
+
+async def test_status_of_several_timers_says_one_clause_each(agent):
+    await agent.run_tool("start_timer", {"duration": "1 hour 15 minutes 30 seconds"})
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "eggs"})
+    status = await agent.run_tool("timer_status", {})
+    assert [(t["name"], t["duration_s"]) for t in status.result["timers"]] == [("eggs", 300), (None, 4530)]
+    # the soonest first; seconds are rounded up, so a timer just started shows its whole duration
+    assert status.say in ("Your eggs timer has 5 minutes left, and your 1 hour 15 minute 30 second timer has "
+                          "1 hour, 15 minutes and 30 seconds left.",
+                          "Your eggs timer has 4 minutes and 59 seconds left, and your 1 hour 15 minute 30 "
+                          "second timer has 1 hour, 15 minutes and 29 seconds left.")
+
+
+async def test_status_without_timers_and_with_an_unknown_name(agent):
+    empty = await agent.run_tool("timer_status", {})
+    assert (empty.ok, empty.result, empty.say) == (True, {"timers": []}, "No timers are running.")
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "eggs"})
+    unknown = await agent.run_tool("timer_status", {"name": "pizza"})
+    assert (unknown.ok, unknown.error_code, unknown.result) == (False, "timer_not_found", "There is no pizza timer.")
+
+
+async def test_a_second_timer_with_a_running_name_is_refused(agent):
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "eggs"})
+    again = await agent.run_tool("start_timer", {"duration": "3 minutes", "name": "EGGS"})
+    assert (again.ok, again.error_code) == (False, "timer_exists")
+    assert again.result in ("You already have a timer named eggs with 5 minutes left.",
+                            "You already have a timer named eggs with 4 minutes and 59 seconds left.")
+
+
+# ---- cancel -------------------------------------------------------------------------------------
+
+
+def _fixed(timer: dict) -> dict:
+    """A timer's data without the fields that depend on the clock."""
+    return {k: v for k, v in timer.items() if k not in ("ends_at", "remaining_s")}
+
+
+async def _names(agent) -> list[str | None]:
+    return [t["name"] for t in (await agent.run_tool("timer_status", {})).result["timers"]]
+
+
+async def test_cancel_by_name_ignores_case_and_spaces(agent):
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"})
+    await agent.run_tool("start_timer", {"duration": "10 minutes", "name": "eggs"})
+    out = await agent.run_tool("cancel_timer", {"name": "  PIZZA "})
+    assert (out.ok, out.say, _fixed(out.result)) == (True, "Pizza timer cancelled.",
+                                                    {"id": 1, "name": "pizza", "duration_s": 300})
+    assert await _names(agent) == ["eggs"]
+
+
+async def test_cancel_by_start_duration(agent):
+    await agent.run_tool("start_timer", {"duration": "5 minutes"})
+    await agent.run_tool("start_timer", {"duration": "10 minutes", "name": "eggs"})
+    out = await agent.run_tool("cancel_timer", {"duration": "five minutes"})
+    assert (out.ok, out.say) == (True, "Timer cancelled.")
+    assert _fixed(out.result) == {"id": 1, "name": None, "duration_s": 300}
+    assert await _names(agent) == ["eggs"]
+
+
+async def test_a_duration_said_as_a_name_cancels_by_duration(agent):
+    # "cancel the 5 minute timer" through the template "cancel [the|my] {name} timer"
+    await agent.run_tool("start_timer", {"duration": "5 minutes"})
+    await agent.run_tool("start_timer", {"duration": "10 minutes", "name": "eggs"})
+    out = await agent.run_tool("cancel_timer", {"name": "5 minute"})
+    assert (out.ok, out.say) == (True, "Timer cancelled.")
+    assert _fixed(out.result) == {"id": 1, "name": None, "duration_s": 300}
+    assert await _names(agent) == ["eggs"]
+
+
+async def test_cancel_the_only_timer(agent):
+    await agent.run_tool("start_timer", {"duration": "1 hour", "name": "tea"})
+    out = await agent.run_tool("cancel_timer", {})
+    assert (out.ok, out.say) == (True, "Tea timer cancelled.")
+    assert await _names(agent) == []
+
+
+async def test_cancel_with_several_and_nothing_to_choose_asks_which(agent):
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"})
+    await agent.run_tool("start_timer", {"duration": "3 minutes", "name": "eggs"})
+    await agent.run_tool("start_timer", {"duration": "1 hour 30 minutes"})
+    out = await agent.run_tool("cancel_timer", {})
+    assert (out.ok, out.error_code, out.result) == (
+        False, "timer_ambiguous", "You have 3 timers: eggs, pizza and a 1 hour 30 minute timer. Which one?")
+    assert await _names(agent) == ["eggs", "pizza", None]
+
+
+async def test_cancel_an_unknown_timer(agent):
+    none = await agent.run_tool("cancel_timer", {})
+    assert (none.ok, none.error_code, none.result) == (False, "timer_not_found", "No timers are running.")
+    await agent.run_tool("start_timer", {"duration": "3 minutes", "name": "eggs"})
+    unknown = await agent.run_tool("cancel_timer", {"name": "pizza"})
+    assert (unknown.ok, unknown.error_code, unknown.result) == (False, "timer_not_found", "There is no pizza timer.")
+    by_duration = await agent.run_tool("cancel_timer", {"duration": "7 minutes"})
+    assert (by_duration.error_code, by_duration.result) == ("timer_not_found", "There is no 7 minute timer.")
+    assert await _names(agent) == ["eggs"]
+
+
+async def test_cancel_all_timers(agent):
+    none = await agent.run_tool("cancel_all_timers", {})
+    assert (none.ok, none.result, none.say) == (True, {"cancelled": 0, "timers": []}, "No timers are running.")
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"})
+    await agent.run_tool("start_timer", {"duration": "3 minutes"})
+    out = await agent.run_tool("cancel_all_timers", {})
+    assert (out.ok, out.result["cancelled"], out.say) == (True, 2, "Cancelled 2 timers.")
+    assert await _names(agent) == []
+
+
+# ---- the scheduler ------------------------------------------------------------------------------
+
+
+async def test_a_finished_timer_is_announced_once_to_its_session(tmp_path, monkeypatch):
+    agent = _agent(tmp_path, monkeypatch)
+    await agent.start(load_model=False)
+    seen = _finished_events(agent)
+    t0 = time.monotonic()
+    out = await agent.run_tool("start_timer", {"duration": "1 second", "name": "eggs"}, session="satellite-1")
+    await _wait_for(lambda: seen, 3.0)
+    took = time.monotonic() - t0
+    await asyncio.sleep(0.3)  # nothing else follows
+    await agent.stop()
+    assert [(e.type, e.session, e.turn_id, e.timer_id, e.name, e.duration_s, e.say) for e in seen] == [
+        ("timer_finished", "satellite-1", "", out.result["id"], "eggs", 1, "Your eggs timer is done.")]
+    assert 0.9 <= took < 2.0
+    assert 0 <= seen[0].late_s < 0.5
+
+    again = _agent(tmp_path, monkeypatch)  # a restart on the same database
+    seen_again = _finished_events(again)
+    await again.start(load_model=False)
+    await asyncio.sleep(0.3)
+    status = await again.run_tool("timer_status", {})
+    await again.stop()
+    assert seen_again == []
+    assert status.result == {"timers": []}
+
+
+async def test_a_cancelled_timer_never_fires(agent):
+    seen = _finished_events(agent)
+    await agent.run_tool("start_timer", {"duration": "1 second"})
+    await agent.run_tool("cancel_timer", {})
+    await asyncio.sleep(1.3)
+    assert seen == []
+
+
+async def test_a_timer_that_ended_while_hearth_was_off_fires_at_startup(tmp_path, monkeypatch):
+    first = _agent(tmp_path, monkeypatch)
+    await first.start(load_model=False)
+    out = await first.run_tool("start_timer", {"duration": "1 second", "name": "tea"}, session="kitchen")
+    await first.stop()  # before it ends
+    await asyncio.sleep(1.5)
+
+    second = _agent(tmp_path, monkeypatch)
+    seen = _finished_events(second)
+    await second.start(load_model=False)
+    await _wait_for(lambda: seen, 2.0)
+    await second.stop()
+    assert [(e.session, e.timer_id, e.name, e.duration_s) for e in seen] == [("kitchen", out.result["id"], "tea", 1)]
+    assert 0.3 < seen[0].late_s < 3.0
+
+
+async def test_each_agent_has_its_own_scheduler(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = _agent(tmp_path / "a", monkeypatch), _agent(tmp_path / "b", monkeypatch)
+    await a.start(load_model=False)
+    await b.start(load_model=False)
+    seen_a, seen_b = _finished_events(a), _finished_events(b)
+    await b.run_tool("start_timer", {"duration": "1 second", "name": "b"}, session="sb")
+    await _wait_for(lambda: seen_b, 3.0)
+    await a.stop()
+    await b.stop()
+    assert ([e.name for e in seen_a], [(e.session, e.name) for e in seen_b]) == ([], [("sb", "b")])
+
+
+def test_a_timer_survives_a_restart_of_the_cli(tmp_path):
+    env = {"HEARTH_HOME": str(tmp_path), "HEARTH_LOAD_PLUGINS": "timers",
+           "HEARTH_DATABASE_URL": f"sqlite:///{tmp_path}/hearth.db"}
+    started = run_hearth("tools", "run", "start_timer", "--arg", "duration=10 minutes", "--arg", "name=pizza",
+                         env=env, timeout=60)
+    assert started.returncode == 0, started.stderr
+    assert {k: v for k, v in json.loads(started.stdout).items() if k != "ends_at"} == {
+        "id": 1, "name": "pizza", "duration_s": 600}
+    status = run_hearth("tools", "run", "timer_status", env=env, timeout=60)
+    assert status.returncode == 0, status.stderr
+    [timer] = json.loads(status.stdout)["timers"]
+    assert (timer["name"], timer["duration_s"]) == ("pizza", 600)
+    assert 590 <= timer["remaining_s"] <= 600
+
+
+# ---- Home Assistant intents ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slots, args, seconds", [
+    ({"hours": 1}, {"duration": "1 hour"}, 3600),
+    ({"hours": 1, "minutes": 15}, {"duration": "1 hour 15 minutes"}, 4500),
+    ({"hours": 1, "minutes": 15, "seconds": 30}, {"duration": "1 hour 15 minutes 30 seconds"}, 4530),
+    ({"minutes": 30}, {"duration": "30 minutes"}, 1800),  # "half an hour"
+    ({"minutes": 5, "seconds": 30.0}, {"duration": "5 minutes 30 seconds"}, 330),  # "5 and a half minutes"
+    ({"seconds": 45}, {"duration": "45 seconds"}, 45),
+    ({"minutes": 5, "name": "pizza "}, {"duration": "5 minutes", "name": "pizza"}, 300),
+    ({"minutes": 5, "name": "  ", "area": "Kitchen"}, {"duration": "5 minutes"}, 300),
+])
+def test_start_timer_intent_slots_become_arguments(slots, args, seconds):
+    assert start_args(slots) == args
+    assert parse_duration(args["duration"]) == seconds
+
+
+@pytest.mark.parametrize("slots", [{"minutes": 5, "conversation_command": "turn off the oven"}, {"name": "pizza"}])
+def test_start_timer_intent_without_a_plain_duration_is_refused(slots):
+    # a command to run when the timer ends is not supported: a model answers instead of tier 1
+    with pytest.raises(ValueError):
+        start_args(slots)
+
+
+@pytest.mark.parametrize("slots, args", [
+    ({}, {}),
+    ({"start_minutes": 5}, {"duration": "5 minutes"}),
+    ({"start_hours": 1, "start_seconds": 30}, {"duration": "1 hour 30 seconds"}),
+    ({"name": "pizza "}, {"name": "pizza"}),
+    ({"area": "Kitchen"}, {"name": "kitchen"}),
+    ({"name": "eggs", "area": "Kitchen"}, {"name": "eggs"}),
+])
+def test_cancel_timer_intent_slots_become_arguments(slots, args):
+    assert cancel_args(slots) == args
+
+
+@pytest.mark.parametrize("slots, args", [
+    ({}, {}), ({"name": " pizza "}, {"name": "pizza"}), ({"area": "Living Room"}, {"name": "living room"}),
+])
+def test_timer_status_intent_slots_become_arguments(slots, args):
+    assert status_args(slots) == args
+
+
+async def test_intent_arguments_drive_the_tools(agent):
+    start = await agent.run_tool("start_timer", start_args({"minutes": 5, "name": "pizza "}))
+    assert (start.say, start.result["duration_s"]) == ("Pizza timer set for 5 minutes.", 300)
+    assert (await agent.run_tool("cancel_timer", cancel_args({"start_minutes": 5}))).say == "Pizza timer cancelled."
+
+
+async def test_spoken_requests_reach_the_timer_tools_without_a_model(agent):
+    started = await agent.ask("set a pizza timer for 5 minutes", session="kitchen")
+    status = await agent.ask("how much time is left on my pizza timer", session="kitchen")
+    cancelled = await agent.ask("cancel the pizza timer", session="kitchen")
+    assert (started.type, started.tier, started.text) == ("finished", 1, "Pizza timer set for 5 minutes.")
+    assert status.text in ("Your pizza timer has 5 minutes left.",
+                           "Your pizza timer has 4 minutes and 59 seconds left.")
+    assert (cancelled.tier, cancelled.text) == (1, "Pizza timer cancelled.")
