@@ -145,8 +145,6 @@ class Agent:
         self.plugins.call_each("on_event", event=event)
         return event
 
-    _emit = emit
-
     # ---- tier 1 ----------------------------------------------------------------------------------
 
     def _match_intent(self, text: str) -> IntentMatch | None:
@@ -181,7 +179,7 @@ class Agent:
         """Tier 1: a template mapped the message to a call: run the tool, say its sentence, no model."""
         ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
         call_id = self.runner.new_call_id()
-        yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=match.name, arguments=match.arguments))
+        yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=match.name, arguments=match.arguments))
         outcome = await self.runner.run(match.name, match.arguments, ctx, call_id=call_id)
         spoken = (outcome.say or "Done.") if outcome.ok else str(outcome.result)
         call = {"id": call_id, "name": outcome.name, "arguments": outcome.arguments}
@@ -190,11 +188,11 @@ class Agent:
             {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": [call]},
             {"role": "tool", "tool_call_id": call_id, "name": outcome.name, "content": outcome.for_model()},
             {"role": "assistant", "content": spoken}], outcome)
-        yield await self._emit(self._returned(outcome, ctx))
-        yield await self._emit(TextDelta(session, turn_id, text=spoken))
+        yield await self.emit(self._returned(outcome, ctx))
+        yield await self.emit(TextDelta(session, turn_id, text=spoken))
         timings[f"tool_{outcome.name}_ms"] = round(outcome.duration_ms, 3)
         timings["first_token_ms"] = timings["total_ms"] = _ms(t0)
-        yield await self._emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, tier=1, timings=timings))
+        yield await self.emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, tier=1, timings=timings))
 
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
@@ -247,18 +245,18 @@ class Agent:
         timings: dict[str, float] = {}
         text = (text or "").strip()
         if not text:
-            yield await self._emit(TurnFailed(session, turn_id, message="The message is empty; say or type something.", code="empty_message"))
+            yield await self.emit(TurnFailed(session, turn_id, message="The message is empty; say or type something.", code="empty_message"))
             return
         if not self._started:
             await self.start(load_model=False)
         try:
             route = self.router.route(text, role=role, tier=tier)
         except HearthError as err:
-            yield await self._emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
+            yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
             return
         timings["route_ms"] = route.ms
-        yield await self._emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
-        yield await self._emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
+        yield await self.emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
+        yield await self.emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
         if route.match is not None:
             async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings):
                 yield ev
@@ -269,7 +267,7 @@ class Agent:
             await asyncio.to_thread(self.storage.add_messages, session, turn_id, [user_msg])
         except Exception as err:
             log.exception("turn failed before the model ran")
-            yield await self._emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+            yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
             return
         state = {"tier": route.tier}
         try:
@@ -280,15 +278,15 @@ class Agent:
                 main = self.models.roles.main
                 state["tier"] = 3
                 timings["escalated_ms"] = _ms(t0)
-                yield await self._emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
+                yield await self.emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
                 escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
                 async for ev in self._model_turn(escalated, [*history, user_msg], session, turn_id, t0, timings, state):
                     yield ev
         except HearthError as err:
-            yield await self._emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
+            yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
         except Exception as err:
             log.exception("turn failed")
-            yield await self._emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+            yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
 
     def _valid_call(self, call: CallRequest) -> bool:
         tool = self.tools.get(call.name)
@@ -339,7 +337,7 @@ class Agent:
                         if hold:
                             held.append(delta)
                         else:
-                            yield await self._emit(delta)
+                            yield await self.emit(delta)
                     elif isinstance(bev, CallRequest):
                         args = bev.arguments
                         if isinstance(args, dict) and "__positional__" in args:
@@ -354,7 +352,7 @@ class Agent:
                         timings["router_model_ms"] = stats.get("model_ms", 0)
                         raise _Escalate(f"router produced {what}")
                     for ev in held:
-                        yield await self._emit(ev)
+                        yield await self.emit(ev)
                 for k, v in stats.items():  # summed over the rounds
                     timings[k] = round(timings.get(k, 0) + v, 3)
                 said = "".join(text_buf).strip()
@@ -370,12 +368,12 @@ class Agent:
                     call_id = c.id or self.runner.new_call_id()
                     args = c.arguments
                     call_dicts.append({"id": call_id, "name": c.name, "arguments": args})
-                    yield await self._emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
+                    yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
                                                       arguments=args if isinstance(args, dict) else {"__raw__": args}))
                     outcome = await self._run_logged(c.name, args, ctx, call_id)
                     timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 3)
                     outcomes.append(outcome)
-                    yield await self._emit(self._returned(outcome, ctx))
+                    yield await self.emit(self._returned(outcome, ctx))
                 new_msgs = [{"role": "assistant", "content": said, "tool_calls": call_dicts}]
                 new_msgs += [{"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes]
                 messages += new_msgs
@@ -385,11 +383,11 @@ class Agent:
                     if spoken or all(o.ok for o in outcomes):
                         spoken = spoken or "Done."
                         reply_parts.append(spoken)
-                        yield await self._emit(TextDelta(session, turn_id, text=spoken))
+                        yield await self.emit(TextDelta(session, turn_id, text=spoken))
                         await asyncio.to_thread(self.storage.add_messages, session, turn_id,
                                                 [{"role": "assistant", "content": spoken}])
                         break
         timings["total_ms"] = _ms(t0)
         final = " ".join(p for p in reply_parts if p).strip()
-        yield await self._emit(TurnFinished(session, turn_id, text=final, tool_calls=n_calls, tier=state["tier"],
+        yield await self.emit(TurnFinished(session, turn_id, text=final, tool_calls=n_calls, tier=state["tier"],
                                             timings=timings))
