@@ -405,6 +405,15 @@ def bench(
     out.print(table)
 
 
+# Commands that live beside their subsystem (imported here, after the helpers above exist).
+from . import doctor as _doctor_cli, voice_cli as _voice_cli  # noqa: E402
+from .gpu import cli as _gpu_cli  # noqa: E402
+
+_gpu_cli.register(app)
+_doctor_cli.register(app)
+_voice_cli.register(app)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # plugin load problems are printed by the commands themselves

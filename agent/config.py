@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -116,6 +116,9 @@ class ModelsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     roles: Roles
     models: dict[str, ModelConfig]
+    # [speech.stt] / [speech.tts] / [speech.voice]: validated by hearth.speech when voice is used,
+    # so a text-only install never imports the speech engines.
+    speech: dict[str, Any] = Field(default_factory=dict)
 
     def missing_roles(self) -> list[tuple[str, str]]:
         return [(role, name) for role, name in self.roles.model_dump().items()
