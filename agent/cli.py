@@ -436,6 +436,8 @@ def serve(
     # bind here, so port 0 is known before uvicorn starts and a busy port is a clear error
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # no Nagle delay: a turn is several small frames, and Linux passes this to accepted sockets
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as e:
