@@ -450,6 +450,44 @@ def serve(
     run_server(agent, settings, log_level="warning", sock=sock)
 
 
+# ---- wyoming ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def wyoming(
+    uri: str = typer.Option("tcp://127.0.0.1:10700", help="Where to listen: tcp://HOST:PORT (port 0: any free port, printed) or unix://PATH."),
+    prewarm: bool = typer.Option(True, help="Load the role models in the background at start."),
+    models: Optional[Path] = ModelsOpt,
+) -> None:
+    """Serve Hearth over Wyoming: Home Assistant's Wyoming integration uses it as a conversation agent."""
+    import socket
+    from urllib.parse import urlparse
+
+    from .wyoming import run_service
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
+        _fail(f"{uri!r} is not a Wyoming address; use tcp://HOST:PORT or unix://PATH")
+    if parsed.scheme == "tcp" and parsed.port == 0:
+        with socket.socket() as s:
+            s.bind((parsed.hostname, 0))
+            uri = f"tcp://{parsed.hostname}:{s.getsockname()[1]}"
+    agent = _agent(models)
+
+    async def main() -> None:
+        await agent.start(load_model=False, prewarm=prewarm)
+        try:
+            await run_service(agent, uri, ready=lambda: print(f"Hearth Wyoming service on {uri} - Ctrl-C stops", flush=True))
+        finally:
+            await agent.stop()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        _fail(f"cannot listen on {uri}: {e.strerror or e}")
+
+
 # Commands that live beside their subsystem (imported here, after the helpers above exist).
 from . import doctor as _doctor_cli, voice_cli as _voice_cli  # noqa: E402
 from .gpu import cli as _gpu_cli  # noqa: E402

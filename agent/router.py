@@ -36,6 +36,10 @@ class IntentMatch:
     name: str
     arguments: dict[str, Any]
     source: str
+    # the Home Assistant intent and its slots as hassil matched them, when HA's sentences matched
+    # (``hearth wyoming`` answers ``recognize`` with them)
+    intent: str | None = field(default=None, compare=False)
+    slots: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class IntentMatcher:
         else:
             sentence = result.intent_sentence.text if result.intent_sentence is not None else ""
             source = f"Home Assistant intent {result.intent.name}: {_display(sentence)}"
+            return IntentMatch(tool.name, arguments, source, intent=result.intent.name, slots=slots)
         return IntentMatch(tool.name, arguments, source)
 
 
