@@ -68,6 +68,12 @@ class ModelConfig(BaseModel):
     model: str = Field(description="GGUF path, 'package:NAME' for a model shipped as a Python package, or an Ollama tag")
     description: str = ""
     num_gpu: int = Field(-1, description="-1 auto fit, 0 CPU only, N layers, 99 all")
+    gpu_id: int | None = Field(None, ge=0, description="pin the model to this one GPU (CUDA numbering); default: all GPUs")
+    target_vram: float = Field(0.8, ge=0.05, le=1.0, description="share of each GPU's free memory the auto fit may use")
+    tensor_split: list[float] | None = Field(
+        None, description="share of the offloaded layers per GPU, e.g. [3, 1]; default: proportional to free memory")
+    swa_full: bool = Field(True, description="full-size KV cache for sliding-window layers (Gemma 2/3); false sizes "
+                           "them to the window, saving memory, but a cached prompt prefix is then reused only within it")
     n_ctx: int = Field(4096, ge=256, le=1_048_576)
     kv_cache: Literal["f16", "q8_0", "q4_0"] = "f16"
     flash_attn: bool = False
@@ -93,6 +99,13 @@ class ModelConfig(BaseModel):
     def _num_gpu(cls, v: int) -> int:
         if v < -1:
             raise ValueError("num_gpu must be -1 (auto), 0 (CPU), N layers or 99 (all)")
+        return v
+
+    @field_validator("tensor_split")
+    @classmethod
+    def _tensor_split(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (not v or any(x < 0 for x in v) or not any(v)):
+            raise ValueError("tensor_split takes one non-negative share per GPU, not all zero, e.g. [3, 1]")
         return v
 
     @field_validator("keep_alive")

@@ -295,6 +295,19 @@ class Ranker:
         self.batch.close()
 
 
+class _LineCatcher(logging.Handler):
+    """Collects llama.cpp's error lines during a load (they say whether it ran out of memory)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.ERROR)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage().removeprefix("llama.cpp:").strip()
+        if text:
+            self.lines.append(text)
+
+
 class LlamaCppBackend(Backend):
     """One GGUF model loaded once per process."""
 
@@ -341,22 +354,42 @@ class LlamaCppBackend(Backend):
                                  "(llama.cpp cannot quantize the V cache without flash attention)", "config_invalid")
         if progress:
             progress(f"loading {path.name}", None)
-        gpu_ok = bool(llama_cpp.llama_supports_gpu_offload())
-        if cfg.num_gpu == 0 or not gpu_ok:
-            n_gpu_layers = 0
-        elif cfg.num_gpu in (-1, 99):
-            n_gpu_layers = -1
-        else:
-            n_gpu_layers = cfg.num_gpu
-        try:
-            with _model_params(extra_buffer_types_ok()):
-                self.llm = llama_cpp.Llama(
-                    model_path=str(path), n_ctx=cfg.n_ctx, n_gpu_layers=n_gpu_layers,
-                    type_k=_KV_TYPES[cfg.kv_cache], type_v=_KV_TYPES[cfg.kv_cache], flash_attn=cfg.flash_attn,
-                    n_threads=cfg.n_threads, seed=cfg.seed, verbose=False,
-                )
-        except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
-            raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
+        kwargs: dict[str, Any] = {"n_ctx": cfg.n_ctx, "type_k": _KV_TYPES[cfg.kv_cache], "type_v": _KV_TYPES[cfg.kv_cache],
+                                  "flash_attn": cfg.flash_attn, "swa_full": cfg.swa_full, "n_gpu_layers": 0}
+        self.plan = None
+        if cfg.num_gpu != 0 and llama_cpp.llama_supports_gpu_offload():
+            kwargs.update(self._gpu_plan(path, progress))
+        llama_errors: list[str] = []
+        catcher = _LineCatcher(llama_errors)
+        while True:
+            llama_errors.clear()
+            log.addHandler(catcher)
+            try:
+                with _model_params(extra_buffer_types_ok()):
+                    self.llm = llama_cpp.Llama(model_path=str(path), n_threads=cfg.n_threads, seed=cfg.seed,
+                                               verbose=False, **kwargs)
+                break
+            except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
+                from hearth.gpu import is_out_of_memory, oom_reason, step_down
+                if not is_out_of_memory(err, llama_errors):
+                    raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
+                layers = kwargs["n_gpu_layers"]
+                fewer = step_down(layers if layers >= 0 else 128)
+                if fewer is None:
+                    raise ModelLoadError(
+                        f"[models.{self.name}] does not fit in memory even on the CPU (n_ctx = {cfg.n_ctx}, kv_cache = "
+                        f"{cfg.kv_cache!r}): {oom_reason(err, llama_errors)}; lower n_ctx, use kv_cache = "
+                        "\"q8_0\" with flash_attn = true, or a smaller model", "model_out_of_memory") from err
+                note = f"out of memory with {layers} GPU layers; retrying with {fewer}"
+                log.warning("[models.%s] %s", self.name, note)
+                if self.plan is not None:
+                    self.plan.steps.append(note)
+                if progress:
+                    progress(note, None)
+                kwargs["n_gpu_layers"] = fewer
+            finally:
+                log.removeHandler(catcher)
+        n_gpu_layers = kwargs["n_gpu_layers"]
         self.path = path
         self.n_gpu_layers = n_gpu_layers
         self._formatter = self._chat_formatter(self.llm)
@@ -365,6 +398,26 @@ class LlamaCppBackend(Backend):
         self.llm.eval(self.llm.tokenize(b"Hello", add_bos=True))  # pre-warm: first eval allocates buffers
         self.llm.reset()
         self.load_seconds = time.perf_counter() - t0
+
+    def _gpu_plan(self, path: Path, progress: Progress | None) -> dict[str, Any]:
+        """llama.cpp's GPU arguments from the planner (``hearth.gpu``): layers, split, main GPU."""
+        from hearth.gpu import ModelShapeError, PlanError, plan_model
+        cfg = self.config
+        try:
+            self.plan = plan = plan_model(cfg, path, name=self.name)
+        except PlanError as err:
+            raise ModelLoadError(str(err), err.code) from err
+        except ModelShapeError as err:  # llama.cpp may still read it: offload as configured
+            log.warning("[models.%s] no GPU plan (%s); num_gpu = %s passed to llama.cpp as is", self.name, err, cfg.num_gpu)
+            return {"n_gpu_layers": -1 if cfg.num_gpu in (-1, 99) else cfg.num_gpu}
+        for w in plan.warnings:
+            log.warning("[models.%s] %s", self.name, w)
+            if progress:
+                progress(w, None)
+        kw = plan.llama_kwargs()
+        if progress and plan.devices:
+            progress(f"{plan.n_gpu_layers} of {plan.n_layers} layers on the GPU", None)
+        return kw
 
     def _chat_formatter(self, llm: Any) -> Any:
         """The GGUF's own chat template, unless models.toml names a chat_format (or it has none)."""
@@ -404,7 +457,8 @@ class LlamaCppBackend(Backend):
     def info(self) -> dict[str, Any]:
         d = super().info()
         d.update({"path": str(self.path) if self.path else None, "chat_template": self._formatter is not None,
-                  "n_gpu_layers": getattr(self, "n_gpu_layers", None)})
+                  "n_gpu_layers": getattr(self, "n_gpu_layers", None),
+                  "gpu_plan": self.plan.to_dict() if getattr(self, "plan", None) is not None else None})
         return d
 
     # ---- prompt building -----------------------------------------------------------------------
