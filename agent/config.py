@@ -66,6 +66,7 @@ class ModelConfig(BaseModel):
 
     backend: str = Field(description="backend plugin name, e.g. 'llamacpp' or 'ollama'")
     model: str = Field(description="GGUF path, 'package:NAME' for a model shipped as a Python package, or an Ollama tag")
+    host: str | None = Field(None, description="Ollama server for this model (default: $OLLAMA_HOST, else 127.0.0.1:11434)")
     description: str = ""
     num_gpu: int = Field(-1, description="-1 auto fit, 0 CPU only, N layers, 99 all")
     gpu_id: int | None = Field(None, ge=0, description="pin the model to this one GPU (CUDA numbering); default: all GPUs")

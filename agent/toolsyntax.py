@@ -522,3 +522,22 @@ def request_numbers(text: str) -> list[int]:
         if re.search(rf"\b{w}\b", low) and v not in found:
             found.append(v)
     return found
+
+
+def injected_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages for a chat template without tool support: schemas in the system prompt, calls
+    written in the fixed syntax, tool results as user turns."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        role, content = m["role"], m.get("content") or ""
+        if role == "system":
+            if tools:
+                content = f"{content}\n\n{render_tools_prompt(tools)}"
+            out.append({"role": "system", "content": content})
+        elif role == "assistant" and m.get("tool_calls"):
+            out.append({"role": "assistant", "content": format_calls(m["tool_calls"])})
+        elif role == "tool":
+            out.append({"role": "user", "content": f"Tool {m.get('name', '')} returned: {content}"})
+        else:
+            out.append({"role": role, "content": content})
+    return out

@@ -25,8 +25,8 @@ from typing import Any
 from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError, hearth_home, hookimpl
 from hearth.backends import Progress
 from hearth.errors import BackendError
-from hearth.toolsyntax import (example_calls, expand_template, fill_template, fn_schema, format_calls,
-                               grammar_for, parse_calls, render_tools_prompt, request_numbers, request_spans)
+from hearth.toolsyntax import (example_calls, expand_template, fill_template, fn_schema, format_calls, grammar_for,
+                               injected_messages, parse_calls, render_tools_prompt, request_numbers, request_spans)
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)
@@ -121,25 +121,6 @@ PLAIN_STOPS = ["\nUser:", "\nTool:", "\n\n"]
 def _openai_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": c.get("id"), "type": "function",
              "function": {"name": c["name"], "arguments": c.get("arguments") or {}}} for c in calls]
-
-
-def injected_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Messages for a chat template without tool support: schemas in the system prompt, calls
-    written in the fixed syntax, tool results as user turns."""
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        role, content = m["role"], m.get("content") or ""
-        if role == "system":
-            if tools:
-                content = f"{content}\n\n{render_tools_prompt(tools)}"
-            out.append({"role": "system", "content": content})
-        elif role == "assistant" and m.get("tool_calls"):
-            out.append({"role": "assistant", "content": format_calls(m["tool_calls"])})
-        elif role == "tool":
-            out.append({"role": "user", "content": f"Tool {m.get('name', '')} returned: {content}"})
-        else:
-            out.append({"role": role, "content": content})
-    return out
 
 
 def plain_prompt(messages: list[dict[str, Any]], tools: list[dict[str, Any]], n_examples: int = 3) -> str:

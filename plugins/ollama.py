@@ -27,8 +27,7 @@ from typing import Any
 from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError, hookimpl
 from hearth.backends import Progress
 from hearth.errors import BackendError
-from hearth.plugins.llamacpp import injected_messages
-from hearth.toolsyntax import ParsedCall, fn_schema, parse_calls
+from hearth.toolsyntax import ParsedCall, fn_schema, injected_messages, parse_calls
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ def test_minimal_model_table_gets_the_defaults(tmp_path):
         "backend": "llamacpp", "model": "tiny.gguf", "description": "", "num_gpu": -1, "n_ctx": 4096,
         "kv_cache": "f16", "flash_attn": False, "keep_alive": "5m", "tool_calling": "inject",
         "tool_select": "generate", "reply": "model", "chat_format": None, "n_threads": None, "max_tokens": 256,
-        "temperature": 0.0, "seed": 0, "sha256": None, "system_prompt": None, "max_tool_rounds": 4, "gpu_id": None, "target_vram": 0.8,
+        "temperature": 0.0, "seed": 0, "sha256": None, "system_prompt": None, "max_tool_rounds": 4, "gpu_id": None, "target_vram": 0.8, "host": None,
         "tensor_split": None, "swa_full": True,
     }
 

@@ -187,6 +187,14 @@ async def test_server_down_at_load_says_where_and_to_start_ollama_serve(monkeypa
                             "start it with `ollama serve`, or set OLLAMA_HOST to where it runs")
 
 
+async def test_a_models_own_host_wins_over_ollama_host(server, monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{_closed_port()}")
+    b = backend(host=server.host)
+    await b.load()
+    assert server.paths() == ["POST /api/show", "POST /api/chat"] and b.loaded
+    await b.close()
+
+
 async def test_server_gone_while_answering_is_a_backend_error(server):
     b = backend()
     await b.load()
