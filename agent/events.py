@@ -107,6 +107,74 @@ class TurnFailed(Event):
     code: str
 
 
+
+# ---- voice (hearth listen): one utterance heard, transcribed, answered and spoken ------------------
+# ``turn_id`` of these is the voice turn's own id; ``VoiceTimings.reply_turn_id`` links the agent's turn.
+
+
+@dataclass(frozen=True)
+class WakeWordDetected(Event):
+    """The wake word was heard; ``at_s`` is the position in the audio stream (seconds)."""
+
+    type: ClassVar[str] = "wake_word"
+    name: str
+    at_s: float
+
+
+@dataclass(frozen=True)
+class SpeechStarted(Event):
+    """Voice activity began at ``at_s`` seconds into the stream (while Hearth spoke: a barge-in)."""
+
+    type: ClassVar[str] = "speech_started"
+    at_s: float
+
+
+@dataclass(frozen=True)
+class Transcribed(Event):
+    """An utterance ended on silence and was transcribed: ``text``, from ``start_s`` to ``end_s``
+    of the stream, in ``stt_ms``."""
+
+    type: ClassVar[str] = "transcript"
+    text: str
+    start_s: float
+    end_s: float
+    stt_ms: float
+
+
+@dataclass(frozen=True)
+class BargeIn(Event):
+    """The person talked over Hearth: it stopped speaking after ``spoken_s`` seconds of its reply."""
+
+    type: ClassVar[str] = "barge_in"
+    spoken_s: float
+
+
+@dataclass(frozen=True)
+class VoiceFailed(Event):
+    """One utterance could not be handled (``empty_utterance``, ``stt_failed``, ``tts_failed``...);
+    the voice loop keeps listening. ``message`` says what happened and what to do."""
+
+    type: ClassVar[str] = "voice_error"
+    message: str
+    code: str
+
+
+@dataclass(frozen=True)
+class VoiceTimings(Event):
+    """A voice turn's latency, after its reply was spoken (milliseconds; ``*_s`` in seconds).
+
+    ``stt_ms``: end of speech (the utterance closed on silence) to transcript;
+    ``first_token_ms``: transcript to the reply's first text; ``first_audio_ms``: that first text
+    to the first reply audio handed to the speaker; ``end_to_first_audio_ms``: end of speech to
+    first audio (the three added up). The person waited ``silence_s`` more: the silence that ended
+    the utterance. ``audio_in_s`` / ``audio_out_s``: lengths of the request and the reply.
+    """
+
+    type: ClassVar[str] = "voice_timings"
+    reply_turn_id: str | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
 Subscriber = Callable[[Event], Awaitable[None] | None]
 
 

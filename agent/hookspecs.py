@@ -95,14 +95,79 @@ def register_backends(register) -> None:
 
 @hookspec
 def register_stt(register) -> None:
-    """Register speech-to-text engines: ``register(name, factory)``; ``factory(config)`` returns
-    an object with ``transcribe(pcm16: bytes, rate: int) -> str``."""
+    """Register speech-to-text engines by name: ``register(name, factory)``.
+
+    Called once at start. ``[speech.stt] engine`` in models.toml picks one by ``name``.
+    ``factory(config: hearth.speech.SttConfig)`` builds the engine for the ``[speech.stt]`` table
+    (``model``, ``language``, ``beam_size``, ``compute_type``, ``device``, ``cpu_threads``) and must not
+    load weights. The engine is a blocking object (``hearth.speech.SpeechToText``) that Hearth calls
+    from a worker thread, one call at a time:
+
+    - ``load() -> None``: load the model, once; later calls return at once. Raise
+      ``hearth.ModelLoadError(message, "speech_model_missing")`` when the model is not there.
+    - ``transcribe(pcm16: bytes, rate: int) -> str``: the words in 16-bit little-endian mono PCM
+      at ``rate`` Hz (16000 from the voice loop); ``""`` when nothing was said.
+
+    Example::
+
+        from hearth import hookimpl
+
+        class Vosk:
+            def __init__(self, config):
+                self.config, self.model = config, None
+
+            def load(self):
+                if self.model is None:
+                    self.model = vosk.Model(self.config.model)
+
+            def transcribe(self, pcm16, rate):
+                rec = vosk.KaldiRecognizer(self.model, rate)
+                rec.AcceptWaveform(pcm16)
+                return json.loads(rec.FinalResult())["text"]
+
+        @hookimpl
+        def register_stt(register):
+            register("vosk", Vosk)
+    """
 
 
 @hookspec
 def register_tts(register) -> None:
-    """Register text-to-speech engines: ``register(name, factory)``; ``factory(config)`` returns an
-    object with ``synthesize(text: str) -> Iterator[bytes]`` (16-bit mono PCM chunks)."""
+    """Register text-to-speech engines by name: ``register(name, factory)``.
+
+    Called once at start. ``[speech.tts] engine`` in models.toml picks one by ``name``.
+    ``factory(config: hearth.speech.TtsConfig)`` builds the engine for the ``[speech.tts]`` table
+    (``voice``, ``speaker_id``, ``length_scale``, ``volume``, ``use_cuda``) and must not load weights.
+    The engine is a blocking object (``hearth.speech.TextToSpeech``) that Hearth calls from a worker
+    thread, one call at a time:
+
+    - ``sample_rate: int``: Hz of the audio it makes (set by ``load``).
+    - ``load() -> None``: load the voice, once; raise ``hearth.ModelLoadError`` when it is missing.
+    - ``synthesize(text: str) -> Iterator[bytes]``: 16-bit little-endian mono PCM chunks. Yield the
+      first chunk as early as you can (a sentence at a time): the voice loop plays each chunk as it
+      comes, and already hands you the reply one sentence at a time while the model still writes.
+
+    Example::
+
+        from hearth import hookimpl
+
+        class Beep:
+            sample_rate = 16000
+
+            def __init__(self, config):
+                self.config = config
+
+            def load(self):
+                pass
+
+            def synthesize(self, text):
+                for word in text.split():
+                    yield tone(440, seconds=0.1, rate=self.sample_rate)
+
+        @hookimpl
+        def register_tts(register):
+            register("beep", Beep)
+    """
 
 
 # -------------------------------------------------------------------------------------------------

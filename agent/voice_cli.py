@@ -1,7 +1,251 @@
-"""CLI commands of this module; ``hearth.cli`` calls ``register(app)``."""
+"""Voice commands: ``hearth listen``, ``hearth say``, ``hearth transcribe``; ``hearth.cli`` calls ``register(app)``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 
+def _print_json(event) -> None:
+    print(json.dumps(event.to_dict(), ensure_ascii=False, default=str), flush=True)
+
+
+def _speech(plugins, models: Optional[Path], *, stt: bool, tts: bool):
+    """The [speech] settings and the engines they name, or a clean exit naming what is wrong."""
+    from .cli import _fail
+    from .errors import HearthError
+    from .speech import Speech, load_speech_config
+    try:
+        cfg = load_speech_config(models)
+        return cfg, Speech.from_config(plugins, cfg, stt=stt, tts=tts)
+    except HearthError as e:
+        _fail(str(e))
+
+
+async def _load_engines(speech, quiet: bool) -> None:
+    from .cli import err
+    if quiet:
+        await speech.load()
+        return
+    with err.status("[cyan]loading speech models[/]"):
+        await speech.load()
+
+
+def listen(
+    input: Optional[Path] = typer.Option(None, "--input", "-i", help="Listen to this WAV file instead of the microphone (any rate; resampled)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the spoken replies to this WAV file instead of the speaker."),
+    as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
+    session: Optional[str] = typer.Option(None, "--session", "-s", help="Continue this conversation."),
+    role: Optional[str] = typer.Option(None, help="Which role's model answers after tier 1 (main or router)."),
+    wake_word: Optional[str] = typer.Option(None, "--wake-word", help="Wake word model (okay_nabu, hey_jarvis, hey_mycroft, alexa, or a .json); default: [speech.voice] wake_word for the microphone, none for --input."),
+    no_wake_word: bool = typer.Option(False, "--no-wake-word", help="Listen continuously: every utterance is a request."),
+    device: Optional[str] = typer.Option(None, "--device", help="Input device (number or name; `python -m sounddevice` lists them)."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", help="Output device (number or name)."),
+    realtime: bool = typer.Option(False, "--realtime", help="With --input: feed the file at speaking pace and answer while it plays on (barge-in), as a microphone would."),
+    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its [speech] table sets the engines)"),
+) -> None:
+    """Talk to Hearth: microphone (or --input WAV) -> voice activity -> transcript -> turn -> spoken reply.
+
+    Utterances end on silence. With a wake word, say it first ("okay nabu, add milk to my shopping
+    list"); saying it while Hearth speaks interrupts it. Ctrl-C stops listening.
+    """
+    from rich.markup import escape
+
+    from .cli import _agent, _fail, err
+    from .errors import HearthError
+    from .events import (BargeIn, TurnFailed, TurnFinished, Transcribed, VoiceFailed, VoiceTimings,
+                         WakeWordDetected)
+    from .speech import AudioError
+    from .storage import Storage
+    from .voice import MemorySink, SpeakerSink, VoiceLoop, WakeWord, WavSink, check_microphone, run_file, run_microphone
+
+    def parse_device(value: Optional[str]):
+        return int(value) if value is not None and value.isdigit() else value
+
+    if input is not None and not input.is_file():
+        _fail(f"{input}: no such file; give a WAV recording with --input" if not input.exists()
+              else f"{input} is not a file; give a WAV recording with --input")
+    if input is None:
+        try:  # before any model loads: no microphone is the commonest problem
+            check_microphone(parse_device(device))
+        except HearthError as e:
+            _fail(str(e))
+    agent = _agent(models)
+    cfg, speech = _speech(agent.plugins, models, stt=True, tts=True)
+    say = (lambda *a, **k: None) if as_json else err.print
+
+    wake = None
+    name = None if no_wake_word else (wake_word if wake_word is not None else (None if input is not None else cfg.voice.wake_word))
+    if name:
+        try:
+            wake = WakeWord(name)
+        except HearthError as e:
+            if wake_word is not None:
+                _fail(str(e))
+            err.print(f"[yellow]{escape(str(e))}; listening without a wake word[/]", highlight=False)
+    elif input is None:
+        err.print("[yellow]no wake word: listening continuously (every utterance is a request)[/]")
+
+    failures: list[str] = []
+    heard = {"wake": 0, "utterances": 0}
+
+    def show(ev) -> None:
+        if isinstance(ev, (TurnFailed, VoiceFailed)):
+            failures.append(ev.code)
+        if isinstance(ev, WakeWordDetected):
+            heard["wake"] += 1
+        if isinstance(ev, Transcribed):
+            heard["utterances"] += 1
+        if as_json:
+            _print_json(ev)
+            return
+        if isinstance(ev, WakeWordDetected):
+            say(f"[dim]wake word {escape(ev.name)} at {ev.at_s:.1f} s[/]", highlight=False)
+        elif isinstance(ev, Transcribed) and ev.text:
+            say(f"[bold]you:[/] {escape(ev.text)}", highlight=False)
+        elif isinstance(ev, TurnFinished):
+            say(f"[bold cyan]hearth:[/] {escape(ev.text)}", highlight=False)
+        elif isinstance(ev, (TurnFailed, VoiceFailed)):
+            say(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
+        elif isinstance(ev, BargeIn):
+            say("[yellow]interrupted[/]")
+        elif isinstance(ev, VoiceTimings):
+            t = ev.timings
+            if "end_to_first_audio_ms" in t:
+                say(f"[dim]end of speech -> first audio {t['end_to_first_audio_ms']:.0f} ms (transcript {t['stt_ms']:.0f}, "
+                    f"first text {t.get('first_token_ms', 0):.0f}, first audio {t.get('first_audio_ms', 0):.0f})[/]")
+
+    async def main() -> int:
+        sink = None
+        try:
+            await agent.start(load_model=False)
+            await _load_engines(speech, as_json)
+            if output is not None:
+                sink = WavSink(output, speech.sample_rate, realtime=realtime)
+            elif input is not None and realtime:
+                sink = MemorySink(speech.sample_rate, realtime=True)
+            else:
+                sink = SpeakerSink(parse_device(speaker))
+            loop = VoiceLoop(agent, speech, cfg.voice, sink, session=session or Storage.new_session_id(), role=role,
+                             emit=show, wake=wake, overlap=input is None or realtime)
+            if input is None:
+                say(f"[dim]listening{' for ' + escape(wake.name) if wake else ''}; Ctrl-C to stop[/]", highlight=False)
+                await run_microphone(loop, parse_device(device))
+                return 0
+            await run_file(loop, input, realtime=realtime)
+            if wake is not None and not heard["wake"]:
+                err.print(f"[yellow]heard no wake word {escape(wake.name)!r} in {escape(str(input))}; "
+                          "use --no-wake-word for a recording of requests only[/]", highlight=False)
+            elif not heard["utterances"] and not as_json:
+                err.print(f"[yellow]heard no speech in {escape(str(input))}[/]", highlight=False)
+            return 1 if failures else 0
+        except HearthError as e:
+            _fail(str(e))
+        finally:
+            try:
+                if sink is not None:
+                    await sink.close()
+            except AudioError as e:
+                err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            await agent.stop()
+        return 1
+
+    try:
+        code = asyncio.run(main())
+    except KeyboardInterrupt:
+        code = 130
+    raise typer.Exit(code)
+
+
+def say(
+    text: str = typer.Argument(..., help="What to say."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write a WAV file instead of playing it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", help="Output device (number or name)."),
+    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its [speech.tts] table)"),
+) -> None:
+    """Speak text with the configured TTS engine ([speech.tts]), to the speaker or a WAV file."""
+    from .cli import _fail, _plugins, out
+    from .errors import HearthError
+    from .speech import write_wav
+    from .voice import SpeakerSink
+
+    if not text.strip():
+        _fail('the text is empty; say what to speak, e.g. hearth say "hello"')
+    _, speech = _speech(_plugins(), models, stt=False, tts=True)
+
+    async def main() -> dict:
+        await _load_engines(speech, as_json)
+        sink = SpeakerSink(speaker) if output is None else None
+        t0 = time.perf_counter()
+        pcm, first = bytearray(), None
+        async for chunk in speech.synthesize(text):
+            first = first if first is not None else time.perf_counter() - t0
+            if sink is not None:
+                await sink.play(chunk, speech.sample_rate)
+            pcm += chunk
+        total = time.perf_counter() - t0
+        if sink is not None:
+            await sink.close()
+        if output is not None:
+            try:
+                await asyncio.to_thread(write_wav, output, bytes(pcm), speech.sample_rate)
+            except OSError as e:
+                raise HearthError(f"cannot write {output}: {e.strerror or e}", "audio_unwritable") from e
+        seconds = len(pcm) / 2 / speech.sample_rate
+        return {"output": str(output) if output else None, "rate": speech.sample_rate, "audio_s": round(seconds, 3),
+                "first_audio_ms": round((first or total) * 1000, 1), "synth_ms": round(total * 1000, 1)}
+
+    try:
+        result = asyncio.run(main())
+    except HearthError as e:
+        _fail(str(e))
+    if as_json:
+        print(json.dumps(result))
+    elif output is not None:
+        out.print(f"wrote {result['audio_s']:.2f} s to {output}", highlight=False)
+
+
+def transcribe(
+    wav: Path = typer.Argument(..., help="A WAV file (any rate or channel count; resampled to 16 kHz mono)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its [speech.stt] table)"),
+) -> None:
+    """Print the words in a WAV file, with the configured STT engine ([speech.stt])."""
+    from .cli import _fail, _plugins, out
+    from .errors import HearthError
+    from .speech import RATE, read_wav
+
+    _, speech = _speech(_plugins(), models, stt=True, tts=False)
+
+    async def main() -> dict:
+        pcm = await asyncio.to_thread(read_wav, wav)
+        await _load_engines(speech, as_json)
+        t0 = time.perf_counter()
+        text = await speech.transcribe(pcm, RATE)
+        return {"text": text, "audio_s": round(len(pcm) / 2 / RATE, 3), "stt_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+    try:
+        result = asyncio.run(main())
+    except HearthError as e:
+        _fail(str(e))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    elif result["text"]:
+        out.print(result["text"], highlight=False, markup=False)
+    if not result["text"]:
+        from .cli import err
+        err.print(f"[yellow]heard no words in {wav}[/]", highlight=False)
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``hearth`` app."""
+    app.command()(listen)
+    app.command()(say)
+    app.command()(transcribe)
