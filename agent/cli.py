@@ -456,14 +456,25 @@ def serve(
 @app.command()
 def wyoming(
     uri: str = typer.Option("tcp://127.0.0.1:10700", help="Where to listen: tcp://HOST:PORT (port 0: any free port, printed) or unix://PATH."),
+    satellite: list[str] = typer.Option([], "--satellite", help="Drive this satellite: NAME=tcp://HOST:PORT (repeat for each room)."),
     prewarm: bool = typer.Option(True, help="Load the role models in the background at start."),
+    as_json: bool = typer.Option(False, "--json", help="Print satellites' voice events as JSON lines."),
     models: Optional[Path] = ModelsOpt,
 ) -> None:
-    """Serve Hearth over Wyoming: Home Assistant's Wyoming integration uses it as a conversation agent."""
+    """Serve Hearth over Wyoming (Home Assistant's Wyoming integration uses it as a conversation
+    agent), and drive Wyoming satellites, one conversation per room."""
     import socket
     from urllib.parse import urlparse
 
-    from .wyoming import run_service
+    from .speech import load_speech_config
+    from .wyoming import SatelliteSpec, parse_satellite, run_satellites, run_service
+    try:
+        config = load_speech_config(models)
+        specs = [SatelliteSpec(s.name, s.uri) for s in config.satellites] + [parse_satellite(v) for v in satellite]
+    except (ValueError, HearthError) as e:
+        _fail(str(e))
+    if len({s.name for s in specs}) != len(specs):
+        _fail("two satellites have the same name; each room needs its own (NAME=tcp://HOST:PORT)")
     parsed = urlparse(uri)
     if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
         _fail(f"{uri!r} is not a Wyoming address; use tcp://HOST:PORT or unix://PATH")
@@ -473,10 +484,27 @@ def wyoming(
             uri = f"tcp://{parsed.hostname}:{s.getsockname()[1]}"
     agent = _agent(models)
 
+    def on_state(link) -> None:
+        print(f"satellite {link.spec.name} ({link.spec.uri}): {link.state}" + (f" - {link.error}" if link.error else ""),
+              flush=True)
+
+    async def on_voice(link, event) -> None:
+        if as_json:
+            print(json.dumps({"satellite": link.spec.name, **event.to_dict()}, ensure_ascii=False, default=str), flush=True)
+
     async def main() -> None:
         await agent.start(load_model=False, prewarm=prewarm)
+        jobs = [run_service(agent, uri, ready=lambda: print(f"Hearth Wyoming service on {uri} - Ctrl-C stops", flush=True))]
+        if specs:
+            from .speech import Speech
+            try:
+                speech = Speech.from_config(agent.plugins, config)
+                await speech.load()
+            except HearthError as e:
+                _fail(str(e))
+            jobs.append(run_satellites(agent, speech, config.voice, specs, on_state=on_state, emit=on_voice))
         try:
-            await run_service(agent, uri, ready=lambda: print(f"Hearth Wyoming service on {uri} - Ctrl-C stops", flush=True))
+            await asyncio.gather(*jobs)
         finally:
             await agent.stop()
 

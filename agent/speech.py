@@ -65,6 +65,7 @@ class SttConfig(BaseModel):
     compute_type: str = Field("int8", description="CTranslate2 compute type: int8, int8_float16, float16, float32")
     device: str = Field("cpu", description="cpu, cuda or auto")
     cpu_threads: int = Field(0, ge=0, description="0: the engine's default")
+    uri: str | None = Field(None, description='engine = "wyoming": the Wyoming STT server, tcp://HOST:PORT')
 
 
 class TtsConfig(BaseModel):
@@ -78,6 +79,7 @@ class TtsConfig(BaseModel):
     length_scale: float | None = Field(None, gt=0, le=4, description="speaking pace: < 1 faster, > 1 slower")
     volume: float = Field(1.0, gt=0, le=4)
     use_cuda: bool = False
+    uri: str | None = Field(None, description='engine = "wyoming": the Wyoming TTS server, tcp://HOST:PORT')
 
 
 class VoiceConfig(BaseModel):
@@ -98,6 +100,15 @@ class VoiceConfig(BaseModel):
     barge_in_s: float = Field(0.4, gt=0, le=5, description="speech needed to interrupt when there is no wake word")
 
 
+class SatelliteConfig(BaseModel):
+    """One ``[[speech.satellites]]`` table: a Wyoming satellite that ``hearth wyoming`` drives."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="the room; its conversation is 'satellite-NAME'")
+    uri: str = Field(pattern=r"^(tcp://[^:/]+:\d+|unix://.+)$", description="tcp://HOST:PORT of the satellite")
+
+
 class SpeechConfig(BaseModel):
     """The whole ``[speech]`` table; every part has working defaults."""
 
@@ -106,6 +117,7 @@ class SpeechConfig(BaseModel):
     stt: SttConfig = Field(default_factory=SttConfig)
     tts: TtsConfig = Field(default_factory=TtsConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    satellites: list[SatelliteConfig] = Field(default_factory=list)
 
 
 def _where(loc: tuple) -> str:

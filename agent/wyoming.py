@@ -20,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from wyoming.asr import Transcript
+from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
+from wyoming.client import AsyncClient
 from wyoming.error import Error
 from wyoming.event import Event, async_read_event
 from wyoming.handle import Handled, NotHandled
@@ -32,6 +35,7 @@ from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler, AsyncServer
 
 from . import __version__
+from .errors import HearthError
 from .events import TurnFailed, TurnFinished
 
 log = logging.getLogger(__name__)
@@ -144,3 +148,181 @@ async def run_service(agent, uri: str, *, ready=None) -> None:
         await asyncio.Event().wait()
     finally:
         await server.stop()
+
+
+# ---- satellites: Hearth drives them as Home Assistant does ------------------------------------------
+
+
+@dataclass(frozen=True)
+class SatelliteSpec:
+    """One satellite to drive: ``hearth wyoming --satellite NAME=tcp://HOST:PORT`` or a
+    ``[[speech.satellites]]`` table."""
+
+    name: str
+    uri: str
+
+
+class SatelliteSink:
+    """Reply audio to a satellite's speaker: ``audio-start``, ``audio-chunk``..., ``audio-stop``."""
+
+    def __init__(self, link: SatelliteLink) -> None:
+        self.link = link
+        self._open = False
+
+    async def play(self, pcm16: bytes, rate: int) -> None:
+        if not self._open:
+            self._open = True
+            await self.link.send(AudioStart(rate=rate, width=2, channels=1).event())
+        await self.link.send(AudioChunk(rate=rate, width=2, channels=1, audio=pcm16).event())
+
+    async def stop(self) -> None:
+        if self._open:
+            self._open = False
+            await self.link.send(AudioStop().event())
+
+    async def reply_done(self) -> None:
+        await self.stop()
+
+    async def close(self) -> None:
+        await self.stop()
+
+
+class SatelliteLink:
+    """One room: connect to the satellite, ``describe``, ``run-satellite``, hear its microphone
+    through the voice loop (VAD, STT, a turn, TTS by sentence) and send the reply audio back.
+
+    The conversation is per satellite (session ``satellite-NAME``). When the satellite goes away the
+    link retries with backoff (1 s doubling to 30 s) and says so; ``status()`` tells where it is.
+    A timer set from this room is announced in this room: a ``timer-finished`` event and its sentence.
+    """
+
+    def __init__(self, agent, speech, voice_config, spec: SatelliteSpec, *, on_state=None, emit=None) -> None:
+        self.agent, self.speech, self.spec = agent, speech, spec
+        # a satellite that streams its microphone without a wake word asks Hearth to listen throughout
+        self.voice_config = voice_config.model_copy(update={"wake_word": ""})
+        self.session = f"satellite-{spec.name}"
+        self.state = "connecting"
+        self.error: str | None = None
+        self.connects = 0
+        self._client: AsyncClient | None = None
+        self._send_lock = asyncio.Lock()
+        self._on_state, self._emit = on_state, emit
+        self._loop: Any = None
+
+    def status(self) -> dict[str, Any]:
+        return {"name": self.spec.name, "uri": self.spec.uri, "state": self.state, "error": self.error,
+                "connects": self.connects, "session": self.session}
+
+    def _set(self, state: str, error: str | None = None) -> None:
+        self.state, self.error = state, error
+        if self._on_state is not None:
+            self._on_state(self)
+
+    async def send(self, event: Event) -> None:
+        client = self._client
+        if client is None:
+            return
+        try:
+            async with self._send_lock:
+                await client.write_event(event)
+        except (ConnectionError, RuntimeError, OSError) as err:
+            log.info("satellite %s: could not send %s: %s", self.spec.name, event.type, err)
+
+    async def run(self) -> None:
+        """Drive the satellite until cancelled, reconnecting whenever it goes away."""
+        delay = 1.0
+        unsubscribe = self.agent.bus.subscribe(self._on_bus)
+        try:
+            while True:
+                try:
+                    await self._run_once()
+                    delay = 1.0
+                    self._set("disconnected", "the satellite closed the connection")
+                except (OSError, asyncio.TimeoutError, ConnectionError) as err:
+                    self._set("unreachable", f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+                finally:
+                    self._client = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        finally:
+            unsubscribe()
+
+    async def _run_once(self) -> None:
+        from wyoming.pipeline import RunPipeline
+        from wyoming.satellite import RunSatellite
+
+        from .voice import VoiceLoop
+        client = AsyncClient.from_uri(self.spec.uri)
+        await asyncio.wait_for(client.connect(), 5)
+        try:
+            self._client = client
+            self.connects += 1
+            await self.send(Describe().event())
+            async with asyncio.timeout(10):
+                while not Info.is_type((event := await self._read(client)).type):
+                    pass
+            info = Info.from_event(event)
+            if info.satellite is None:
+                raise ConnectionError(f"{self.spec.uri} is not a Wyoming satellite (its info has no 'satellite')")
+            loop = VoiceLoop(self.agent, self.speech, self.voice_config, SatelliteSink(self), session=self.session,
+                             emit=self._on_voice, wake=None, overlap=False)
+            converter = AudioChunkConverter(rate=16000, width=2, channels=1)
+            await self.send(RunSatellite().event())
+            self._set("running")
+            while True:
+                event = await client.read_event()
+                if event is None:
+                    break
+                if AudioChunk.is_type(event.type):
+                    await loop.feed(converter.convert(AudioChunk.from_event(event)).audio)
+                elif RunPipeline.is_type(event.type):
+                    self._set("streaming")
+            await loop.finish()
+        finally:
+            await client.disconnect()
+
+    @staticmethod
+    async def _read(client) -> Event:
+        event = await client.read_event()
+        if event is None:
+            raise ConnectionError("the satellite closed the connection")
+        return event
+
+    async def _on_voice(self, event) -> None:
+        """Voice-loop events: the transcript goes to the satellite (its LEDs and event service)."""
+        if event.type == "transcript" and getattr(event, "text", ""):
+            await self.send(Transcript(text=event.text).event())
+        if self._emit is not None:
+            await self._emit(self, event)
+
+    async def _on_bus(self, event) -> None:
+        if event.type != "timer_finished" or event.session != self.session or self._client is None:
+            return
+        from wyoming.timer import TimerFinished
+        await self.send(TimerFinished(id=str(event.timer_id)).event())
+        sink = SatelliteSink(self)
+        try:
+            async for chunk in self.speech.synthesize(event.say):
+                await sink.play(chunk, self.speech.sample_rate)
+        except HearthError as err:
+            log.warning("satellite %s: could not speak the timer: %s", self.spec.name, err)
+        finally:
+            await sink.reply_done()
+
+
+async def run_satellites(agent, speech, voice_config, specs: list[SatelliteSpec], *, on_state=None, emit=None) -> None:
+    """Drive every satellite at once until cancelled; each room keeps its own conversation."""
+    links = [SatelliteLink(agent, speech, voice_config, s, on_state=on_state, emit=emit) for s in specs]
+    await asyncio.gather(*(link.run() for link in links))
+
+
+def parse_satellite(value: str) -> SatelliteSpec:
+    """``NAME=tcp://HOST:PORT`` (or just the URI: the name is then HOST-PORT)."""
+    from urllib.parse import urlparse
+    name, sep, uri = value.partition("=")
+    if not sep:
+        name, uri = "", value
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
+        raise ValueError(f"{value!r} is not a satellite; use NAME=tcp://HOST:PORT")
+    return SatelliteSpec(name=name or f"{parsed.hostname}-{parsed.port}", uri=uri)
