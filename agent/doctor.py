@@ -247,7 +247,42 @@ def run_checks(models: Optional[Path] = None, load: bool = False) -> list[Check]
     if any(m.backend == "ollama" for m in usable.values()):
         checks += asyncio.run(_ollama_checks(sub, probe, load))
     checks += _llamacpp_checks(sub, probe)
+    checks += asyncio.run(_satellite_checks(models))
     return checks
+
+
+async def _satellite_checks(models: Optional[Path]) -> list[Check]:
+    """Each ``[[speech.satellites]]`` entry: does it answer ``describe`` as a satellite?"""
+    from .errors import HearthError
+    from .speech import load_speech_config
+    try:
+        config = load_speech_config(models)
+    except HearthError as err:
+        return [Check("speech", "fail", str(err))]
+    return list(await asyncio.gather(*(_satellite(s.name, s.uri) for s in config.satellites)))
+
+
+async def _satellite(name: str, uri: str) -> Check:
+    from wyoming.client import AsyncClient
+    from wyoming.info import Describe, Info
+    label = f"satellite {name}"
+    client = AsyncClient.from_uri(uri)
+    try:
+        await asyncio.wait_for(client.connect(), 3)
+        await client.write_event(Describe().event())
+        async with asyncio.timeout(5):
+            while (event := await client.read_event()) is not None and not Info.is_type(event.type):
+                pass
+    except (OSError, TimeoutError) as err:
+        return Check(label, "fail", f"{uri} does not answer ({type(err).__name__}{': ' + str(err) if str(err) else ''}); "
+                     "is the satellite on and wyoming-satellite running? `hearth wyoming` keeps retrying it",
+                     {"uri": uri})
+    finally:
+        await client.disconnect()
+    if event is None or Info.from_event(event).satellite is None:
+        return Check(label, "fail", f"{uri} answers but is not a Wyoming satellite", {"uri": uri})
+    sat = Info.from_event(event).satellite
+    return Check(label, "ok", f"{uri} answers: {sat.name}" + (f" in {sat.area}" if sat.area else ""), {"uri": uri})
 
 
 # ---- the command --------------------------------------------------------------------------------------

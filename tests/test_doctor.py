@@ -262,3 +262,42 @@ def test_a_llamacpp_model_file_that_is_missing_fails(env, machine, monkeypatch):
     assert code == 1
     assert lines(result)["model m"] == ("fail", f"no plan: model file {env}/none.gguf does not exist; check 'model' in "
                                                 "models.toml")
+
+
+# ---- satellites -------------------------------------------------------------------------------------
+
+
+async def _fake_satellite(reader, writer):
+    """Answers describe as wyoming-satellite does (a real Wyoming event stream on loopback)."""
+    from wyoming.event import async_read_event, async_write_event
+    from wyoming.info import Attribution, Info, Satellite
+    if await async_read_event(reader) is not None:
+        att = Attribution(name="test", url="")
+        await async_write_event(Info(satellite=Satellite(name="kitchen", area="Kitchen", description="kitchen",
+                                                         attribution=att, installed=True, version="1.0.0")).event(), writer)
+    writer.close()
+
+
+def test_satellites_that_answer_and_that_do_not_are_each_a_line(env, server, machine):
+    import asyncio
+    import threading
+    loop = asyncio.new_event_loop()
+    srv = loop.run_until_complete(asyncio.start_server(_fake_satellite, "127.0.0.1", 0))
+    port = srv.sockets[0].getsockname()[1]
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]
+    path = models_toml(env)
+    path.write_text(path.read_text() + f'\n[[speech.satellites]]\nname = "kitchen"\nuri = "tcp://127.0.0.1:{port}"\n'
+                    f'\n[[speech.satellites]]\nname = "attic"\nuri = "tcp://127.0.0.1:{down}"\n')
+    try:
+        code, result = doctor("--models", str(path))
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+    found = lines(result)
+    assert found["satellite kitchen"] == ("ok", f"tcp://127.0.0.1:{port} answers: kitchen in Kitchen")
+    status, message = found["satellite attic"]
+    assert status == "fail" and f"tcp://127.0.0.1:{down} does not answer" in message and "retrying" in message
+    assert code == 1
