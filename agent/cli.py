@@ -257,7 +257,8 @@ def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
     for col in ("plugin", "version", "source", "hooks", "provides", "status"):
         table.add_column(col)
     for i in pm.info.values():
-        provides = ", ".join(i.tools + [f"backend:{b}" for b in i.backends])
+        provides = ", ".join(i.tools + [f"backend:{b}" for b in i.backends] + [f"stt:{n}" for n in i.stt]
+                             + [f"tts:{n}" for n in i.tts])
         status = f"[red]error: {escape(i.error)}[/]" if i.error else "[green]ok[/]"
         table.add_row(escape(i.name), escape(i.version or ""), escape(i.source), ", ".join(i.hooks), escape(provides), status)
     out.print(table)

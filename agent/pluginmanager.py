@@ -41,6 +41,8 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
     backends: list[str] = field(default_factory=list)
+    stt: list[str] = field(default_factory=list)
+    tts: list[str] = field(default_factory=list)
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,8 +170,8 @@ class PluginManager:
             if name in target:
                 raise HearthError(f"{hook_name}: {name!r} is already registered by another plugin", "duplicate_name")
             target[name] = factory
-            if hook_name == "register_backends":
-                self.info[plugin].backends.append(name)
+            kind = {"register_backends": "backends", "register_stt": "stt", "register_tts": "tts"}[hook_name]
+            getattr(self.info[plugin], kind).append(name)
         return register
 
     def block(self, plugin: str, error: str) -> None:
@@ -179,9 +181,10 @@ class PluginManager:
         info.error = error
         self.tools.remove_plugin(plugin)
         info.tools.clear()
-        for name in info.backends:
-            self.backends.pop(name, None)
-        info.backends.clear()
+        for names, registry in ((info.backends, self.backends), (info.stt, self.stt), (info.tts, self.tts)):
+            for name in names:
+                registry.pop(name, None)
+            names.clear()
         if self.pm.get_plugin(plugin) is not None:
             self.pm.unregister(name=plugin)
         self.pm.set_blocked(plugin)

@@ -66,7 +66,7 @@ def test_good_file_plugin_adds_its_tool(tmp_path, monkeypatch):
         sorted(SHOPPING_TOOLS + ["flip_coin"]),
         {},
         {"name": "coin", "source": f"file {folder / 'coin.py'}", "version": "1.0.0", "hooks": ["register_tools"],
-         "tools": ["flip_coin"], "backends": [], "error": None},
+         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "error": None},
     )
 
 
@@ -75,7 +75,7 @@ def test_builtin_shopping_list_is_an_ordinary_entry_point_plugin(tmp_path, monke
 
     assert pm.info["shopping_list"].to_dict() == {
         "name": "shopping_list", "source": "entry point hearth.tools.shopping_list (hearth)", "version": "0.1.0",
-        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "error": None}
+        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [], "error": None}
 
 
 def test_plugin_with_a_syntax_error_costs_only_itself(tmp_path, monkeypatch):
@@ -320,3 +320,12 @@ def test_installed_entry_point_plugin_tool_runs(tmp_path, dice_installed):
     proc = run_hearth(tmp_path / "home", "dice", "tools", "run", "roll_die", "--arg", "sides=1")
 
     assert (proc.returncode, json.loads(proc.stdout)) == (0, 1)
+
+
+def test_a_blocked_plugin_loses_its_speech_engines(monkeypatch):
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "faster_whisper,piper")
+    pm = PluginManager()
+    pm.load(directory=Path("/nonexistent"))
+    assert (pm.stt.keys(), pm.info["faster_whisper"].stt, pm.info["piper"].tts) == ({"faster-whisper"}, ["faster-whisper"], ["piper"])
+    pm.block("piper", "test")
+    assert pm.tts == {} and pm.info["piper"].tts == [] and "faster-whisper" in pm.stt
