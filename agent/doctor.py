@@ -202,7 +202,10 @@ def _llamacpp_checks(mf: Any, probe: Any) -> list[Check]:
             path = resolve_model(cfg.model)
             plan = plan_model(cfg, path, probe=probe, gpu_offload=offload, name=n)
         except Exception as err:  # a missing file, an unreadable GGUF, settings that cannot work
-            out.append(Check(label, "fail", f"no plan: {err}", {"model": cfg.model}))
+            # a model no role uses is only a warning: the shipped models.toml lists optional ones
+            used = n in (mf.roles.main, mf.roles.router)
+            out.append(Check(label, "fail" if used else "warn",
+                             f"no plan: {err}" + ("" if used else " (no role uses this model)"), {"model": cfg.model}))
             continue
         d = plan.to_dict()
         where = f"{plan.n_gpu_layers}/{plan.n_layers} layers on the GPU" if plan.n_gpu_layers else "all layers on the CPU"

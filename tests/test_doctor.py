@@ -301,3 +301,15 @@ def test_satellites_that_answer_and_that_do_not_are_each_a_line(env, server, mac
     status, message = found["satellite attic"]
     assert status == "fail" and f"tcp://127.0.0.1:{down} does not answer" in message and "retrying" in message
     assert code == 1
+
+
+def test_a_missing_model_that_no_role_uses_only_warns(env, machine, monkeypatch):
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp")
+    machine(gpu_probe.probe_cpu)
+    toml = env / "models.toml"
+    toml.write_text(f'[roles]\nmain = "m"\n\n[models.m]\nbackend = "llamacpp"\nmodel = "package:gemma3-270m"\n\n'
+                    f'[models.spare]\nbackend = "llamacpp"\nmodel = "{env}/none.gguf"\n')
+    code, result = doctor("--models", str(toml))
+    status, message = lines(result)["model spare"]
+    assert status == "warn" and message.endswith("(no role uses this model)")
+    assert lines(result)["model m"][0] == "ok" and code == 0
