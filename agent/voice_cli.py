@@ -123,7 +123,9 @@ def listen(
     async def main() -> int:
         sink = None
         try:
-            await agent.start(load_model=False)
+            # on the microphone the role models load in the background while the engines load and
+            # Hearth listens (tier-1 requests need none); a file run loads a model only if a turn needs it
+            await agent.start(load_model=False, prewarm=input is None)
             await _load_engines(speech, as_json)
             if output is not None:
                 sink = WavSink(output, speech.sample_rate, realtime=realtime)
