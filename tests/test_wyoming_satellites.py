@@ -69,7 +69,7 @@ def heard(whisper, raw: Path, rate: int = 22050) -> str:
 
 
 class Satellite:
-    def __init__(self, python: Path, name: str, mic: Path, workdir: Path, port: int = 0) -> None:
+    def __init__(self, python: Path, name: str, mic: Path, workdir: Path, port: int = 0, events: int = 0) -> None:
         import socket
         self.port = port
         if not port:
@@ -83,7 +83,7 @@ class Satellite:
         self.proc = subprocess.Popen(
             [str(python), "-m", "wyoming_satellite", "--uri", f"tcp://127.0.0.1:{self.port}", "--name", name,
              "--no-zeroconf", "--mic-command", mic_cmd, "--snd-command", f"sh -c 'cat >> {self.reply}'",
-             "--snd-command-rate", "22050"],
+             "--snd-command-rate", "22050", *(["--event-uri", f"tcp://127.0.0.1:{events}"] if events else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def stop(self) -> None:
@@ -146,8 +146,9 @@ def rooms(home, tmp_path, monkeypatch, satellite_python, voice):
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,shopping_list,timers,faster_whisper,piper")
     started: list = []
 
-    def make(requests: dict[str, str]) -> tuple[HearthWyoming, list[Satellite]]:
-        sats = [Satellite(satellite_python, name, spoken_request(voice, text, tmp_path / name), tmp_path)
+    def make(requests: dict[str, str], events: dict[str, int] | None = None) -> tuple[HearthWyoming, list[Satellite]]:
+        sats = [Satellite(satellite_python, name, spoken_request(voice, text, tmp_path / name), tmp_path,
+                          events=(events or {}).get(name, 0))
                 for name, text in requests.items()]
         started.extend(sats)
         hearth = HearthWyoming(sats)
@@ -199,3 +200,44 @@ def test_a_satellite_that_goes_away_is_retried_and_reconnected(rooms, satellite_
         hearth.wait_for(r"satellite kitchen .*: streaming", count=2, timeout=60)
     finally:
         back.stop()
+
+
+class EventService:
+    """A Wyoming event service on loopback: what a satellite forwards to ``--event-uri`` (every event
+    from its server but audio) is recorded here."""
+
+    def __init__(self) -> None:
+        import asyncio
+        self.types: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    async def _client(self, reader, writer) -> None:
+        from wyoming.event import async_read_event
+        while (event := await async_read_event(reader)) is not None:
+            self.types.append(event.type)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_a_timer_set_in_a_room_finishes_in_that_room(rooms, whisper):
+    kitchen_events, living_events = EventService(), EventService()
+    try:
+        hearth, (kitchen, living) = rooms({"kitchen": "Set a timer for 2 seconds.", "living": "Add tea to my shopping list."},
+                                          events={"kitchen": kitchen_events.port, "living": living_events.port})
+        hearth.wait_for(r'"satellite": "kitchen".*"tool_call".*"start_timer"|"type": "tool_call".*"start_timer"', timeout=60)
+        deadline = time.time() + 30
+        while "timer-finished" not in kitchen_events.types and time.time() < deadline:
+            time.sleep(0.2)
+        assert "timer-finished" in kitchen_events.types
+        assert "transcript" in living_events.types and "timer-finished" not in living_events.types
+        time.sleep(2.0)  # the spoken announcement reaches the kitchen's speaker
+        said = heard(whisper, kitchen.reply)
+        assert "timer" in said and "done" in said, said
+        assert "timer" not in heard(whisper, living.reply)
+    finally:
+        kitchen_events.stop()
+        living_events.stop()
