@@ -459,6 +459,7 @@ def wyoming(
     uri: str = typer.Option("tcp://127.0.0.1:10700", help="Where to listen: tcp://HOST:PORT (port 0: any free port, printed) or unix://PATH."),
     satellite: list[str] = typer.Option([], "--satellite", help="Drive this satellite: NAME=tcp://HOST:PORT (repeat for each room)."),
     prewarm: bool = typer.Option(True, help="Load the role models in the background at start."),
+    no_wake_word: bool = typer.Option(False, "--no-wake-word", help="Satellites that leave the wake word to Hearth: answer every utterance."),
     as_json: bool = typer.Option(False, "--json", help="Print satellites' voice events as JSON lines."),
     models: Optional[Path] = ModelsOpt,
 ) -> None:
@@ -503,7 +504,8 @@ def wyoming(
                 await speech.load()
             except HearthError as e:
                 _fail(str(e))
-            jobs.append(run_satellites(agent, speech, config.voice, specs, on_state=on_state, emit=on_voice))
+            voice = config.voice.model_copy(update={"wake_word": ""}) if no_wake_word else config.voice
+            jobs.append(run_satellites(agent, speech, voice, specs, on_state=on_state, emit=on_voice))
         try:
             await asyncio.gather(*jobs)
         finally:

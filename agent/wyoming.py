@@ -198,8 +198,10 @@ class SatelliteLink:
 
     def __init__(self, agent, speech, voice_config, spec: SatelliteSpec, *, on_state=None, emit=None) -> None:
         self.agent, self.speech, self.spec = agent, speech, spec
-        # a satellite that streams its microphone without a wake word asks Hearth to listen throughout
-        self.voice_config = voice_config.model_copy(update={"wake_word": ""})
+        # the wake word Hearth listens for when a satellite leaves wake-word detection to its server
+        # (run-pipeline from the wake stage); "" listens to everything it streams
+        self.wake_word = voice_config.wake_word or ""
+        self.voice_config = voice_config
         self.session = f"satellite-{spec.name}"
         self.state = "connecting"
         self.error: str | None = None
@@ -248,10 +250,8 @@ class SatelliteLink:
             unsubscribe()
 
     async def _run_once(self) -> None:
-        from wyoming.pipeline import RunPipeline
+        from wyoming.pipeline import PipelineStage, RunPipeline
         from wyoming.satellite import RunSatellite
-
-        from .voice import VoiceLoop
         client = AsyncClient.from_uri(self.spec.uri)
         await asyncio.wait_for(client.connect(), 5)
         try:
@@ -264,8 +264,7 @@ class SatelliteLink:
             info = Info.from_event(event)
             if info.satellite is None:
                 raise ConnectionError(f"{self.spec.uri} is not a Wyoming satellite (its info has no 'satellite')")
-            loop = VoiceLoop(self.agent, self.speech, self.voice_config, SatelliteSink(self), session=self.session,
-                             emit=self._on_voice, wake=None, overlap=False)
+            loop = None
             converter = AudioChunkConverter(rate=16000, width=2, channels=1)
             await self.send(RunSatellite().event())
             self._set("running")
@@ -274,12 +273,28 @@ class SatelliteLink:
                 if event is None:
                     break
                 if AudioChunk.is_type(event.type):
+                    if loop is None:
+                        loop = self._voice_loop(remote_wake=False)
                     await loop.feed(converter.convert(AudioChunk.from_event(event)).audio)
                 elif RunPipeline.is_type(event.type):
+                    # from the wake stage: Hearth listens for the wake word; from speech (the
+                    # satellite heard its wake word itself): every utterance is a request
+                    remote_wake = RunPipeline.from_event(event).start_stage == PipelineStage.WAKE
+                    if loop is None or (loop.wake is not None) != (remote_wake and bool(self.wake_word)):
+                        if loop is not None:
+                            await loop.finish()
+                        loop = self._voice_loop(remote_wake)
                     self._set("streaming")
-            await loop.finish()
+            if loop is not None:
+                await loop.finish()
         finally:
             await client.disconnect()
+
+    def _voice_loop(self, remote_wake: bool):
+        from .voice import VoiceLoop, WakeWord
+        wake = WakeWord(self.wake_word) if remote_wake and self.wake_word else None
+        return VoiceLoop(self.agent, self.speech, self.voice_config, SatelliteSink(self), session=self.session,
+                         emit=self._on_voice, wake=wake, overlap=False)
 
     @staticmethod
     async def _read(client) -> Event:

@@ -47,14 +47,19 @@ def whisper():
 
 
 def spoken_request(voice, text: str, path: Path) -> Path:
-    """``text`` spoken by piper, as the satellite's microphone sends it: 16 kHz mono PCM, then silence."""
-    from hearth.speech import read_wav
-    wav = path.with_suffix(".wav")
+    """``text`` spoken by piper, as the satellite's microphone sends it: 16 kHz mono PCM, then silence.
+    A " | " in ``text`` is a 0.4 s pause ("Okay Nabu. | Add honey to my shopping list.")."""
     from piper import SynthesisConfig
-    with wave.open(str(wav), "wb") as w:  # without piper's random noise: the same request every run
-        voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
+
+    from hearth.speech import read_wav
+    pcm = b""
+    for i, part in enumerate(text.split(" | ")):
+        wav = path.with_name(f"{path.name}-{i}.wav")
+        with wave.open(str(wav), "wb") as w:  # without piper's random noise: the same request every run
+            voice.synthesize_wav(part, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
+        pcm += (b"\0\0" * 6400 if i else b"") + read_wav(wav)
     raw = path.with_suffix(".raw")
-    raw.write_bytes(b"\0\0" * 8000 + read_wav(wav) + b"\0\0" * 16000 * 2)
+    raw.write_bytes(b"\0\0" * 8000 + pcm + b"\0\0" * 16000 * 2)
     return raw
 
 
@@ -97,8 +102,8 @@ class Satellite:
 class HearthWyoming:
     """``hearth wyoming --satellite ...`` with its stdout read in the background."""
 
-    def __init__(self, satellites: list[Satellite]) -> None:
-        args = [HEARTH, "wyoming", "--uri", "tcp://127.0.0.1:0", "--no-prewarm", "--json"]
+    def __init__(self, satellites: list[Satellite], *extra: str) -> None:
+        args = [HEARTH, "wyoming", "--uri", "tcp://127.0.0.1:0", "--no-prewarm", "--json", *extra]
         for s in satellites:
             args += ["--satellite", f"{s.name}=tcp://127.0.0.1:{s.port}"]
         self.proc = subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -146,12 +151,14 @@ def rooms(home, tmp_path, monkeypatch, satellite_python, voice):
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,shopping_list,timers,faster_whisper,piper")
     started: list = []
 
-    def make(requests: dict[str, str], events: dict[str, int] | None = None) -> tuple[HearthWyoming, list[Satellite]]:
+    def make(requests: dict[str, str], events: dict[str, int] | None = None,
+             wake: bool = False) -> tuple[HearthWyoming, list[Satellite]]:
         sats = [Satellite(satellite_python, name, spoken_request(voice, text, tmp_path / name), tmp_path,
                           events=(events or {}).get(name, 0))
                 for name, text in requests.items()]
         started.extend(sats)
-        hearth = HearthWyoming(sats)
+        # these satellites stream without a wake word of their own; Hearth listens for one unless told not to
+        hearth = HearthWyoming(sats, *([] if wake else ["--no-wake-word"]))
         started.append(hearth)
         for s in sats:
             hearth.wait_for(rf"satellite {s.name} .*: streaming")
@@ -241,3 +248,13 @@ def test_a_timer_set_in_a_room_finishes_in_that_room(rooms, whisper):
     finally:
         kitchen_events.stop()
         living_events.stop()
+
+
+def test_a_satellite_that_leaves_the_wake_word_to_hearth_is_answered_only_after_it(rooms):
+    hearth, _ = rooms({"kitchen": "Okay Nabu. | Add honey to my shopping list.", "living": "Add coffee to my shopping list."},
+                      wake=True)
+    hearth.wait_for(r'"satellite": "kitchen".*"type": "voice_timings"|"type": "voice_timings".*"satellite": "kitchen"')
+    time.sleep(3.0)  # the living room's request, said without the wake word, was heard by now
+    assert [e["type"] for e in hearth.events("kitchen") if e["type"] in ("wake_word", "transcript")] == ["wake_word", "transcript"]
+    assert [e for e in hearth.events("living") if e["type"] in ("wake_word", "transcript")] == []
+    assert stored_items() == ["honey"]
