@@ -311,9 +311,21 @@ class SatelliteLink:
             await self._emit(self, event)
 
     async def _on_bus(self, event) -> None:
-        if event.type != "timer_finished" or event.session != self.session or self._client is None:
+        """Timers set from this room: started, cancelled and finished go to its satellite (as Home
+        Assistant sends them), and a finished one is announced on its speaker."""
+        if event.session != self.session or self._client is None:
             return
-        from wyoming.timer import TimerFinished
+        from wyoming.timer import TimerCancelled, TimerFinished, TimerStarted
+        if event.type == "timer_started":
+            h, rest = divmod(int(event.duration_s), 3600)
+            await self.send(TimerStarted(id=str(event.timer_id), total_seconds=int(event.duration_s), name=event.name,
+                                         start_hours=h, start_minutes=rest // 60, start_seconds=rest % 60).event())
+            return
+        if event.type == "timer_cancelled":
+            await self.send(TimerCancelled(id=str(event.timer_id)).event())
+            return
+        if event.type != "timer_finished":
+            return
         await self.send(TimerFinished(id=str(event.timer_id)).event())
         sink = SatelliteSink(self)
         try:

@@ -351,3 +351,18 @@ async def test_spoken_requests_reach_the_timer_tools_without_a_model(agent):
     assert status.text in ("Your pizza timer has 5 minutes left.",
                            "Your pizza timer has 4 minutes and 59 seconds left.")
     assert (cancelled.tier, cancelled.text) == (1, "Pizza timer cancelled.")
+
+
+async def test_setting_and_cancelling_timers_are_events_for_their_session(agent):
+    from hearth.tools.timers import TimerCancelled, TimerStarted
+    seen: list = []
+    agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, (TimerStarted, TimerCancelled)) else None)
+    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"}, session="kitchen")
+    await agent.run_tool("start_timer", {"duration": "10 minutes"}, session="hall")
+    await agent.run_tool("cancel_timer", {"name": "pizza"}, session="hall")
+    await agent.run_tool("cancel_all_timers", {}, session="hall")
+    await _wait_for(lambda: len(seen) >= 4, 2)
+    assert [(e.type, e.session, e.name, getattr(e, "duration_s", None)) for e in seen] == [
+        ("timer_started", "kitchen", "pizza", 300), ("timer_started", "hall", None, 600),
+        ("timer_cancelled", "kitchen", "pizza", None), ("timer_cancelled", "hall", None, None)]
+    assert seen[0].timer_id == seen[2].timer_id and seen[1].timer_id == seen[3].timer_id

@@ -62,6 +62,25 @@ class TimerFinished(Event):
     say: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class TimerStarted(Event):
+    """A timer was set (in ``session``); it ends ``duration_s`` seconds after ``ts``."""
+
+    type: ClassVar[str] = "timer_started"
+    timer_id: int = 0
+    name: str | None = None
+    duration_s: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerCancelled(Event):
+    """A running timer was cancelled (``session`` is the session that set it)."""
+
+    type: ClassVar[str] = "timer_cancelled"
+    timer_id: int = 0
+    name: str | None = None
+
+
 # -------------------------------------------------------------------------------------------------
 # durations
 # -------------------------------------------------------------------------------------------------
@@ -306,6 +325,8 @@ def start_timer(duration: str, ctx: ToolContext, name: str | None = None) -> Too
         s.flush()
         data = {"id": row.id, "name": row.name, "duration_s": row.duration_s, "ends_at": round(row.ends_at, 3)}
     _wake(ctx)
+    _announce(ctx, TimerStarted(session=ctx.session, turn_id=ctx.turn_id, timer_id=data["id"], name=data["name"],
+                                duration_s=data["duration_s"]))
     what = f"{_cap(name)} timer" if name else "Timer"
     return ToolResult(data, say=f"{what} set for {spoken_duration(seconds)}.")
 
@@ -361,7 +382,9 @@ def cancel_timer(ctx: ToolContext, name: str | None = None, duration: str | None
         data = _info(row, now)
         row.state, row.finished_at = CANCELLED, now
         s.add(row)
+        cancelled = TimerCancelled(session=row.session, turn_id=ctx.turn_id, timer_id=row.id, name=row.name)
     _wake(ctx)
+    _announce(ctx, cancelled)
     what = f"{_cap(row.name)} timer" if row.name else "Timer"
     return ToolResult(data, say=f"{what} cancelled.")
 
@@ -372,11 +395,15 @@ def cancel_all_timers(ctx: ToolContext) -> ToolResult:
     with ctx.storage.session() as s:
         rows = _running(s, now)
         data = {"cancelled": len(rows), "timers": [_info(r, now) for r in rows]}
+        cancelled = []
         for r in rows:
             r.state, r.finished_at = CANCELLED, now
             s.add(r)
+            cancelled.append(TimerCancelled(session=r.session, turn_id=ctx.turn_id, timer_id=r.id, name=r.name))
     if rows:
         _wake(ctx)
+    for event in cancelled:
+        _announce(ctx, event)
     say = "No timers are running." if not rows else f"Cancelled {_plural(len(rows), 'timer')}."
     return ToolResult(data, say=say)
 
@@ -559,6 +586,16 @@ def _wake(ctx: ToolContext) -> None:
     sched = _SCHEDULERS.get(id(ctx.bus))
     if sched is not None and sched.agent.bus is ctx.bus:
         sched.poke()
+
+
+def _announce(ctx: ToolContext, event: Event) -> None:
+    """Send an event through the agent (bus and on_event hooks) from the tool's thread."""
+    sched = _SCHEDULERS.get(id(ctx.bus))
+    if sched is not None and sched.agent.bus is ctx.bus:
+        try:
+            asyncio.run_coroutine_threadsafe(sched.agent.emit(event), sched.loop)
+        except RuntimeError:  # the loop is closed
+            pass
 
 
 @hookimpl
