@@ -227,6 +227,14 @@ class EventService:
             self.types.append(event.type)
 
     def stop(self) -> None:
+        import asyncio
+
+        async def shutdown() -> None:
+            self.server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
