@@ -193,6 +193,9 @@ class GuardMiddleware:
             return await _error("unauthorized", "unauthorized", 401)(scope, receive, send)
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
             client = (scope.get("client") or ("?", 0))[0]
+            if len(self.buckets) > 4096:  # forget clients idle for a minute, so the table stays small
+                cutoff = time.monotonic() - 60
+                self.buckets = {k: b for k, b in self.buckets.items() if b.at > cutoff}
             bucket = self.buckets.setdefault(client, TokenBucket(self.settings.rate, self.settings.burst))
             wait = bucket.take()
             if wait:
