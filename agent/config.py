@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -160,23 +161,33 @@ def _where(loc: tuple) -> str:
     return f"{table} key '{key}'" if key else table
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A models.toml's contents; ConfigError when it is missing or not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: file not found; create it or set HEARTH_MODELS", "config_missing") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+
+
+def validation_error(err: ValidationError, source: str | Path, where: Callable[[tuple], str]) -> ConfigError:
+    """One line per problem, naming the file and, through ``where``, the table and the key."""
+    lines = []
+    for e in err.errors():
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{source}: {where(e['loc'])}: {msg}")
+    return ConfigError("\n".join(lines))
+
+
 def load_models(path: str | Path | None = None) -> tuple[Path, ModelsFile]:
     """Parse and validate models.toml; raise ConfigError naming file, table and key."""
     p = models_toml_path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{p}: file not found; create it or set HEARTH_MODELS", "config_missing") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: not valid TOML: {err}") from err
+    data = read_toml(p)
     try:
         mf = ModelsFile.model_validate(data)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            lines.append(f"{p}: {_where(e['loc'])}: {msg}")
-        raise ConfigError("\n".join(lines)) from err
+        raise validation_error(err, p, _where) from err
     missing = mf.missing_roles()
     if missing:
         raise ConfigError("\n".join(f"{p}: [roles] key '{role}': {name!r} names no {_table(name)} table"

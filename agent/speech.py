@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tomllib
 import wave
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError, HearthError
+from .config import models_toml_path, read_toml, validation_error
+from .errors import HearthError
 
 RATE = 16000
 """The voice loop's sample rate: 16 kHz, 16-bit, mono (what VAD, wake word and Whisper take)."""
@@ -134,11 +134,7 @@ def speech_config(data: dict[str, Any] | None, source: str | Path = "models.toml
     try:
         return SpeechConfig.model_validate(data or {})
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            lines.append(f"{source}: {_where(e['loc'])}: {msg}")
-        raise ConfigError("\n".join(lines)) from err
+        raise validation_error(err, source, _where) from err
 
 
 def load_speech_config(models: str | Path | None = None) -> SpeechConfig:
@@ -146,15 +142,8 @@ def load_speech_config(models: str | Path | None = None) -> SpeechConfig:
 
     Only ``[speech]`` is read, so a voice command works even while a model table is being edited.
     """
-    from .config import models_toml_path
     path = models_toml_path(models)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path}: file not found; create it or set HEARTH_MODELS", "config_missing") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from err
-    return speech_config(data.get("speech"), path)
+    return speech_config(read_toml(path).get("speech"), path)
 
 
 # -------------------------------------------------------------------------------------------------
