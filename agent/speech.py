@@ -10,6 +10,7 @@ Nothing here imports an engine: a text-only install never loads speech libraries
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import wave
 from collections.abc import AsyncIterator, Iterator
@@ -329,3 +330,18 @@ def resolve_path(ref: str, what: str, key: str) -> Path:
         raise ModelLoadError(f"the {what} {path} does not exist; fix {key} in models.toml "
                              "(or remove it to use the default)", "speech_model_missing")
     return path
+
+
+def packaged_path(name: str, packaged: dict[str, tuple[str, str, str]], what: str, key: str, instead: str) -> Path:
+    """The file or folder of a model shipped as a Python package (``package:NAME`` in ``key``):
+    ``packaged`` maps NAME to (module, function returning the path, pip name)."""
+    from .errors import ModelLoadError
+    if name not in packaged:
+        raise ModelLoadError(f"unknown packaged {what} {name!r} in {key}; known: "
+                             f"{', '.join('package:' + k for k in packaged)}, or give {instead}", "speech_model_missing")
+    module, fn, dist = packaged[name]
+    try:
+        return Path(getattr(importlib.import_module(module), fn)())
+    except ImportError as err:
+        raise ModelLoadError(f"the {what} package:{name} is not installed: pip install {dist}",
+                             "speech_model_missing") from err

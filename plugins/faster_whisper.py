@@ -7,14 +7,13 @@ A model is loaded once per process and shared; one lock per loaded model.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from pathlib import Path
 from typing import Any
 
 from hearth import ModelLoadError, hookimpl
-from hearth.speech import RATE, SttConfig, resample, resolve_path
+from hearth.speech import RATE, SttConfig, packaged_path, resample, resolve_path
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)
@@ -34,16 +33,7 @@ def model_folder(ref: str) -> Path:
             raise ModelLoadError(f"{path} is not a faster-whisper (CTranslate2) model folder: it has no model.bin; "
                                  "convert a Whisper model with ct2-transformers-converter", "speech_model_missing")
         return path
-    name = ref.split(":", 1)[1]
-    if name not in PACKAGED:
-        raise ModelLoadError(f"unknown packaged Whisper model {name!r} in [speech.stt] model; known: "
-                             f"{', '.join('package:' + k for k in PACKAGED)}, or give a model folder", "speech_model_missing")
-    module, fn, dist = PACKAGED[name]
-    try:
-        return Path(getattr(importlib.import_module(module), fn)())
-    except ImportError as err:
-        raise ModelLoadError(f"the Whisper model package:{name} is not installed: pip install {dist}",
-                             "speech_model_missing") from err
+    return packaged_path(ref.split(":", 1)[1], PACKAGED, "Whisper model", "[speech.stt] model", "a model folder")
 
 
 class FasterWhisper:

@@ -8,7 +8,6 @@ one chunk per sentence, so the first sentence plays while the next is made.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hearth import ModelLoadError, hookimpl
-from hearth.speech import TtsConfig, resolve_path
+from hearth.speech import TtsConfig, packaged_path, resolve_path
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)
@@ -31,16 +30,7 @@ _voices_lock = threading.Lock()
 def voice_file(ref: str) -> Path:
     """The ``.onnx`` file ``[speech.tts] voice`` names, checked to have its ``.onnx.json``."""
     if ref.startswith("package:"):
-        name = ref.split(":", 1)[1]
-        if name not in PACKAGED:
-            raise ModelLoadError(f"unknown packaged piper voice {name!r} in [speech.tts] voice; known: "
-                                 f"{', '.join('package:' + k for k in PACKAGED)}, or give an .onnx path", "speech_model_missing")
-        module, fn, dist = PACKAGED[name]
-        try:
-            path = Path(getattr(importlib.import_module(module), fn)())
-        except ImportError as err:
-            raise ModelLoadError(f"the piper voice package:{name} is not installed: pip install {dist}",
-                                 "speech_model_missing") from err
+        path = packaged_path(ref.split(":", 1)[1], PACKAGED, "piper voice", "[speech.tts] voice", "an .onnx path")
     else:
         path = resolve_path(ref, "piper voice", "[speech.tts] voice")
     if path.is_dir() or path.suffix != ".onnx":
