@@ -6,6 +6,7 @@ the table and the key. A request may choose a role, never a model's settings.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -32,6 +33,16 @@ def hearth_home() -> Path:
 def database_url() -> str:
     """``$HEARTH_DATABASE_URL``, else SQLite at ``$HEARTH_HOME/hearth.db``."""
     return os.environ.get("HEARTH_DATABASE_URL") or f"sqlite:///{hearth_home() / 'hearth.db'}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address (``[::1]`` too) is this machine's loopback."""
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def models_toml_path(explicit: str | Path | None = None) -> Path:

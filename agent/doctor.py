@@ -9,7 +9,6 @@ how much of it sits in GPU memory, from ``/api/ps``), and each llama.cpp model's
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,8 @@ from typing import Any, Literal, Optional
 from urllib.parse import urlsplit
 
 import typer
+
+from .config import is_loopback
 
 GiB = 1 << 30
 Status = Literal["ok", "warn", "fail"]
@@ -39,16 +40,6 @@ class Check:
 
 def _gib(n: int | float) -> str:
     return f"{n / GiB:.1f} GiB"
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # ---- the checks -------------------------------------------------------------------------------------
@@ -171,7 +162,7 @@ async def _ollama_model(name: str, backend: Any, client: Any, pulled: set[str], 
         status = "warn"
         msg = (f"loaded, only {pct} in GPU memory ({_gib(vram)} of {_gib(size)}): the rest runs on the CPU, "
                f"slowly; lower n_ctx (now {cfg.n_ctx}), pick a smaller quantization, or free GPU memory")
-    elif not _is_loopback(host):
+    elif not is_loopback(urlsplit(host).hostname or ""):
         status = "warn"
         msg = (f"loaded, 0% in GPU memory on {host} ({_gib(size)} in system memory); if that machine has a GPU, "
                + _no_gpu_advice(False).split(": ", 1)[1])

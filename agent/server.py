@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import json
 import logging
 import time
@@ -32,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from . import __version__
+from .config import is_loopback
 from .errors import HearthError
 from .events import Event, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .storage import Storage
@@ -70,15 +70,6 @@ class ServerSettings:
             raise ServerError(
                 f"binding to {self.host} exposes Hearth to the network; set a token with --token or "
                 "HEARTH_TOKEN (clients send it as 'Authorization: Bearer TOKEN' or ?token=TOKEN)", "token_required")
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 # ---- limits -----------------------------------------------------------------------------------------
