@@ -18,8 +18,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Header, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
@@ -153,11 +155,9 @@ class GuardMiddleware:
         auth = headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             return auth[7:].strip()
-        from urllib.parse import parse_qs
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if query.get("token"):
             return query["token"][0]
-        from http.cookies import SimpleCookie
         cookie = SimpleCookie(headers.get("cookie", ""))
         return cookie["hearth_token"].value if "hearth_token" in cookie else None
 
@@ -273,7 +273,6 @@ class Hub:
         self.settings = settings
         self.gate = TurnGate(settings.concurrency, settings.queue)
         self.followers: dict[str, set[Connection]] = {}
-        self.connections = 0
         self.tasks: set[asyncio.Task] = set()  # connection workers finishing a turn after their client left
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -328,7 +327,7 @@ class Hub:
                             turn_id = ev.turn_id
                             await send(ev.to_dict())
                             if cancelled is not None and cancelled.is_set() and not isinstance(ev, (TurnFinished, TurnFailed)):
-                                await agen.aclose()
+                                await agen.aclose()  # stop the turn before saying so
                                 await send(TurnFailed(session, turn_id, message="Cancelled.", code="cancelled").to_dict())
                                 return
                 except TimeoutError:
@@ -591,11 +590,9 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
     async def ws_endpoint(ws: WebSocket, session: str | None = Query(None, max_length=128)) -> None:
         """Chat over a websocket: see the README's protocol section."""
         await ws.accept()
-        hub.connections += 1
         try:
             await Connection(hub, ws, session or Storage.new_session_id()).run()
         finally:
-            hub.connections -= 1
             if ws.client_state == WebSocketState.CONNECTED:
                 try:
                     await ws.close()
