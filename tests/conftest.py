@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,10 @@ def run_hearth(*args: str, env: dict | None = None, timeout: float = 300, input:
     """Run the installed ``hearth`` command in a subprocess, as a user would."""
     return subprocess.run([HEARTH, *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, input=input)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound and released: a server to start, or one that is down)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

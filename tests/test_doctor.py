@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from hearth.cli import app
 from hearth.gpu import probe as gpu_probe
 
+from conftest import free_port
 from ollama_server import FakeModel, OllamaServer, fixture_text
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
@@ -285,10 +286,7 @@ def test_satellites_that_answer_and_that_do_not_are_each_a_line(env, server, mac
     srv = loop.run_until_complete(asyncio.start_server(_fake_satellite, "127.0.0.1", 0))
     port = srv.sockets[0].getsockname()[1]
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        down = s.getsockname()[1]
+    down = free_port()
     path = models_toml(env)
     path.write_text(path.read_text() + f'\n[[speech.satellites]]\nname = "kitchen"\nuri = "tcp://127.0.0.1:{port}"\n'
                     f'\n[[speech.satellites]]\nname = "attic"\nuri = "tcp://127.0.0.1:{down}"\n')

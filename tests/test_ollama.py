@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import httpx
 import ollama
@@ -21,6 +20,7 @@ from hearth.errors import BackendError
 from hearth.plugins.ollama import OllamaBackend
 from hearth.toolsyntax import render_tools_prompt
 
+from conftest import free_port
 from ollama_server import FakeModel, OllamaServer, Reply, chunk, fixture_objects, fixture_text, tool_call
 
 MODEL = "qwen2.5:0.5b"
@@ -169,16 +169,8 @@ async def test_a_400_does_not_support_tools_falls_back_to_injected_calls(server,
 # ---- errors -----------------------------------------------------------------------------------------------
 
 
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 async def test_server_down_at_load_says_where_and_to_start_ollama_serve(monkeypatch):
-    port = _closed_port()
+    port = free_port()
     monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
     with pytest.raises(ModelLoadError) as e:
         await backend().load()
@@ -188,7 +180,7 @@ async def test_server_down_at_load_says_where_and_to_start_ollama_serve(monkeypa
 
 
 async def test_a_models_own_host_wins_over_ollama_host(server, monkeypatch):
-    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{free_port()}")
     b = backend(host=server.host)
     await b.load()
     assert server.paths() == ["POST /api/show", "POST /api/chat"] and b.loaded

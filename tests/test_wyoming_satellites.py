@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEARTH
+from conftest import HEARTH, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -75,12 +75,7 @@ def heard(whisper, raw: Path, rate: int = 22050) -> str:
 
 class Satellite:
     def __init__(self, python: Path, name: str, mic: Path, workdir: Path, port: int = 0, events: int = 0) -> None:
-        import socket
-        self.port = port
-        if not port:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                self.port = s.getsockname()[1]
+        self.port = port or free_port()
         self.name, self.go, self.reply = name, workdir / f"{name}.go", workdir / f"{name}.reply.raw"
         # the microphone waits for the go-ahead (audio sent before run-satellite is dropped), sends the
         # request once in a burst, then stays silent instead of exiting (an exiting mic is restarted)
