@@ -466,10 +466,9 @@ def wyoming(
     """Serve Hearth over Wyoming (Home Assistant's Wyoming integration uses it as a conversation
     agent), and drive Wyoming satellites, one conversation per room."""
     import socket
-    from urllib.parse import urlparse
 
     from .speech import load_speech_config
-    from .wyoming import SatelliteSpec, parse_satellite, run_satellites, run_service
+    from .wyoming import SatelliteSpec, parse_satellite, parse_uri, run_satellites, run_service
     try:
         config = load_speech_config(models)
         specs = [SatelliteSpec(s.name, s.uri) for s in config.satellites] + [parse_satellite(v) for v in satellite]
@@ -477,8 +476,8 @@ def wyoming(
         _fail(str(e))
     if len({s.name for s in specs}) != len(specs):
         _fail("two satellites have the same name; each room needs its own (NAME=tcp://HOST:PORT)")
-    parsed = urlparse(uri)
-    if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
+    parsed = parse_uri(uri)
+    if parsed is None:
         _fail(f"{uri!r} is not a Wyoming address; use tcp://HOST:PORT or unix://PATH")
     if parsed.scheme == "tcp" and parsed.port == 0:
         with socket.socket() as s:

@@ -345,11 +345,19 @@ async def run_satellites(agent, speech, voice_config, specs: list[SatelliteSpec]
 
 def parse_satellite(value: str) -> SatelliteSpec:
     """``NAME=tcp://HOST:PORT`` (or just the URI: the name is then HOST-PORT)."""
-    from urllib.parse import urlparse
     name, sep, uri = value.partition("=")
     if not sep:
         name, uri = "", value
-    parsed = urlparse(uri)
-    if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
+    parsed = parse_uri(uri)
+    if parsed is None:
         raise ValueError(f"{value!r} is not a satellite; use NAME=tcp://HOST:PORT")
     return SatelliteSpec(name=name or f"{parsed.hostname}-{parsed.port}", uri=uri)
+
+
+def parse_uri(uri: str):
+    """``uri`` split (``urllib.parse``) if it is a Wyoming address, tcp://HOST:PORT or unix://PATH; else None."""
+    from urllib.parse import urlparse
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
+        return None
+    return parsed
