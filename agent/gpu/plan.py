@@ -31,7 +31,14 @@ if TYPE_CHECKING:
 N_BATCH = 512
 N_UBATCH = 512
 CTX_PAD = 256  # llama_context pads n_ctx to a multiple of 256; the SWA cache is padded the same
-RUNTIME_OVERHEAD = 384 * MiB  # per GPU: CUDA context, cuBLAS workspace, driver buffers (estimate)
+# Runtime overhead beyond llama.cpp's own buffers, measured with NVML on an H100 (shared/gpu/h100-measured.md,
+# tests/data/gpu/measured.json): the CUDA context, made once per process and device, and what each load adds
+# on top of its buffers (cuBLAS workspace and the CUDA memory pool; without flash attention cuBLAS does the
+# attention matmuls and its pool is larger).
+CUDA_CONTEXT = 596 * MiB
+LOAD_OVERHEAD = 16 * MiB  # with flash attention (measured 14.5 MiB)
+LOAD_OVERHEAD_NO_FA = 124 * MiB  # without (measured 122.5-123 MiB)
+RUNTIME_OVERHEAD = CUDA_CONTEXT + LOAD_OVERHEAD_NO_FA  # a process's first load, the worst case
 FLOOR_MARGIN = 256 * MiB  # always left free on a GPU, whatever target_vram says
 KV_TYPES = ("f16", "q8_0", "q4_0")
 GGML_TYPE_IDS = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 8, "bf16": 30}  # for llama_cpp's type_k / type_v
@@ -116,6 +123,7 @@ class Plan:
     needs: dict[str, int] = field(default_factory=dict)  # the whole model on one device: weights, kv, compute
     naive: dict[str, Any] = field(default_factory=dict)  # what "2 x n_ctx x hidden x bytes" would have chosen
     steps: list[str] = field(default_factory=list)  # step-downs taken on load
+    alternatives: list[str] = field(default_factory=list)  # settings at which every layer would fit, one a line
 
     @property
     def weights_bytes(self) -> int:
@@ -159,6 +167,7 @@ class Plan:
             "overhead_bytes": self.overhead_bytes, "devices": [d.to_dict() for d in self.devices],
             "host": self.host, "host_available_bytes": self.host_available_bytes, "needs": self.needs,
             "naive": self.naive, "warnings": list(self.warnings), "steps": list(self.steps),
+            "alternatives": list(self.alternatives),
         }
 
 
@@ -194,12 +203,21 @@ def naive_layer_kv_bytes(shape: ModelShape, kv_type: str, n_ctx: int) -> int:
 
 
 def compute_bytes(shape: ModelShape, cells: int, swa_cells: int, *, flash_attn: bool, output: bool,
-                  n_ubatch: int = N_UBATCH) -> int:
-    """The compute buffer llama.cpp reserves for a worst-case batch on one device.
+                  kv_type: str = "f16", partial: bool = False, gpu: bool = True, n_ubatch: int = N_UBATCH) -> int:
+    """The compute buffer llama.cpp reserves for a worst-case micro-batch on one device.
 
-    The graph allocator reuses memory, so the buffer is the biggest live set of one phase:
-    the output (n_ubatch x n_vocab f32 logits) where the output layer is, attention (without flash
-    attention the n_head x n_ubatch x n_kv scores and the masks), or the feed-forward block.
+    The graph allocator reuses memory, so the buffer is the biggest live set of one phase
+    (checked against llama.cpp's own figures on the CPU and CUDA, tests/data/gpu/measured.json):
+
+    - output, where the output layer is: the n_ubatch x n_vocab f32 logits and one hidden state;
+    - attention without flash attention: the n_head x n_ubatch x n_kv f32 scores, the f32 masks,
+      four hidden states and the K/V views of one micro-batch;
+    - attention with flash attention: the f16 masks and four hidden states, and on a GPU with a
+      quantized KV cache, one layer's K and V converted to f16 for the kernel (n_kv x width x 2);
+    - the feed-forward block: three n_ubatch x n_ff f32 tensors and two hidden states.
+
+    ``partial``: this GPU holds some layers and the CPU the rest; the scheduler then keeps its
+    own copies of the masks and of the split layer's feed-forward input on the GPU.
     """
     ub = min(n_ubatch, cells, N_BATCH)
     f32 = 4
@@ -209,14 +227,26 @@ def compute_bytes(shape: ModelShape, cells: int, swa_cells: int, *, flash_attn: 
     hv = max(shape.head_v)
     kv_heads = max(shape.n_head_kv)
     has_swa = any(shape.swa_layers) and swa_cells != cells
-    masks = ub * (cells + (swa_cells if has_swa else 0)) * (2 if flash_attn else f32)
-    qkv = ub * (heads * hk + kv_heads * (hk + hv) + heads * hv) * f32
-    attn = qkv + masks + 2 * hidden
-    if not flash_attn:
-        attn += heads * ub * cells * f32
+    mask_cells = cells + (swa_cells if has_swa else 0)
+    if flash_attn:
+        masks = ub * mask_cells * 2
+        convert = cells * kv_heads * (hk + hv) * 2 if (gpu and kv_type != "f16") else 0
+        attn = masks + convert + 4 * hidden
+    else:
+        masks = ub * mask_cells * f32
+        attn = heads * ub * cells * f32 + masks + 4 * hidden + ub * kv_heads * (hk + hv) * f32
     ffn = 3 * ub * shape.n_ff * f32 + 2 * hidden
-    out = ub * shape.n_vocab * f32 + 2 * hidden if output else 0
-    return max(out, attn, ffn)
+    out = ub * shape.n_vocab * f32 + hidden if output else 0
+    total = max(out, attn, ffn)
+    if partial and gpu:
+        total += masks + 2 * ub * shape.n_ff * f32
+    return total
+
+
+def load_overhead(flash_attn: bool, *, context: bool) -> int:
+    """What a load takes on a GPU beyond its buffers; ``context``: count the CUDA context too (the
+    process's first load on that device)."""
+    return (CUDA_CONTEXT if context else 0) + (LOAD_OVERHEAD if flash_attn else LOAD_OVERHEAD_NO_FA)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -253,6 +283,7 @@ class _Setup:
     splits: list[float]
     unified: bool
     naive_kv: int | None = None  # per layer, when planning the naive way
+    context: bool = True  # count the CUDA context (the process's first load on the device)
 
 
 def _layout(s: _Setup, k: int) -> tuple[list[DevicePlan], dict[str, int]]:
@@ -281,12 +312,18 @@ def _layout(s: _Setup, k: int) -> tuple[list[DevicePlan], dict[str, int]]:
         plans[out_dev].weights_bytes += shape.output_bytes
     else:  # a tied output reads token_embd in place on the CPU
         host["weights_bytes"] += shape.output_bytes - shape.tied_bytes
+    on_cpu = out_dev is None or any(il not in where for il in range(shape.n_layer))
     for i, p in enumerate(plans):
         if p.layers:
-            p.compute_bytes = compute_bytes(shape, s.cells, s.swa_cells, flash_attn=s.flash_attn, output=(i == out_dev))
-            p.overhead_bytes = RUNTIME_OVERHEAD
-    if out_dev is None or any(il not in where for il in range(shape.n_layer)):
-        host["compute_bytes"] = compute_bytes(shape, s.cells, s.swa_cells, flash_attn=s.flash_attn, output=out_dev is None)
+            p.compute_bytes = compute_bytes(shape, s.cells, s.swa_cells, flash_attn=s.flash_attn, output=(i == out_dev),
+                                            kv_type=s.kv_type, partial=on_cpu)
+            p.overhead_bytes = load_overhead(s.flash_attn, context=s.context)
+    if on_cpu:
+        host["compute_bytes"] = compute_bytes(shape, s.cells, s.swa_cells, flash_attn=s.flash_attn,
+                                              output=out_dev is None, kv_type=s.kv_type, gpu=False)
+    elif s.unified and plans:
+        # the pinned host-side compute buffer llama.cpp keeps even with every layer on the GPU
+        host["compute_bytes"] = min(s.cells, N_UBATCH) * s.cells * 4 + 20 * MiB
     if s.unified and plans:
         plans[0].host_bytes = sum(host.values())
     return plans, host
@@ -312,8 +349,12 @@ def budget_for(free: int, target: float) -> int:
 def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ctx: int = 4096, kv_cache: str = "f16",
                flash_attn: bool = False, target_vram: float = 0.8, gpu_id: int | None = None,
                tensor_split: list[float] | None = None, swa_full: bool = True, gpu_offload: bool = True,
-               model: str = "", where: str = "") -> Plan:
-    """Plan a model of this shape on the probed machine; see :func:`plan_model`."""
+               model: str = "", where: str = "", context_loaded: bool = False, alternatives: bool = True) -> Plan:
+    """Plan a model of this shape on the probed machine; see :func:`plan_model`.
+
+    ``context_loaded``: the process already holds a CUDA context on the GPUs (another model was
+    loaded first), so only what this load adds is counted. ``alternatives``: when not every layer
+    fits, work out the settings at which they would (``Plan.alternatives``)."""
     where = where or "the model"
     if kv_cache not in KV_BLOCK:
         raise PlanError(f"{where}: kv_cache {kv_cache!r} is not one of {', '.join(KV_TYPES)}", "config_invalid")
@@ -345,7 +386,8 @@ def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ct
     else:
         splits = [float(b) for b in budgets] if any(budgets) else [1.0] * len(devices)
     cells, swa_cells = kv_cells(shape, n_ctx, swa_full=swa_full)
-    setup = _Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified)
+    setup = _Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified,
+                   context=not context_loaded)
     n_layers = shape.n_layer + 1
     best = _most_layers(setup) if devices else 0
     if num_gpu == -1:
@@ -374,17 +416,62 @@ def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ct
     # the whole model in one place, for people sizing a machine
     all_kv = sum(layer_kv_bytes(shape, il, kv_cache, cells, swa_cells) for il in range(shape.n_layer))
     needs = {"weights_bytes": shape.file_bytes, "kv_bytes": all_kv,
-             "compute_bytes": compute_bytes(shape, cells, swa_cells, flash_attn=flash_attn, output=True)}
+             "compute_bytes": compute_bytes(shape, cells, swa_cells, flash_attn=flash_attn, output=True, kv_type=kv_cache)}
     naive_kv = naive_layer_kv_bytes(shape, kv_cache, n_ctx)
-    naive_setup = _Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified, naive_kv)
+    naive_setup = _Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified, naive_kv,
+                         context=not context_loaded)
     naive = {"kv_bytes": naive_kv * shape.n_layer, "n_gpu_layers": _most_layers(naive_setup) if devices else 0}
+    alts: list[str] = []
+    if alternatives and devices and best < n_layers:
+        alts = fit_alternatives(shape, probe, n_ctx=n_ctx, kv_cache=kv_cache, flash_attn=flash_attn,
+                                target_vram=target_vram, gpu_id=gpu_id, tensor_split=tensor_split, swa_full=swa_full,
+                                context_loaded=context_loaded)
     return Plan(
+        alternatives=alts,
         model=model, arch=shape.arch, n_layers=n_layers, n_gpu_layers=k, fits=fits, devices=plans, warnings=warnings,
         source=probe.source, note=probe.note, num_gpu=num_gpu, n_ctx=n_ctx, n_ctx_cells=cells, swa_cells=swa_cells,
         kv_cache=kv_cache, flash_attn=flash_attn, swa_full=swa_full,
         tensor_split=[round(x / sum(splits), 4) for x in splits] if len(devices) > 1 and k else None,
         main_gpu=main_gpu, split_mode=split_mode, host=host, host_available_bytes=host_avail, needs=needs, naive=naive,
     )
+
+
+def fit_alternatives(shape: ModelShape, probe: MemoryProbe, *, n_ctx: int, kv_cache: str, flash_attn: bool,
+                     target_vram: float, gpu_id: int | None = None, tensor_split: list[float] | None = None,
+                     swa_full: bool = True, context_loaded: bool = False) -> list[str]:
+    """What to change so that every layer fits on the GPU(s), one line per way: the largest n_ctx at
+    these settings, a quantized KV cache at this n_ctx, the target share. Empty when nothing helps
+    (the weights alone do not fit)."""
+    every = shape.n_layer + 1
+
+    def all_fit(**change: Any) -> bool:
+        settings: dict[str, Any] = dict(n_ctx=n_ctx, kv_cache=kv_cache, flash_attn=flash_attn, target_vram=target_vram,
+                                        gpu_id=gpu_id, tensor_split=tensor_split, swa_full=swa_full)
+        settings.update(change)
+        try:
+            plan = plan_shape(shape, probe, context_loaded=context_loaded, alternatives=False, **settings)
+        except PlanError:
+            return False
+        return plan.n_gpu_layers == every
+
+    lines: list[str] = []
+    lo, hi = 0, pad(n_ctx, CTX_PAD) // CTX_PAD - 1  # n_ctx in steps of 256 below the current one
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if all_fit(n_ctx=mid * CTX_PAD) else (lo, mid - 1)
+    if lo:
+        lines.append(f"n_ctx = {lo * CTX_PAD} (now {n_ctx}): every layer fits")
+    for kv in ("q8_0", "q4_0"):
+        if KV_TYPES.index(kv) > KV_TYPES.index(kv_cache) and all_fit(kv_cache=kv, flash_attn=True):
+            extra = "" if flash_attn else " with flash_attn = true"
+            lines.append(f"kv_cache = \"{kv}\"{extra} (now \"{kv_cache}\"): every layer fits at n_ctx {n_ctx}")
+            break
+    for step in range(int(target_vram * 100) + 1, 101):
+        if all_fit(target_vram=step / 100):
+            lines.append(f"target_vram = {step / 100:g} (now {target_vram:g}): every layer fits, leaving less memory "
+                         "for other programs")
+            break
+    return lines
 
 
 def plan_model(cfg: ModelConfig, model_path: Path, *, probe: MemoryProbe | None = None,
