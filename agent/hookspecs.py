@@ -65,10 +65,21 @@ def register_tools(register) -> None:
 
 @hookspec
 def before_tool_call(call: dict[str, Any], ctx) -> None:
-    """Inspect a validated tool call before it runs; raise any exception to block it.
+    """Inspect a validated tool call before it runs. May be ``async`` (it is awaited).
 
-    ``call`` is ``{"id", "name", "arguments"}``; ``ctx`` is the ``hearth.ToolContext``. A blocked
-    call reaches the model as a ``tool_blocked`` error with the exception's message.
+    ``call`` is ``{"id", "name", "arguments"}``; ``ctx`` is the ``hearth.ToolContext``. Raise
+    ``hearth.ToolBlocked(message)`` to refuse the call: the model hears a ``tool_blocked`` error with
+    the message. Any other exception is a bug in the plugin: the call is not made and fails with
+    ``plugin_error``, and the plugin is blocked (``hearth plugins`` shows why).
+
+    Example::
+
+        from hearth import ToolBlocked, hookimpl
+
+        @hookimpl
+        def before_tool_call(call):
+            if call["name"] == "clear_shopping_list":
+                raise ToolBlocked("clearing the list is switched off")
     """
 
 
@@ -177,21 +188,26 @@ def register_tts(register) -> None:
 
 @hookspec
 def startup(agent) -> Any:
-    """Called once when the agent starts, after every plugin registered. May be ``async``.
+    """Called once when the agent starts, after every plugin registered. May be ``async`` (it is
+    awaited).
 
-    ``agent`` is the ``hearth.Agent``: use ``agent.bus.subscribe(...)``, ``agent.storage``.
+    ``agent`` is the ``hearth.Agent``: use ``agent.bus.subscribe(...)``, ``agent.storage``,
+    ``agent.scheduler``, ``await agent.emit(event)``. If it raises, the plugin is blocked (its tools
+    removed, ``hearth plugins`` shows why); the agent and the other plugins start.
     """
 
 
 @hookspec
 def shutdown(agent) -> Any:
-    """Called once when the agent stops. May be ``async``. Release what ``startup`` took."""
+    """Called once when the agent stops. May be ``async`` (it is awaited). Release what ``startup``
+    took. If it raises, the plugin is blocked; the others still stop."""
 
 
 @hookspec
 def on_event(event) -> None:
     """Observe every event of every turn (``hearth.events.Event``; ``event.to_dict()`` is its
-    wire form). Runs on the event loop: return quickly; an exception is logged and ignored."""
+    wire form). May be ``async`` (it is awaited). Runs on the event loop: return quickly. An
+    exception is logged and ignored: the plugin is not blocked and keeps its tools."""
 
 
 @hookspec(firstresult=True)

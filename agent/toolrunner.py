@@ -15,13 +15,16 @@ import re
 import time
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal, Protocol, Union
 
 import jsonschema
 
-from .errors import HearthError, ToolError
+from .errors import HearthError, PluginError, ToolBlocked, ToolError
+from .events import Event, EventBus
+from .scheduler import Scheduler
+from .storage import Storage
 
 
 class ToolDefinitionError(HearthError):
@@ -30,14 +33,39 @@ class ToolDefinitionError(HearthError):
     code = "tool_definition"
 
 
+Emit = Callable[[Event], Awaitable[Any]]
+
+
 @dataclass
 class ToolContext:
-    """What a tool may use besides its arguments; injected into a parameter typed ``ToolContext``."""
+    """What a tool may use besides its arguments; injected into a parameter typed ``ToolContext``.
+
+    ``session`` is the conversation, ``turn_id`` the turn ("direct" for ``hearth tools run``),
+    ``storage`` the agent's :class:`hearth.Storage` (``storage.session()`` for a plugin's own SQLModel
+    tables), ``scheduler`` the agent's :class:`hearth.Scheduler`, and ``await ctx.emit(event)`` sends
+    an event to the bus and every ``on_event`` hook. The agent builds it (``Agent.tool_context``).
+    """
 
     session: str
-    storage: Any  # hearth.storage.Storage
-    bus: Any  # hearth.events.EventBus
+    storage: Storage
+    bus: EventBus
     turn_id: str = ""
+    _scheduler: Scheduler | None = field(default=None, repr=False)
+    _emit: Emit | None = field(default=None, repr=False)
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The agent's scheduler (an error when this context was built without an agent)."""
+        if self._scheduler is None:
+            raise HearthError("This ToolContext has no scheduler; build it with Agent.tool_context().", "no_scheduler")
+        return self._scheduler
+
+    async def emit(self, event: Event) -> None:
+        """Send ``event`` to the agent's bus and ``on_event`` hooks (only to the bus without an agent)."""
+        if self._emit is not None:
+            await self._emit(event)
+        else:
+            await self.bus.emit(event)
 
 
 @dataclass
@@ -237,6 +265,15 @@ class Tool:
         return f"Tool({self.name!r}, plugin={self.plugin!r})"
 
 
+class RegisterTool(Protocol):
+    """The ``register`` callable the ``register_tools`` hook gets; see ``hearth.hookspecs.register_tools``."""
+
+    def __call__(self, fn: Callable[..., Any], *, name: str | None = None, description: str | None = None,
+                 examples: Sequence[str] = (), timeout: float = 10.0,
+                 slot_values: dict[str, list[Any]] | None = None,
+                 intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None) -> Tool: ...
+
+
 class ToolRegistry:
     """Tools by name; a duplicate name is refused with both plugins named."""
 
@@ -278,7 +315,8 @@ class ToolRunner:
     """Validate, run under a timeout, and turn every failure into a ToolOutcome with a code."""
 
     registry: ToolRegistry
-    before_call: Callable[[dict[str, Any], ToolContext], Any] | None = None
+    # awaited before each valid call; raises ToolBlocked to refuse it, PluginError when a hook failed
+    before_call: Callable[[dict[str, Any], ToolContext], Awaitable[None]] | None = None
     timeout: float | None = None  # overrides each tool's own, when set
     _ids: int = field(default=0, init=False)
 
@@ -301,11 +339,13 @@ class ToolRunner:
         try:
             tool.validate(arguments)
             if self.before_call is not None:
-                self.before_call({"id": call_id, "name": name, "arguments": args}, ctx)
-        except ToolError as err:
+                await self.before_call({"id": call_id, "name": name, "arguments": args}, ctx)
+        except ToolBlocked as err:  # before_tool_call refused the call on purpose
+            return done(False, f"The call to {name} was blocked: {err}", err.code)
+        except HearthError as err:  # invalid arguments; a before_tool_call hook that failed (plugin_error)
             return done(False, str(err), err.code)
-        except Exception as err:  # before_tool_call raised to block the call
-            return done(False, f"The call to {name} was blocked: {err}", "tool_blocked")
+        except Exception as err:  # a before_call that is not the agent's: its failure is the plugin's
+            return done(False, f"The check before {name} failed: {type(err).__name__}: {err}", PluginError.code)
         kwargs = {k: (tool._enums[k](v) if k in tool._enums else v) for k, v in args.items()}
         if tool.context_param:
             kwargs[tool.context_param] = ctx
