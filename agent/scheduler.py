@@ -69,14 +69,25 @@ class ManualClock:
                 self._sleepers.remove(entry)
 
     async def advance(self, seconds: float) -> None:
-        """Move the clock forward and let every sleeper whose time came run up to its next wait."""
-        self._now += seconds
-        for entry in list(self._sleepers):
-            deadline, fut = entry
-            if deadline <= self._now and not fut.done():
-                fut.set_result(None)
-        for _ in range(5):  # let woken tasks reach their next await
-            await asyncio.sleep(0)
+        """Move the clock forward, stopping at each sleeper's deadline on the way, so what sleeps
+        wakes in time order and reads the time it asked for."""
+        target = self._now + seconds
+        while True:
+            due = [d for d, fut in self._sleepers if d <= target and not fut.done()]
+            if not due:
+                break
+            self._now = max(self._now, min(due))
+            for deadline, fut in list(self._sleepers):
+                if deadline <= self._now and not fut.done():
+                    fut.set_result(None)
+            await _let_others_run()
+        self._now = target
+        await _let_others_run()
+
+
+async def _let_others_run() -> None:
+    for _ in range(5):  # woken tasks reach their next await
+        await asyncio.sleep(0)
 
 
 @dataclass(eq=False)

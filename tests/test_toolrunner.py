@@ -10,7 +10,7 @@ from typing import Literal
 
 import pytest
 
-from hearth import ToolContext, ToolError, ToolResult, hookimpl
+from hearth import ToolBlocked, ToolContext, ToolError, ToolResult, hookimpl
 from hearth.events import EventBus
 from hearth.pluginmanager import PluginManager
 from hearth.toolrunner import Tool, ToolDefinitionError, ToolOutcome, ToolRegistry, ToolRunner
@@ -372,13 +372,13 @@ async def test_context_parameter_is_injected(ctx):
     assert settled(outcome) == ToolOutcome("c1", "whoami", {}, True, "test/t1")
 
 
-async def test_before_call_that_raises_blocks_the_call(ctx):
+async def test_before_call_that_raises_tool_blocked_blocks_the_call(ctx):
     calls: list = []
     seen: list = []
 
-    def guard(call, call_ctx):
+    async def guard(call, call_ctx):
         seen.append(call)
-        raise PermissionError("the kitchen is locked")
+        raise ToolBlocked("the kitchen is locked")
 
     runner = runner_for(recording_add(calls), before_call=guard)
 
@@ -388,6 +388,23 @@ async def test_before_call_that_raises_blocks_the_call(ctx):
         ToolOutcome("c1", "add_item", {"item": "bread"}, False,
                     "The call to add_item was blocked: the kitchen is locked", error_code="tool_blocked"),
         [{"id": "c1", "name": "add_item", "arguments": {"item": "bread"}}],
+        [],
+    )
+
+
+async def test_before_call_that_fails_otherwise_is_a_plugin_error(ctx):
+    calls: list = []
+
+    async def guard(call, call_ctx):
+        raise PermissionError("the kitchen is locked")
+
+    outcome = await runner_for(recording_add(calls), before_call=guard).run("add_item", {"item": "bread"}, ctx,
+                                                                           call_id="c1")
+
+    assert (settled(outcome), calls) == (
+        ToolOutcome("c1", "add_item", {"item": "bread"}, False,
+                    "The check before add_item failed: PermissionError: the kitchen is locked",
+                    error_code="plugin_error"),
         [],
     )
 
