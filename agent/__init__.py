@@ -6,16 +6,36 @@ A plugin imports what it needs from here (``from hearth import ...``), not from 
 
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, hearth_home, load_models
-from .errors import (BackendError, ConfigError, HearthError, ModelLoadError, PluginError, ToolBlocked,
-                     ToolError)
-from .events import (Event, EventBus, Routed, TextDelta, TimerCancelled, TimerFinished, TimerStarted, ToolCalled,
-                     ToolReturned, TurnFailed, TurnFinished, TurnStarted)
+from .errors import BackendError, ConfigError, HearthError, ModelLoadError, PluginError, ToolBlocked, ToolError
+from .events import (
+                     Event,
+                     EventBus,
+                     Routed,
+                     TextDelta,
+                     TimerCancelled,
+                     TimerFinished,
+                     TimerStarted,
+                     ToolCalled,
+                     ToolReturned,
+                     TurnFailed,
+                     TurnFinished,
+                     TurnStarted,
+)
 from .hookspecs import hookimpl
 from .scheduler import Clock, ManualClock, Scheduler, WallClock
-from .speech import (RATE, SpeechEngineError, SpeechToText, SttConfig, TextToSpeech, TtsConfig, packaged_path,
-                     resample, resolve_path)
+from .speech import (
+                     RATE,
+                     SpeechEngineError,
+                     SpeechToText,
+                     SttConfig,
+                     TextToSpeech,
+                     TtsConfig,
+                     packaged_path,
+                     resample,
+                     resolve_path,
+)
 from .storage import Storage
-from .toolrunner import RegisterTool, Tool, ToolContext, ToolResult
+from .tool import RegisterTool, Tool, ToolContext, ToolResult
 from .turn import Agent
 
 __version__ = "0.1.0"

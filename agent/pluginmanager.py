@@ -28,7 +28,8 @@ import pluggy
 from . import hookspecs
 from .config import hearth_home
 from .errors import HearthError, PluginError, ToolBlocked
-from .toolrunner import Tool, ToolRegistry
+from .tool import RegisterTool, Tool
+from .toolregistry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class PluginManager:
                 except Exception as err:
                     self.block(plugin, f"{hook_name} raised {type(err).__name__}: {err}")
 
-    def _tool_registrar(self, plugin: str) -> Callable[..., Tool]:
+    def _tool_registrar(self, plugin: str) -> RegisterTool:
         def register(fn: Callable[..., Any], **options: Any) -> Tool:
             tool = Tool(fn, plugin=plugin, **options)
             self.tools.add(tool)  # raises on a duplicate name: the plugin is blocked

@@ -14,14 +14,14 @@ from typing import Any
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
 from .errors import HearthError
-from .events import (Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
-                     TurnStarted)
+from .events import Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .pluginmanager import PluginManager
 from .pool import ModelPool
 from .router import IntentMatch, IntentMatcher, Route, Router
 from .scheduler import Scheduler
 from .storage import Storage
-from .toolrunner import ToolContext, ToolOutcome, ToolRunner
+from .tool import ToolContext
+from .toolrunner import ToolOutcome, ToolRunner
 from .toolsyntax import ParsedCall, bind_positional, fn_schema
 
 log = logging.getLogger(__name__)

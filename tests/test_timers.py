@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
-
+from conftest import run_hearth
 from hearth import Agent, ManualClock, Scheduler, TimerCancelled, TimerFinished, TimerStarted
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 from hearth.storage import Storage
 from hearth.tools.timers import DurationError, cancel_args, parse_duration, start_args, status_args
 from hearth.tools.timers.ringing import SWEEP_KEY, job_key
-
-from conftest import run_hearth
 
 
 def _agent(tmp_path, monkeypatch, clock: ManualClock | None = None) -> Agent:

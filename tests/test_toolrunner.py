@@ -9,11 +9,12 @@ import threading
 from typing import Literal
 
 import pytest
-
 from hearth import ToolBlocked, ToolContext, ToolError, ToolResult, hookimpl
 from hearth.events import EventBus
 from hearth.pluginmanager import PluginManager
-from hearth.toolrunner import Tool, ToolDefinitionError, ToolOutcome, ToolRegistry, ToolRunner
+from hearth.tool import Tool, ToolDefinitionError
+from hearth.toolregistry import ToolRegistry
+from hearth.toolrunner import ToolOutcome, ToolRunner
 
 
 @pytest.fixture(autouse=True)
@@ -167,6 +168,49 @@ def test_indented_continuation_line_with_a_colon_stays_in_its_argument():
         "type": "string", "description": "When to ring. Format: HH:MM, 24-hour clock."}
 
 
+def roll_dice(sides: int, count: int = 1) -> int:
+    """Roll some dice
+    and add them up.
+
+    Parameters
+    ----------
+    sides : int
+        How many sides
+        each die has.
+    count : int
+        How many dice to roll.
+    """
+    return sides * count
+
+
+def test_numpy_style_docstring_describes_the_arguments():
+    tool = Tool(roll_dice)
+
+    assert (tool.description, tool.parameters["properties"]) == (
+        "Roll some dice and add them up.",
+        {"sides": {"type": "integer", "description": "How many sides each die has."},
+         "count": {"type": "integer", "description": "How many dice to roll.", "default": 1}})
+
+
+def test_a_type_json_cannot_express_is_a_definition_error():
+    def remember(thing: threading.Event) -> None:
+        """Remember something."""
+
+    with pytest.raises(ToolDefinitionError) as info:
+        Tool(remember)
+
+    assert str(info.value).startswith("tool 'remember': an argument's type cannot be expressed as JSON")
+
+
+async def test_a_number_given_as_text_reaches_the_tool_as_a_number(ctx):
+    calls: list = []
+
+    outcome = await runner_for(recording_add(calls)).run("add_item", {"item": "tea", "quantity": "2"}, ctx,
+                                                         call_id="c1")
+
+    assert (outcome.ok, calls) == (True, [("tea", 2)])
+
+
 class Volume(enum.Enum):
     LOW = "low"
     HIGH = "high"
@@ -240,7 +284,8 @@ async def test_wrong_argument_type_is_invalid_and_the_tool_is_not_called(ctx):
 
     assert (settled(outcome), calls) == (
         ToolOutcome("c1", "add_item", {"item": "bread", "quantity": "two"}, False,
-                    "Invalid arguments for add_item: quantity: 'two' is not of type 'integer'",
+                    "Invalid arguments for add_item: quantity: Input should be a valid integer, unable to parse "
+                    "string as an integer (got 'two')",
                     error_code="invalid_arguments"),
         [],
     )
@@ -254,7 +299,7 @@ async def test_missing_required_argument_is_invalid(ctx):
 
     assert (settled(outcome), calls) == (
         ToolOutcome("c1", "add_item", {"quantity": 2}, False,
-                    "Invalid arguments for add_item: 'item' is a required property", error_code="invalid_arguments"),
+                    "Invalid arguments for add_item: item: Field required", error_code="invalid_arguments"),
         [],
     )
 
@@ -267,7 +312,7 @@ async def test_extra_argument_is_invalid(ctx):
 
     assert (settled(outcome), calls) == (
         ToolOutcome("c1", "add_item", {"item": "bread", "colour": "brown"}, False,
-                    "Invalid arguments for add_item: Additional properties are not allowed ('colour' was unexpected)",
+                    "Invalid arguments for add_item: colour: Extra inputs are not permitted",
                     error_code="invalid_arguments"),
         [],
     )

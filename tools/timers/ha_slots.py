@@ -8,6 +8,7 @@ from typing import Any
 from .durations import plural
 from .names import clean_name
 
+
 def _slot_number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
