@@ -11,6 +11,7 @@ may raise ``hearth.ToolBlocked`` to refuse a call, and anything else it raises b
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import inspect
@@ -99,9 +100,10 @@ class PluginManager:
                     continue
                 if name in self.info:
                     self.info[f"{name} ({path})"] = PluginInfo(
-                        name, f"file {path}", error=f"a plugin named {name!r} is already loaded from {self.info[name].source}; rename the file")
+                        name, f"file {path}",
+                        error=f"a plugin named {name!r} is already loaded from {self.info[name].source}; rename the file")
                     continue
-                self._load_one(name, f"file {path}", None, lambda p=path, n=name: _import_file(n, p))
+                self._load_one(name, f"file {path}", None, functools.partial(_import_file, name, path))
         self.collect()
 
     def register_module(self, module: ModuleType | object, name: str, source: str = "in-process") -> None:
@@ -151,6 +153,7 @@ class PluginManager:
                 plugin = impl.plugin_name
                 if plugin in self.info and self.info[plugin].error:
                     continue
+                register: Callable[..., Any]
                 if target is None:
                     register = self._tool_registrar(plugin)
                 else:

@@ -9,6 +9,7 @@ import threading
 from typing import Literal
 
 import pytest
+
 from hearth import ToolBlocked, ToolContext, ToolError, ToolResult, hookimpl
 from hearth.events import EventBus
 from hearth.pluginmanager import PluginManager

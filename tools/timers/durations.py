@@ -127,7 +127,7 @@ def parse_duration(text: str) -> int:
         if i < len(t) and t[i] in _UNITS:
             unit = _UNITS[t[i]]
             i += 1
-        elif i == len(t) and last_unit in _SMALLER:
+        elif i == len(t) and last_unit is not None and last_unit in _SMALLER:
             unit = _SMALLER[last_unit]  # "an hour thirty", "5 minutes 30"
         else:
             raise DurationError(f'I did not understand "{raw.strip()}" as a duration. {_HELP}')

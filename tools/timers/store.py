@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
 
@@ -41,8 +41,8 @@ def info(row: Timer, now: float) -> dict[str, Any]:
 def running(s: Session, now: float) -> list[Timer]:
     """Running timers that have not yet reached their end, soonest first. Timers past their end
     are the scheduler's to announce, not the user's to cancel."""
-    rows = s.exec(select(Timer).where(Timer.state == RUNNING, Timer.ends_at > now)
-                  .order_by(Timer.ends_at, Timer.id)).all()  # type: ignore[arg-type]
+    rows = s.exec(select(Timer).where(Timer.state == RUNNING, col(Timer.ends_at) > now)
+                  .order_by(col(Timer.ends_at), col(Timer.id))).all()
     return list(rows)
 
 
@@ -53,7 +53,7 @@ def all_running(s: Session) -> list[Timer]:
 
 def finish(s: Session, timer_id: int, now: float) -> Timer | None:
     """Mark a timer finished if it still runs; the row when this call finished it, else None."""
-    res = s.exec(update(Timer).where(Timer.id == timer_id, Timer.state == RUNNING)  # type: ignore[call-overload]
+    res = s.exec(update(Timer).where(col(Timer.id) == timer_id, col(Timer.state) == RUNNING)  # type: ignore[call-overload]
                  .values(state=FINISHED, finished_at=now))
     if res.rowcount != 1:
         return None

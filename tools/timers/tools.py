@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from hearth import TimerCancelled, TimerStarted, ToolContext, ToolError, ToolResult
 from sqlmodel import Session
+
+from hearth import TimerCancelled, TimerStarted, ToolContext, ToolError, ToolResult
 
 from . import ringing, store
 from .durations import DurationError, join_words, parse_duration, plural, spoken_duration
