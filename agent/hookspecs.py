@@ -27,14 +27,18 @@ hookimpl = pluggy.HookimplMarker("hearth")
 def register_tools(register) -> None:
     """Register tools: typed, documented functions the model (or a fast path) may call.
 
-    Called once at start. ``register(fn, *, name=None, examples=(), slot_values=None, intents=None,
-    timeout=10.0)``:
+    Called once at start. ``register`` (a ``hearth.RegisterTool``) is ``register(fn, *, name=None,
+    examples=(), slot_values=None, intents=None, timeout=10.0)``:
 
     - ``fn``: a function (sync or ``async``) with a type hint on every parameter and a docstring.
-      The summary line describes the tool; ``Args:`` lines describe the arguments; ``Literal``
-      becomes an enum; a parameter typed ``hearth.ToolContext`` is injected and hidden from the
-      model. Return any JSON value, or ``hearth.ToolResult(data, say="...")`` to also give the
-      sentence to speak. Raise ``hearth.ToolError(message, code)`` for a failure the user hears.
+      The summary describes the tool; the argument section (Google ``Args:`` or NumPy
+      ``Parameters``) describes the arguments; ``Literal`` and ``Enum`` become enums; pydantic
+      builds the schema and validates what the model passes. A parameter typed
+      ``hearth.ToolContext`` is injected and hidden from the model: ``ctx.session``,
+      ``ctx.storage``, ``ctx.scheduler`` (the agent's ``hearth.Scheduler``, for work at a later
+      time) and ``await ctx.emit(event)`` (from an ``async`` tool). Return any JSON value, or
+      ``hearth.ToolResult(data, say="...")`` to also give the sentence to speak. Raise
+      ``hearth.ToolError(message, code)`` for a failure the user hears.
     - ``examples``: sentence templates in Home Assistant's style (``[optional]``, ``(a|b)``,
       ``{slot}``, where a slot is an argument) that the intent fast path (tier 1) matches without a
       model, and that small models see as examples.
