@@ -45,11 +45,17 @@ class ToolError(HearthError):
     code = "tool_error"
 
 
+class ToolBlocked(HearthError):
+    """Raised by a ``before_tool_call`` hook to refuse a call on purpose; the model hears the message.
+
+    >>> raise ToolBlocked("The shopping list is read-only today")
+    """
+
+    code = "tool_blocked"
+
+
 class PluginError(HearthError):
-    """A plugin could not be loaded or misbehaved."""
+    """A plugin's hook failed (raised something other than what the hook allows): the plugin is
+    blocked, ``hearth plugins`` shows why, and the call or step it was part of fails with this."""
 
     code = "plugin_error"
-
-
-class EmptyMessageError(HearthError):
-    code = "empty_message"

@@ -107,6 +107,41 @@ class TurnFailed(Event):
     code: str
 
 
+# ---- timers: the core scheduler rings a timer a tool set; faces announce it -----------------------
+# ``session`` is the session that set the timer (the finished event goes back there).
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerStarted(Event):
+    """A timer was set (in ``session``); it ends ``duration_s`` seconds after ``ts``."""
+
+    type: ClassVar[str] = "timer_started"
+    timer_id: int = 0
+    name: str | None = None
+    duration_s: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerCancelled(Event):
+    """A running timer was cancelled (``session`` is the session that set it)."""
+
+    type: ClassVar[str] = "timer_cancelled"
+    timer_id: int = 0
+    name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerFinished(Event):
+    """A timer reached its end. ``late_s`` is how long after its end it rang (more than a moment when
+    it ended while Hearth was not running); ``say`` is the sentence to speak."""
+
+    type: ClassVar[str] = "timer_finished"
+    timer_id: int = 0
+    name: str | None = None
+    duration_s: int = 0
+    late_s: float = 0.0
+    say: str = ""
+
 
 # ---- voice (hearth listen): one utterance heard, transcribed, answered and spoken ------------------
 # ``turn_id`` of these is the voice turn's own id; ``VoiceTimings.reply_turn_id`` links the agent's turn.

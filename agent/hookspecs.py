@@ -27,14 +27,18 @@ hookimpl = pluggy.HookimplMarker("hearth")
 def register_tools(register) -> None:
     """Register tools: typed, documented functions the model (or a fast path) may call.
 
-    Called once at start. ``register(fn, *, name=None, examples=(), slot_values=None, intents=None,
-    timeout=10.0)``:
+    Called once at start. ``register`` (a ``hearth.RegisterTool``) is ``register(fn, *, name=None,
+    examples=(), slot_values=None, intents=None, timeout=10.0)``:
 
     - ``fn``: a function (sync or ``async``) with a type hint on every parameter and a docstring.
-      The summary line describes the tool; ``Args:`` lines describe the arguments; ``Literal``
-      becomes an enum; a parameter typed ``hearth.ToolContext`` is injected and hidden from the
-      model. Return any JSON value, or ``hearth.ToolResult(data, say="...")`` to also give the
-      sentence to speak. Raise ``hearth.ToolError(message, code)`` for a failure the user hears.
+      The summary describes the tool; the argument section (Google ``Args:`` or NumPy
+      ``Parameters``) describes the arguments; ``Literal`` and ``Enum`` become enums; pydantic
+      builds the schema and validates what the model passes. A parameter typed
+      ``hearth.ToolContext`` is injected and hidden from the model: ``ctx.session``,
+      ``ctx.storage``, ``ctx.scheduler`` (the agent's ``hearth.Scheduler``, for work at a later
+      time) and ``await ctx.emit(event)`` (from an ``async`` tool). Return any JSON value, or
+      ``hearth.ToolResult(data, say="...")`` to also give the sentence to speak. Raise
+      ``hearth.ToolError(message, code)`` for a failure the user hears.
     - ``examples``: sentence templates in Home Assistant's style (``[optional]``, ``(a|b)``,
       ``{slot}``, where a slot is an argument) that the intent fast path (tier 1) matches without a
       model, and that small models see as examples.
@@ -65,10 +69,21 @@ def register_tools(register) -> None:
 
 @hookspec
 def before_tool_call(call: dict[str, Any], ctx) -> None:
-    """Inspect a validated tool call before it runs; raise any exception to block it.
+    """Inspect a validated tool call before it runs. May be ``async`` (it is awaited).
 
-    ``call`` is ``{"id", "name", "arguments"}``; ``ctx`` is the ``hearth.ToolContext``. A blocked
-    call reaches the model as a ``tool_blocked`` error with the exception's message.
+    ``call`` is ``{"id", "name", "arguments"}``; ``ctx`` is the ``hearth.ToolContext``. Raise
+    ``hearth.ToolBlocked(message)`` to refuse the call: the model hears a ``tool_blocked`` error with
+    the message. Any other exception is a bug in the plugin: the call is not made and fails with
+    ``plugin_error``, and the plugin is blocked (``hearth plugins`` shows why).
+
+    Example::
+
+        from hearth import ToolBlocked, hookimpl
+
+        @hookimpl
+        def before_tool_call(call):
+            if call["name"] == "clear_shopping_list":
+                raise ToolBlocked("clearing the list is switched off")
     """
 
 
@@ -177,21 +192,26 @@ def register_tts(register) -> None:
 
 @hookspec
 def startup(agent) -> Any:
-    """Called once when the agent starts, after every plugin registered. May be ``async``.
+    """Called once when the agent starts, after every plugin registered. May be ``async`` (it is
+    awaited).
 
-    ``agent`` is the ``hearth.Agent``: use ``agent.bus.subscribe(...)``, ``agent.storage``.
+    ``agent`` is the ``hearth.Agent``: use ``agent.bus.subscribe(...)``, ``agent.storage``,
+    ``agent.scheduler``, ``await agent.emit(event)``. If it raises, the plugin is blocked (its tools
+    removed, ``hearth plugins`` shows why); the agent and the other plugins start.
     """
 
 
 @hookspec
 def shutdown(agent) -> Any:
-    """Called once when the agent stops. May be ``async``. Release what ``startup`` took."""
+    """Called once when the agent stops. May be ``async`` (it is awaited). Release what ``startup``
+    took. If it raises, the plugin is blocked; the others still stop."""
 
 
 @hookspec
 def on_event(event) -> None:
     """Observe every event of every turn (``hearth.events.Event``; ``event.to_dict()`` is its
-    wire form). Runs on the event loop: return quickly; an exception is logged and ignored."""
+    wire form). May be ``async`` (it is awaited). Runs on the event loop: return quickly. An
+    exception is logged and ignored: the plugin is not blocked and keeps its tools."""
 
 
 @hookspec(firstresult=True)

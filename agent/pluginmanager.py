@@ -3,12 +3,15 @@
 Sources, in order: the ``hearth`` entry-point group (built-ins register there exactly as a
 third-party package does), then single ``.py`` files in ``$HEARTH_HOME/plugins/``.
 ``HEARTH_LOAD_PLUGINS=a,b`` names the only plugins to load. A plugin that fails to import, raises
-in a hook, implements a hook that does not exist or registers a duplicate tool is recorded with
-its error and blocked; the rest keep working.
+in a hook (an ``async`` hook is awaited inside the same isolation), implements a hook that does not
+exist or registers a duplicate tool is recorded with its error and blocked; the rest keep working.
+Two hooks differ: ``on_event`` is an observer, so its exception is only logged; ``before_tool_call``
+may raise ``hearth.ToolBlocked`` to refuse a call, and anything else it raises blocks the plugin.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import inspect
@@ -25,8 +28,9 @@ import pluggy
 
 from . import hookspecs
 from .config import hearth_home
-from .errors import HearthError
-from .toolrunner import Tool, ToolRegistry
+from .errors import HearthError, PluginError, ToolBlocked
+from .tool import RegisterTool, Tool
+from .toolregistry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +100,10 @@ class PluginManager:
                     continue
                 if name in self.info:
                     self.info[f"{name} ({path})"] = PluginInfo(
-                        name, f"file {path}", error=f"a plugin named {name!r} is already loaded from {self.info[name].source}; rename the file")
+                        name, f"file {path}",
+                        error=f"a plugin named {name!r} is already loaded from {self.info[name].source}; rename the file")
                     continue
-                self._load_one(name, f"file {path}", None, lambda p=path, n=name: _import_file(n, p))
+                self._load_one(name, f"file {path}", None, functools.partial(_import_file, name, path))
         self.collect()
 
     def register_module(self, module: ModuleType | object, name: str, source: str = "in-process") -> None:
@@ -148,6 +153,7 @@ class PluginManager:
                 plugin = impl.plugin_name
                 if plugin in self.info and self.info[plugin].error:
                     continue
+                register: Callable[..., Any]
                 if target is None:
                     register = self._tool_registrar(plugin)
                 else:
@@ -157,7 +163,7 @@ class PluginManager:
                 except Exception as err:
                     self.block(plugin, f"{hook_name} raised {type(err).__name__}: {err}")
 
-    def _tool_registrar(self, plugin: str) -> Callable[..., Tool]:
+    def _tool_registrar(self, plugin: str) -> RegisterTool:
         def register(fn: Callable[..., Any], **options: Any) -> Tool:
             tool = Tool(fn, plugin=plugin, **options)
             self.tools.add(tool)  # raises on a duplicate name: the plugin is blocked
@@ -197,15 +203,48 @@ class PluginManager:
         """A hook's implementations in plugin load order."""
         return _in_load_order(getattr(self.pm.hook, hook_name).get_hookimpls(), self.info)
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a hook on each plugin separately; a raising plugin is blocked, the rest go on."""
+    async def call_each(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook on each plugin separately, awaiting an ``async`` one inside the isolation: a
+        raising plugin is blocked (``hearth plugins`` shows why), the rest go on."""
         results = []
-        for impl in _in_load_order(getattr(self.pm.hook, hook_name).get_hookimpls(), self.info):
+        for impl in self.impls(hook_name):
             try:
-                results.append(impl.function(**_accepts(impl.function, **kwargs)))
+                result = impl.function(**_accepts(impl.function, **kwargs))
+                if inspect.isawaitable(result):
+                    result = await result
             except Exception as err:
                 self.block(impl.plugin_name, f"{hook_name} raised {type(err).__name__}: {err}")
+                continue
+            results.append(result)
         return results
+
+    async def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an observer hook (``on_event``) on each plugin, awaiting an ``async`` one; an
+        exception is logged and ignored: the plugin keeps its tools and its other hooks."""
+        for impl in self.impls(hook_name):
+            try:
+                result = impl.function(**_accepts(impl.function, **kwargs))
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("plugin %s: %s failed (ignored)", impl.plugin_name, hook_name)
+
+    async def check_call(self, call: dict[str, Any], ctx: Any) -> None:
+        """Run every ``before_tool_call`` (awaiting an ``async`` one). ``ToolBlocked`` refuses the call;
+        any other exception is the plugin's bug: the plugin is blocked and the call fails with
+        ``PluginError`` (code ``plugin_error``) rather than passing unchecked."""
+        for impl in self.impls("before_tool_call"):
+            try:
+                result = impl.function(**_accepts(impl.function, call=call, ctx=ctx))
+                if inspect.isawaitable(result):
+                    await result
+            except ToolBlocked:
+                raise
+            except Exception as err:
+                error = f"before_tool_call raised {type(err).__name__}: {err}"
+                self.block(impl.plugin_name, error)
+                raise PluginError(f"The call to {call.get('name')} was not made: plugin {impl.plugin_name}'s "
+                                  f"{error}. The plugin is now blocked; see hearth plugins.") from err
 
 
 def _in_load_order(impls: list, info: dict[str, PluginInfo]) -> list:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,14 @@ from typing import Any
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
 from .errors import HearthError
-from .events import (Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
-                     TurnStarted)
+from .events import Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .pluginmanager import PluginManager
 from .pool import ModelPool
 from .router import IntentMatch, IntentMatcher, Route, Router
+from .scheduler import Scheduler
 from .storage import Storage
-from .toolrunner import ToolContext, ToolOutcome, ToolRunner
+from .tool import ToolContext
+from .toolrunner import ToolOutcome, ToolRunner
 from .toolsyntax import ParsedCall, bind_positional, fn_schema
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Agent:
         plugins: PluginManager | None = None,
         plugins_dir: Path | None = None,
         entry_points: bool = True,
+        scheduler: Scheduler | None = None,
     ) -> None:
         if isinstance(models, ModelsFile):
             self.models_path, self.models = Path("<memory>"), models
@@ -66,11 +69,15 @@ class Agent:
         self.plugins = plugins
         self.storage = storage or Storage()
         self.bus = EventBus()
+        # timers and other jobs of plugins; tests pass Scheduler(ManualClock())
+        self.scheduler = scheduler or Scheduler()
         self.runner = ToolRunner(self.plugins.tools, before_call=self._before_tool_call)
         self.pool = ModelPool(self.models, self.plugins.backends, self.models_path)
         self.intents = IntentMatcher(self.plugins.tools)
         self.router = Router(self.models, self.plugins.tools, matchers=[self._match_intent, self.intents.match])
-        self._session_locks: dict[str, asyncio.Lock] = {}
+        # one lock per session with a turn under way or waiting; a session's entry goes when its last
+        # turn ends (HTTP without X-Session-ID makes a session per request)
+        self._session_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._started = False
 
     @property
@@ -89,9 +96,7 @@ class Agent:
         """
         if not self._started:
             await asyncio.to_thread(self.storage.create_tables)
-            for result in self.plugins.call_each("startup", agent=self):
-                if asyncio.iscoroutine(result):
-                    await result
+            await self.plugins.call_each("startup", agent=self)  # a raising plugin is blocked, the rest start
             await asyncio.to_thread(self.intents.build)
             self._started = True
         if prewarm:
@@ -101,9 +106,8 @@ class Agent:
             await self.pool.load(self.model_for(role)[0], progress)
 
     async def stop(self) -> None:
-        for result in self.plugins.call_each("shutdown", agent=self):
-            if asyncio.iscoroutine(result):
-                await result
+        await self.plugins.call_each("shutdown", agent=self)
+        await self.scheduler.stop()
         await self.pool.close()
         self._started = False
 
@@ -133,17 +137,21 @@ class Agent:
             out.append(s)
         return out
 
-    def _before_tool_call(self, call: dict[str, Any], ctx: ToolContext) -> None:
-        # every implementation runs; the first exception blocks the call
-        for impl in self.plugins.impls("before_tool_call"):
-            impl.function(**{k: v for k, v in {"call": call, "ctx": ctx}.items() if k in impl.argnames})
+    async def _before_tool_call(self, call: dict[str, Any], ctx: ToolContext) -> None:
+        # ToolBlocked refuses the call; any other exception blocks the plugin and fails the call
+        await self.plugins.check_call(call, ctx)
 
     async def emit(self, event: Event) -> Event:
-        """Send an event to the bus and to every ``on_event`` hook (plugins use this for their own
-        events, e.g. a timer that finished)."""
+        """Send an event to the bus and to every ``on_event`` hook (tools use ``ctx.emit``, plugins
+        this, for events outside a turn, e.g. a timer that finished)."""
         await self.bus.emit(event)
-        self.plugins.call_each("on_event", event=event)
+        await self.plugins.notify("on_event", event=event)
         return event
+
+    def tool_context(self, session: str, turn_id: str) -> ToolContext:
+        """The context a tool gets: the session, storage, bus, this agent's scheduler and ``emit``."""
+        return ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id,
+                           _scheduler=self.scheduler, _emit=self.emit)
 
     # ---- tier 1 ----------------------------------------------------------------------------------
 
@@ -164,6 +172,8 @@ class Agent:
 
     async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str) -> ToolOutcome:
         """Run one call and write it to the tool-call log before anyone hears of it."""
+        if ctx._scheduler is None or ctx._emit is None:  # a bare ToolContext: give it this agent's services
+            ctx = self.tool_context(ctx.session, ctx.turn_id)
         outcome = await self.runner.run(name, arguments, ctx, call_id=call_id)
         await asyncio.to_thread(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
         return outcome
@@ -177,7 +187,7 @@ class Agent:
     async def _fast_path(self, match: IntentMatch, text: str, session: str, turn_id: str, t0: float,
                          timings: dict[str, float]) -> AsyncIterator[Event]:
         """Tier 1: a template mapped the message to a call: run the tool, say its sentence, no model."""
-        ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
+        ctx = self.tool_context(session, turn_id)
         call_id = self.runner.new_call_id()
         yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=match.name, arguments=match.arguments))
         outcome = await self.runner.run(match.name, match.arguments, ctx, call_id=call_id)
@@ -198,7 +208,7 @@ class Agent:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
         if not self._started:
             await self.start(load_model=False)
-        ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id="direct")
+        ctx = self.tool_context(session, "direct")
         await asyncio.to_thread(self.storage.ensure_conversation, session)
         return await self._run_logged(name, arguments, ctx, self.runner.new_call_id())
 
@@ -222,7 +232,9 @@ class Agent:
         """
         session = session or Storage.new_session_id()
         turn_id = uuid.uuid4().hex[:12]
-        lock = self._session_locks.setdefault(session, asyncio.Lock())
+        lock = self._session_locks.get(session)
+        if lock is None:
+            lock = self._session_locks[session] = asyncio.Lock()
         async with lock:  # a session's turns run in order
             routes: list[Routed] = []
             last: Event | None = None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth import Agent, Storage, hookimpl
+from hearth import Agent, Storage
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 
@@ -169,25 +169,71 @@ def test_plugins_load_from_hearth_home_by_default(tmp_path, monkeypatch):
     assert pm.tools.names() == ["flip_coin"]
 
 
-async def test_before_tool_call_hook_blocks_a_call_through_the_agent(tmp_path, monkeypatch):
-    class Guard:
-        @hookimpl
-        def before_tool_call(self, call):
-            if call["name"] == "add_to_shopping_list":
-                raise PermissionError("the list is read-only today")
-
-    pm = load(monkeypatch, plugin_dir(tmp_path))
-    pm.register_module(Guard(), "guard")
+def agent_with(tmp_path, monkeypatch, *names: str) -> Agent:
+    """An agent (no model) over shopping_list and the named test plugins from tests/plugins/."""
+    pm = load(monkeypatch, plugin_dir(tmp_path, *names), *names)
     placeholder = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
-    agent = Agent(models=placeholder, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    return Agent(models=placeholder, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
 
-    blocked = await agent.run_tool("add_to_shopping_list", {"item": "milk"})
+
+def file_plugin(agent: Agent, name: str):
+    return agent.plugins.pm.get_plugin(name)
+
+
+async def test_a_raising_async_startup_blocks_only_its_plugin(tmp_path, monkeypatch):
+    agent = agent_with(tmp_path, monkeypatch, "bad_async_startup", "observer")
+    observer = file_plugin(agent, "observer")
+
+    await agent.start(load_model=False)
+    added = await agent.run_tool("add_to_shopping_list", {"item": "milk"})
+    await agent.stop()
+
+    assert (agent.plugins.errors, agent.plugins.info["bad_async_startup"].tools, "ping" in agent.tools) == (
+        {"bad_async_startup": "startup raised RuntimeError: the network is down"}, [], False)
+    assert (added.ok, observer.calls) == (True, ["startup", "shutdown"])
+
+
+async def test_a_raising_on_event_is_logged_and_ignored(tmp_path, monkeypatch, caplog):
+    agent = agent_with(tmp_path, monkeypatch, "noisy_observer", "observer")
+    observer = file_plugin(agent, "observer")
+    await agent.start(load_model=False)
+
+    finished = await agent.ask("add bread to my shopping list", session="kitchen")
+    echoed = await agent.run_tool("echo_word", {"word": "still here"})
+
+    assert (finished.type, finished.tier, agent.plugins.errors, echoed.result) == ("finished", 1, {}, "still here")
+    # the async on_event of the other plugin was awaited for every event of the turn
+    assert observer.calls == ["startup", "started", "routed", "tool_call", "tool_result", "text_delta", "finished"]
+    assert "plugin noisy_observer: on_event failed (ignored)" in caplog.text
+    assert "ValueError: cannot observe finished" in caplog.text
+
+
+async def test_a_deliberate_async_before_tool_call_blocks_the_call_and_not_the_plugin(tmp_path, monkeypatch):
+    agent = agent_with(tmp_path, monkeypatch, "guard")
+
+    blocked = await agent.run_tool("add_to_shopping_list", {"item": "milk"}, session="kitchen")
+    listed = await agent.run_tool("get_shopping_list", {}, session="kitchen")
+    elsewhere = await agent.run_tool("add_to_shopping_list", {"item": "tea"}, session="hall")
+
+    assert ((blocked.ok, blocked.error_code, blocked.result), listed.result["items"], elsewhere.ok) == (
+        (False, "tool_blocked", "The call to add_to_shopping_list was blocked: the list is read-only today"),
+        [], True)
+    assert agent.plugins.errors == {}
+
+
+async def test_a_buggy_before_tool_call_is_a_plugin_error_not_a_block(tmp_path, monkeypatch):
+    agent = agent_with(tmp_path, monkeypatch, "buggy_guard")
+
+    failed = await agent.run_tool("add_to_shopping_list", {"item": "milk"})
     listed = await agent.run_tool("get_shopping_list", {})
 
-    assert ((blocked.ok, blocked.error_code, blocked.result), listed.result) == (
-        (False, "tool_blocked", "The call to add_to_shopping_list was blocked: the list is read-only today"),
-        {"items": []},
-    )
+    assert (failed.ok, failed.error_code, failed.result) == (
+        False, "plugin_error",
+        "The call to add_to_shopping_list was not made: plugin buggy_guard's before_tool_call raised KeyError: "
+        "'quantity'. The plugin is now blocked; see hearth plugins.")
+    # the plugin is blocked and says why (what hearth plugins shows); later calls run without it
+    assert (agent.plugins.info["buggy_guard"].error, listed.ok, listed.result["items"]) == (
+        "before_tool_call raised KeyError: 'quantity'", True, [])
 
 
 # ---- the CLI, in subprocesses ------------------------------------------------------------------------

@@ -186,4 +186,5 @@ def test_cli_removing_a_missing_item_exits_1_with_its_code(cli):
 def test_cli_argument_of_the_wrong_type_exits_1_as_invalid(cli):
     assert cli["quantity two"][:2] == (1, {
         "error": "invalid_arguments",
-        "message": "Invalid arguments for add_to_shopping_list: quantity: 'two' is not of type 'integer'"})
+        "message": "Invalid arguments for add_to_shopping_list: quantity: Input should be a valid integer, unable to "
+                   "parse string as an integer (got 'two')"})

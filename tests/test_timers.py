@@ -1,24 +1,24 @@
-"""The timers plugin: durations, start/cancel/status, the scheduler's events, restarts, HA intents."""
+"""The timers plugin: durations, start/cancel/status, the scheduler's events, restarts, HA intents.
+
+Every agent here runs its scheduler on a ManualClock, so a timer rings when a test moves the clock.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 
 import pytest
 
-from hearth import Agent
+from conftest import run_hearth
+from hearth import Agent, ManualClock, Scheduler, TimerCancelled, TimerFinished, TimerStarted
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 from hearth.storage import Storage
-from hearth.tools.timers import (DurationError, TimerFinished, cancel_args, parse_duration, start_args,
-                                 status_args)
-
-from conftest import run_hearth
+from hearth.tools.timers import DurationError, cancel_args, parse_duration, start_args, status_args
+from hearth.tools.timers.ringing import SWEEP_KEY, job_key
 
 
-def _agent(tmp_path, monkeypatch) -> Agent:
+def _agent(tmp_path, monkeypatch, clock: ManualClock | None = None) -> Agent:
     monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "timers")
     pm = PluginManager()
@@ -26,12 +26,18 @@ def _agent(tmp_path, monkeypatch) -> Agent:
     assert pm.errors == {}
     # a backend that no plugin provides: nothing here needs a model
     models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"),
+                 scheduler=Scheduler(clock or ManualClock()))
 
 
 @pytest.fixture
-async def agent(tmp_path, monkeypatch):
-    a = _agent(tmp_path, monkeypatch)
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def agent(tmp_path, monkeypatch, clock):
+    a = _agent(tmp_path, monkeypatch, clock)
     await a.start(load_model=False)
     yield a
     await a.stop()
@@ -43,10 +49,10 @@ def _finished_events(agent: Agent) -> list[TimerFinished]:
     return seen
 
 
-async def _wait_for(pred, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while not pred() and time.monotonic() < end:
-        await asyncio.sleep(0.02)
+async def _advance(agent: Agent, clock: ManualClock, seconds: float) -> None:
+    """Move the clock and wait until every job that became due has run."""
+    await clock.advance(seconds)
+    await agent.scheduler.settle()
 
 
 # ---- durations ----------------------------------------------------------------------------------
@@ -90,20 +96,20 @@ async def test_start_timer_refuses_a_bad_duration_with_a_sentence(agent):
 # ---- start and status ---------------------------------------------------------------------------
 
 
-async def test_start_then_status_tells_the_time_left(agent):
-    before = time.time()
+async def test_start_then_status_tells_the_time_left(agent, clock):
     out = await agent.run_tool("start_timer", {"duration": "10 minutes", "name": " Pizza "}, session="kitchen")
-    assert (out.ok, out.say) == (True, "Pizza timer set for 10 minutes.")
-    ends_at = out.result.pop("ends_at")
-    assert out.result == {"id": 1, "name": "Pizza", "duration_s": 600}
-    assert before + 600 <= ends_at <= time.time() + 600
+    assert (out.ok, out.say, out.result) == (
+        True, "Pizza timer set for 10 minutes.",
+        {"id": 1, "name": "Pizza", "duration_s": 600, "ends_at": round(clock.now() + 600, 3)})
+    await _advance(agent, clock, 0.5)
     status = await agent.run_tool("timer_status", {"name": "pizza"})
-    [timer] = status.result["timers"]
-    assert {k: v for k, v in timer.items() if k != "remaining_s"} == {
-        "id": 1, "name": "Pizza", "duration_s": 600, "ends_at": ends_at}
-    assert timer["remaining_s"] in (599, 600)
-    assert status.say == {600: "Your Pizza timer has 10 minutes left.",
-                          599: "Your Pizza timer has 9 minutes and 59 seconds left."}[timer["remaining_s"]]
+    assert (status.result, status.say) == (
+        {"timers": [{"id": 1, "name": "Pizza", "duration_s": 600, "remaining_s": 600,
+                     "ends_at": out.result["ends_at"]}]},
+        "Your Pizza timer has 10 minutes left.")  # seconds are rounded up
+    await _advance(agent, clock, 1)
+    status = await agent.run_tool("timer_status", {"name": "pizza"})
+    assert status.say == "Your Pizza timer has 9 minutes and 59 seconds left."
 
 
 async def test_status_of_several_timers_says_one_clause_each(agent):
@@ -111,11 +117,9 @@ async def test_status_of_several_timers_says_one_clause_each(agent):
     await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "eggs"})
     status = await agent.run_tool("timer_status", {})
     assert [(t["name"], t["duration_s"]) for t in status.result["timers"]] == [("eggs", 300), (None, 4530)]
-    # the soonest first; seconds are rounded up, so a timer just started shows its whole duration
-    assert status.say in ("Your eggs timer has 5 minutes left, and your 1 hour 15 minute 30 second timer has "
-                          "1 hour, 15 minutes and 30 seconds left.",
-                          "Your eggs timer has 4 minutes and 59 seconds left, and your 1 hour 15 minute 30 "
-                          "second timer has 1 hour, 15 minutes and 29 seconds left.")
+    # the soonest first
+    assert status.say == ("Your eggs timer has 5 minutes left, and your 1 hour 15 minute 30 second timer has "
+                          "1 hour, 15 minutes and 30 seconds left.")
 
 
 async def test_status_without_timers_and_with_an_unknown_name(agent):
@@ -215,64 +219,81 @@ async def test_cancel_all_timers(agent):
 # ---- the scheduler ------------------------------------------------------------------------------
 
 
-async def test_a_finished_timer_is_announced_once_to_its_session(tmp_path, monkeypatch):
-    agent = _agent(tmp_path, monkeypatch)
+async def test_a_finished_timer_is_announced_once_to_its_session(tmp_path, monkeypatch, clock):
+    agent = _agent(tmp_path, monkeypatch, clock)
     await agent.start(load_model=False)
     seen = _finished_events(agent)
-    t0 = time.monotonic()
     out = await agent.run_tool("start_timer", {"duration": "1 second", "name": "eggs"}, session="satellite-1")
-    await _wait_for(lambda: seen, 3.0)
-    took = time.monotonic() - t0
-    await asyncio.sleep(0.3)  # nothing else follows
+    await _advance(agent, clock, 0.9)
+    assert seen == []
+    await _advance(agent, clock, 0.1)
+    assert [(e.type, e.session, e.turn_id, e.timer_id, e.name, e.duration_s, e.late_s, e.say) for e in seen] == [
+        ("timer_finished", "satellite-1", "", out.result["id"], "eggs", 1, 0.0, "Your eggs timer is done.")]
+    await _advance(agent, clock, 90)  # nothing else follows, also after a sweep of the table
     await agent.stop()
-    assert [(e.type, e.session, e.turn_id, e.timer_id, e.name, e.duration_s, e.say) for e in seen] == [
-        ("timer_finished", "satellite-1", "", out.result["id"], "eggs", 1, "Your eggs timer is done.")]
-    assert 0.9 <= took < 2.0
-    assert 0 <= seen[0].late_s < 0.5
+    assert len(seen) == 1
 
-    again = _agent(tmp_path, monkeypatch)  # a restart on the same database
+    again = _agent(tmp_path, monkeypatch, clock)  # a restart on the same database
     seen_again = _finished_events(again)
     await again.start(load_model=False)
-    await asyncio.sleep(0.3)
+    await again.scheduler.settle()
     status = await again.run_tool("timer_status", {})
     await again.stop()
-    assert seen_again == []
-    assert status.result == {"timers": []}
+    assert (seen_again, status.result) == ([], {"timers": []})
 
 
-async def test_a_cancelled_timer_never_fires(agent):
+async def test_a_cancelled_timer_never_fires(agent, clock):
     seen = _finished_events(agent)
-    await agent.run_tool("start_timer", {"duration": "1 second"})
+    out = await agent.run_tool("start_timer", {"duration": "1 second"})
+    assert job_key(out.result["id"]) in agent.scheduler.pending()
     await agent.run_tool("cancel_timer", {})
-    await asyncio.sleep(1.3)
+    assert agent.scheduler.pending() == [SWEEP_KEY]
+    await _advance(agent, clock, 60)
     assert seen == []
 
 
-async def test_a_timer_that_ended_while_hearth_was_off_fires_at_startup(tmp_path, monkeypatch):
-    first = _agent(tmp_path, monkeypatch)
+async def test_a_timer_that_ended_while_hearth_was_off_fires_at_startup(tmp_path, monkeypatch, clock):
+    first = _agent(tmp_path, monkeypatch, clock)
     await first.start(load_model=False)
     out = await first.run_tool("start_timer", {"duration": "1 second", "name": "tea"}, session="kitchen")
     await first.stop()  # before it ends
-    await asyncio.sleep(1.5)
+    await clock.advance(5)  # Hearth is off
 
-    second = _agent(tmp_path, monkeypatch)
+    second = _agent(tmp_path, monkeypatch, clock)
     seen = _finished_events(second)
     await second.start(load_model=False)
-    await _wait_for(lambda: seen, 2.0)
+    await second.scheduler.settle()
     await second.stop()
-    assert [(e.session, e.timer_id, e.name, e.duration_s) for e in seen] == [("kitchen", out.result["id"], "tea", 1)]
-    assert 0.3 < seen[0].late_s < 3.0
+    assert [(e.session, e.timer_id, e.name, e.duration_s, e.late_s) for e in seen] == [
+        ("kitchen", out.result["id"], "tea", 1, 4.0)]
+
+
+async def test_a_timer_set_by_another_process_rings_after_the_next_sweep(tmp_path, monkeypatch, clock):
+    serving = _agent(tmp_path, monkeypatch, clock)
+    await serving.start(load_model=False)
+    seen = _finished_events(serving)
+    cli = _agent(tmp_path, monkeypatch, clock)  # as `hearth tools run start_timer` on the same database
+    out = await cli.run_tool("start_timer", {"duration": "90 seconds", "name": "tea"}, session="kitchen")
+    await cli.stop()
+    await _advance(serving, clock, 30)  # the sweep finds it
+    assert job_key(out.result["id"]) in serving.scheduler.pending()
+    await _advance(serving, clock, 60)
+    await serving.stop()
+    assert [(e.session, e.name, e.late_s) for e in seen] == [("kitchen", "tea", 0.0)]
 
 
 async def test_each_agent_has_its_own_scheduler(tmp_path, monkeypatch):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a, b = _agent(tmp_path / "a", monkeypatch), _agent(tmp_path / "b", monkeypatch)
+    clock_a, clock_b = ManualClock(), ManualClock()
+    a, b = _agent(tmp_path / "a", monkeypatch, clock_a), _agent(tmp_path / "b", monkeypatch, clock_b)
     await a.start(load_model=False)
     await b.start(load_model=False)
     seen_a, seen_b = _finished_events(a), _finished_events(b)
     await b.run_tool("start_timer", {"duration": "1 second", "name": "b"}, session="sb")
-    await _wait_for(lambda: seen_b, 3.0)
+    await _advance(a, clock_a, 5)
+    assert (seen_a, seen_b) == ([], [])
+    await _advance(b, clock_b, 5)
     await a.stop()
     await b.stop()
     assert ([e.name for e in seen_a], [(e.session, e.name) for e in seen_b]) == ([], [("sb", "b")])
@@ -348,20 +369,17 @@ async def test_spoken_requests_reach_the_timer_tools_without_a_model(agent):
     status = await agent.ask("how much time is left on my pizza timer", session="kitchen")
     cancelled = await agent.ask("cancel the pizza timer", session="kitchen")
     assert (started.type, started.tier, started.text) == ("finished", 1, "Pizza timer set for 5 minutes.")
-    assert status.text in ("Your pizza timer has 5 minutes left.",
-                           "Your pizza timer has 4 minutes and 59 seconds left.")
+    assert status.text == "Your pizza timer has 5 minutes left."
     assert (cancelled.tier, cancelled.text) == (1, "Pizza timer cancelled.")
 
 
 async def test_setting_and_cancelling_timers_are_events_for_their_session(agent):
-    from hearth.tools.timers import TimerCancelled, TimerStarted
     seen: list = []
     agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, (TimerStarted, TimerCancelled)) else None)
     await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"}, session="kitchen")
     await agent.run_tool("start_timer", {"duration": "10 minutes"}, session="hall")
     await agent.run_tool("cancel_timer", {"name": "pizza"}, session="hall")
     await agent.run_tool("cancel_all_timers", {}, session="hall")
-    await _wait_for(lambda: len(seen) >= 4, 2)
     assert [(e.type, e.session, e.name, getattr(e, "duration_s", None)) for e in seen] == [
         ("timer_started", "kitchen", "pizza", 300), ("timer_started", "hall", None, 600),
         ("timer_cancelled", "kitchen", "pizza", None), ("timer_cancelled", "hall", None, None)]

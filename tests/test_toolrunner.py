@@ -10,10 +10,12 @@ from typing import Literal
 
 import pytest
 
-from hearth import ToolContext, ToolError, ToolResult, hookimpl
+from hearth import ToolBlocked, ToolContext, ToolError, ToolResult, hookimpl
 from hearth.events import EventBus
 from hearth.pluginmanager import PluginManager
-from hearth.toolrunner import Tool, ToolDefinitionError, ToolOutcome, ToolRegistry, ToolRunner
+from hearth.tool import Tool, ToolDefinitionError
+from hearth.toolregistry import ToolRegistry
+from hearth.toolrunner import ToolOutcome, ToolRunner
 
 
 @pytest.fixture(autouse=True)
@@ -167,6 +169,49 @@ def test_indented_continuation_line_with_a_colon_stays_in_its_argument():
         "type": "string", "description": "When to ring. Format: HH:MM, 24-hour clock."}
 
 
+def roll_dice(sides: int, count: int = 1) -> int:
+    """Roll some dice
+    and add them up.
+
+    Parameters
+    ----------
+    sides : int
+        How many sides
+        each die has.
+    count : int
+        How many dice to roll.
+    """
+    return sides * count
+
+
+def test_numpy_style_docstring_describes_the_arguments():
+    tool = Tool(roll_dice)
+
+    assert (tool.description, tool.parameters["properties"]) == (
+        "Roll some dice and add them up.",
+        {"sides": {"type": "integer", "description": "How many sides each die has."},
+         "count": {"type": "integer", "description": "How many dice to roll.", "default": 1}})
+
+
+def test_a_type_json_cannot_express_is_a_definition_error():
+    def remember(thing: threading.Event) -> None:
+        """Remember something."""
+
+    with pytest.raises(ToolDefinitionError) as info:
+        Tool(remember)
+
+    assert str(info.value).startswith("tool 'remember': an argument's type cannot be expressed as JSON")
+
+
+async def test_a_number_given_as_text_reaches_the_tool_as_a_number(ctx):
+    calls: list = []
+
+    outcome = await runner_for(recording_add(calls)).run("add_item", {"item": "tea", "quantity": "2"}, ctx,
+                                                         call_id="c1")
+
+    assert (outcome.ok, calls) == (True, [("tea", 2)])
+
+
 class Volume(enum.Enum):
     LOW = "low"
     HIGH = "high"
@@ -240,7 +285,8 @@ async def test_wrong_argument_type_is_invalid_and_the_tool_is_not_called(ctx):
 
     assert (settled(outcome), calls) == (
         ToolOutcome("c1", "add_item", {"item": "bread", "quantity": "two"}, False,
-                    "Invalid arguments for add_item: quantity: 'two' is not of type 'integer'",
+                    "Invalid arguments for add_item: quantity: Input should be a valid integer, unable to parse "
+                    "string as an integer (got 'two')",
                     error_code="invalid_arguments"),
         [],
     )
@@ -254,7 +300,7 @@ async def test_missing_required_argument_is_invalid(ctx):
 
     assert (settled(outcome), calls) == (
         ToolOutcome("c1", "add_item", {"quantity": 2}, False,
-                    "Invalid arguments for add_item: 'item' is a required property", error_code="invalid_arguments"),
+                    "Invalid arguments for add_item: item: Field required", error_code="invalid_arguments"),
         [],
     )
 
@@ -267,7 +313,7 @@ async def test_extra_argument_is_invalid(ctx):
 
     assert (settled(outcome), calls) == (
         ToolOutcome("c1", "add_item", {"item": "bread", "colour": "brown"}, False,
-                    "Invalid arguments for add_item: Additional properties are not allowed ('colour' was unexpected)",
+                    "Invalid arguments for add_item: colour: Extra inputs are not permitted",
                     error_code="invalid_arguments"),
         [],
     )
@@ -372,13 +418,13 @@ async def test_context_parameter_is_injected(ctx):
     assert settled(outcome) == ToolOutcome("c1", "whoami", {}, True, "test/t1")
 
 
-async def test_before_call_that_raises_blocks_the_call(ctx):
+async def test_before_call_that_raises_tool_blocked_blocks_the_call(ctx):
     calls: list = []
     seen: list = []
 
-    def guard(call, call_ctx):
+    async def guard(call, call_ctx):
         seen.append(call)
-        raise PermissionError("the kitchen is locked")
+        raise ToolBlocked("the kitchen is locked")
 
     runner = runner_for(recording_add(calls), before_call=guard)
 
@@ -388,6 +434,23 @@ async def test_before_call_that_raises_blocks_the_call(ctx):
         ToolOutcome("c1", "add_item", {"item": "bread"}, False,
                     "The call to add_item was blocked: the kitchen is locked", error_code="tool_blocked"),
         [{"id": "c1", "name": "add_item", "arguments": {"item": "bread"}}],
+        [],
+    )
+
+
+async def test_before_call_that_fails_otherwise_is_a_plugin_error(ctx):
+    calls: list = []
+
+    async def guard(call, call_ctx):
+        raise PermissionError("the kitchen is locked")
+
+    outcome = await runner_for(recording_add(calls), before_call=guard).run("add_item", {"item": "bread"}, ctx,
+                                                                           call_id="c1")
+
+    assert (settled(outcome), calls) == (
+        ToolOutcome("c1", "add_item", {"item": "bread"}, False,
+                    "The check before add_item failed: PermissionError: the kitchen is locked",
+                    error_code="plugin_error"),
         [],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from hearth import Agent, hookimpl
@@ -58,3 +59,32 @@ async def test_a_raising_matcher_is_blocked_and_the_next_one_answers(tmp_path, m
     done = await agent.ask("buy tea", session="s")
     assert done.text == "Added tea to your shopping list."
     assert agent.plugins.errors == {"broken": "match_intent raised RuntimeError: matcher bug"}
+
+
+class Gate:
+    """Holds every tool call until the test opens the gate, so turns can be caught under way."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.waiting = 0
+
+    @hookimpl
+    async def before_tool_call(self, call):
+        self.waiting += 1
+        await self.open.wait()
+
+
+async def test_a_sessions_lock_lives_only_while_its_turns_run(tmp_path, monkeypatch):
+    gate = Gate()
+    agent = _agent(tmp_path, monkeypatch, ("matcher", Matcher()), ("gate", gate))
+    first = asyncio.create_task(agent.ask("buy tea", session="s"))
+    second = asyncio.create_task(agent.ask("buy milk", session="s"))
+    while gate.waiting < 1:
+        await asyncio.sleep(0.01)
+    assert (list(agent._session_locks), gate.waiting) == (["s"], 1)  # the second turn waits for the first
+    gate.open.set()
+    done = [(await first).text, (await second).text]
+    assert done == ["Added tea to your shopping list.", "Added milk to your shopping list."]
+    # HTTP without X-Session-ID: a new session per request, and nothing of it stays behind
+    others = [await agent.ask("buy bread") for _ in range(3)]
+    assert ([o.type for o in others], len(agent._session_locks)) == (["finished"] * 3, 0)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import time
 
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 
-from hearth import ToolContext, ToolError, ToolResult, hookimpl
+from hearth import RegisterTool, ToolContext, ToolError, ToolResult, hookimpl
 
 __version__ = "0.1.0"
 
@@ -160,7 +160,7 @@ def check_off_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
 def get_shopping_list(ctx: ToolContext) -> ToolResult:
     """Read the shopping list: every item with its quantity and whether it is checked off."""
     with ctx.storage.session() as s:
-        rows = s.exec(select(ShoppingItem).order_by(ShoppingItem.added_at, ShoppingItem.id)).all()
+        rows = s.exec(select(ShoppingItem).order_by(col(ShoppingItem.added_at), col(ShoppingItem.id))).all()
         items = [{"name": r.name, "quantity": r.quantity, "checked": r.checked} for r in rows]
     open_items = [i for i in items if not i["checked"]]
     if not open_items:
@@ -185,7 +185,7 @@ _ITEMS = ["cereal", "paper towels", "soap", "ketchup", "grapes", "honey", "spina
 
 
 @hookimpl
-def register_tools(register):
+def register_tools(register: RegisterTool) -> None:
     slots = {"item": _ITEMS, "quantity": [2, 3, 6]}
     # intents: Home Assistant's own English sentences for these intents match too (tier 1); the
     # templates here are tried first, so "remove/delete X from the list" removes rather than checks off

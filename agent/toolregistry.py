@@ -1,0 +1,43 @@
+"""The tools of every plugin, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .tool import Tool, ToolDefinitionError
+
+
+class ToolRegistry:
+    """Tools by name; a duplicate name is refused with both plugins named."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, Tool] = {}
+
+    def add(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            other = self._tools[tool.name]
+            raise ToolDefinitionError(
+                f"tool {tool.name!r} from plugin {tool.plugin!r} duplicates the one from plugin "
+                f"{other.plugin!r}; rename one of them or disable a plugin with HEARTH_LOAD_PLUGINS",
+                "duplicate_tool",
+            )
+        self._tools[tool.name] = tool
+
+    def remove_plugin(self, plugin: str) -> None:
+        for name in [n for n, t in self._tools.items() if t.plugin == plugin]:
+            del self._tools[name]
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(sorted(self._tools.values(), key=lambda t: t.name))
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def names(self) -> list[str]:
+        return sorted(self._tools)
