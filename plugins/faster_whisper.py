@@ -12,8 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hearth import ModelLoadError, hookimpl
-from hearth.speech import RATE, SttConfig, packaged_path, resample, resolve_path
+from hearth import RATE, ModelLoadError, SttConfig, hookimpl, packaged_path, resample, resolve_path
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hearth import ModelLoadError, hookimpl
-from hearth.speech import TtsConfig, packaged_path, resolve_path
+from hearth import ModelLoadError, TtsConfig, hookimpl, packaged_path, resolve_path
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)

@@ -33,9 +33,7 @@ from wyoming.error import Error
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped, SynthesizeVoice
 
-from hearth import hookimpl
-from hearth.errors import ModelLoadError
-from hearth.speech import SpeechEngineError
+from hearth import ModelLoadError, SpeechEngineError, hookimpl
 
 CHUNK_BYTES = 2 * 1600  # 100 ms of 16-bit mono at 16 kHz
 TIMEOUT_S = 60.0
