@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from .config import database_url
@@ -119,19 +120,25 @@ class Storage:
         return uuid.uuid4().hex[:12]
 
     def ensure_conversation(self, conversation_id: str) -> None:
-        with self.session() as s:
-            if s.get(Conversation, conversation_id) is None:
-                s.add(Conversation(id=conversation_id))
+        """Create the conversation unless it exists; safe when several requests race to create it."""
+        with Session(self.engine) as s:
+            if s.get(Conversation, conversation_id) is not None:
+                return
+            s.add(Conversation(id=conversation_id))
+            try:
+                s.commit()
+            except IntegrityError:  # another request created it between our read and our write
+                s.rollback()
 
     def add_messages(self, conversation_id: str, turn_id: str, messages: list[dict[str, Any]],
                      tool_outcome: Any = None) -> None:
         """Append messages (and, in the same transaction, a tool call's log row)."""
+        self.ensure_conversation(conversation_id)
         with self.session() as s:
             if tool_outcome is not None:
                 s.add(_tool_call_row(conversation_id, turn_id, tool_outcome))
             conv = s.get(Conversation, conversation_id)
-            if conv is None:
-                conv = Conversation(id=conversation_id)
+            assert conv is not None  # made above; conversations are never deleted
             conv.updated_at = _now()
             s.add(conv)
             for m in messages:

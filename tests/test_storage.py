@@ -127,3 +127,29 @@ def test_committed_item_survives_sigkill(tmp_path):
     logged = [(r.name, r.ok) for r in storage.tool_calls("kitchen")]
     assert (line, proc.returncode, items, logged) == (
         "DONE True", -signal.SIGKILL, [("milk", 1, False)], [("add_to_shopping_list", True)])
+
+
+def test_concurrent_first_requests_of_a_session_all_succeed(tmp_path):
+    # eight requests that each make the same new conversation at once: none fails on the unique key
+    import threading
+
+    from hearth.storage import Storage
+    st = Storage(f"sqlite:///{tmp_path / 'race.db'}")
+    st.create_tables()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def first_request(i: int) -> None:
+        try:
+            barrier.wait()
+            st.add_messages("same", f"t{i}", [{"role": "user", "content": f"hello {i}"}])
+        except BaseException as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=first_request, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(m["content"] for m in st.history("same")) == sorted(f"hello {i}" for i in range(8))
