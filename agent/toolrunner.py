@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,6 +15,8 @@ from typing import Any
 from .errors import HearthError, PluginError, ToolBlocked, ToolError
 from .tool import Tool, ToolContext, ToolDefinitionError, ToolResult
 from .toolregistry import ToolRegistry
+
+log = logging.getLogger(__name__)
 
 # Tool, ToolContext, ToolResult and ToolDefinitionError live in .tool and ToolRegistry in .toolregistry;
 # they are named here too for the modules that still import them from here
@@ -39,6 +43,52 @@ class ToolOutcome:
         return json.dumps({"error": self.error_code, "message": self.result}, ensure_ascii=False)
 
 
+class ToolThreads:
+    """Where synchronous tools run: a thread of their own each, at most ``limit`` at once.
+
+    Not the event loop's default executor, which the storage and the models share: a tool that
+    hangs must not starve them. A call that times out is abandoned: its slot is freed at once and
+    its thread, a daemon, can neither hold up new calls nor keep the process from exiting."""
+
+    def __init__(self, limit: int = 16) -> None:
+        self.limit = limit
+        self._slots: asyncio.Semaphore | None = None
+        self.abandoned = 0  # calls given up on whose threads may still run
+
+    async def run(self, name: str, fn: Callable[..., Any], kwargs: dict[str, Any], timeout: float) -> Any:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        slots = self._slots
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[Any] = loop.create_future()
+
+        def settle(value: Any, err: BaseException | None) -> None:
+            if not result.done():
+                result.set_exception(err) if err is not None else result.set_result(value)
+
+        def work() -> None:
+            try:
+                value, err = fn(**kwargs), None
+            except BaseException as e:  # handed to the awaiting call
+                value, err = None, e
+            try:
+                loop.call_soon_threadsafe(settle, value, err)
+            except RuntimeError:  # the loop is gone: nobody waits any more
+                pass
+
+        async def call() -> Any:
+            async with slots:
+                threading.Thread(target=work, name=f"tool {name}", daemon=True).start()
+                return await asyncio.shield(result)
+
+        try:
+            return await asyncio.wait_for(call(), timeout)
+        except TimeoutError:
+            if not result.done():
+                self.abandoned += 1
+            raise
+
+
 @dataclass
 class ToolRunner:
     """Validate, run under a timeout, and turn every failure into a ToolOutcome with a code."""
@@ -47,6 +97,7 @@ class ToolRunner:
     # awaited before each valid call; raises ToolBlocked to refuse it, PluginError when a hook failed
     before_call: Callable[[dict[str, Any], ToolContext], Awaitable[None]] | None = None
     timeout: float | None = None  # overrides each tool's own, when set
+    threads: ToolThreads = field(default_factory=lambda: ToolThreads())
     _ids: int = field(default=0, init=False)
 
     def new_call_id(self) -> str:
@@ -82,9 +133,11 @@ class ToolRunner:
             if tool.is_async:
                 value = await asyncio.wait_for(tool.fn(**kwargs), timeout)
             else:
-                value = await asyncio.wait_for(asyncio.to_thread(tool.fn, **kwargs), timeout)
+                value = await self.threads.run(name, tool.fn, kwargs, timeout)
         except TimeoutError:
-            return done(False, f"{name} did not answer within {timeout:g} s", "tool_timeout")
+            log.warning("tool %s did not answer within %g s: abandoned", name, timeout)
+            return done(False, f"{name} did not answer within {timeout:g} s, so Hearth stopped waiting for it",
+                        "tool_timeout")
         except ToolError as err:
             return done(False, str(err), err.code)
         except Exception as err:
