@@ -74,7 +74,7 @@ async def ollama_checks(mf: ModelsFile, probe: MemoryProbe | None, load: bool) -
             client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(LOOKUP_TIMEOUT))
             try:
                 tags = await client.list()
-            except (ConnectionError, httpx.HTTPError, ollama.ResponseError) as err:
+            except (ConnectionError, httpx.HTTPError, ollama.ResponseError):
                 out.append(Check("fail", "ollama", f"cannot reach the Ollama server at {host}; "
                                  f"start it with `ollama serve`, or set OLLAMA_HOST to "
                                  f"where it runs (used by: {', '.join(models)})", {"host": host}))
