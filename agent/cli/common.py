@@ -12,6 +12,7 @@ from typing import Any, NoReturn, Optional
 import typer
 from rich.console import Console, Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.status import Status
 from rich.table import Table
 from rich.text import Text
@@ -128,14 +129,8 @@ def render_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[
         block.add_column(style="dim", no_wrap=True)
         block.add_column(overflow="fold")
         for c, cell in zip(columns[1:], row[1:]):
-            block.add_row(escape(c.header), cell)
+            if _plain(cell).strip():
+                block.add_row(escape(c.header), cell)
         style = styles[n] if styles else ""
         heading = Text.from_markup(row[0], style="bold " + style if style else "bold")
-        console.print(Group(Text(""), heading, _indented(block)), highlight=False)
-
-
-def _indented(table: Table) -> Table:
-    outer = Table.grid(padding=(0, 0, 0, 2))
-    outer.add_column()
-    outer.add_row(table)
-    return outer
+        console.print(Group(Text(""), heading, Padding(block, (0, 0, 0, 2), expand=False)), highlight=False)
