@@ -79,7 +79,7 @@ async def ollama_checks(mf: ModelsFile, probe: MemoryProbe | None, load: bool) -
                                  f"start it with `ollama serve`, or set OLLAMA_HOST to "
                                  f"where it runs (used by: {', '.join(models)})", {"host": host}))
                 continue
-            pulled = {t.model for t in tags.models}
+            pulled = {t.model for t in tags.models if t.model}
             out.append(Check("ok", "ollama", f"Ollama at {host} answers; {len(pulled)} model(s) pulled",
                              {"host": host, "pulled": sorted(pulled)}))
             for n in models:

@@ -103,9 +103,9 @@ async def satellite_check(name: str, uri: str) -> Check:
                      {"uri": uri})
     finally:
         await client.disconnect()
-    if event is None or Info.from_event(event).satellite is None:
+    sat = Info.from_event(event).satellite if event is not None else None
+    if sat is None:
         return Check("fail", label, f"{uri} answers but is not a Wyoming satellite", {"uri": uri})
-    sat = Info.from_event(event).satellite
     return Check("ok", label, f"{uri} answers: {sat.name}" + (f" in {sat.area}" if sat.area else ""), {"uri": uri})
 
 
