@@ -221,3 +221,58 @@ def match_intent(text: str, tools) -> Any:
     Return ``{"name": ..., "arguments": {...}}`` to call that tool directly, or ``None`` to let
     the next matcher (and finally the model) try. Stops at first non-None result.
     """
+
+
+# -------------------------------------------------------------------------------------------------
+# --- doctor and fit
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def doctor_checks(models, load: bool) -> Any:
+    """Check what this plugin needs for ``hearth doctor``: return a list of ``hearth.Check``.
+
+    ``models`` is the parsed models.toml (``hearth.ModelsFile``), holding only the models whose
+    backend is available; check those whose ``backend`` is yours and leave the rest alone. ``load``
+    is true for ``hearth doctor --load``: you may load a model to see where it sits. May be
+    ``async``. Never raise for what you check: each problem is a ``Check`` with status ``"fail"``
+    (or ``"warn"``) and a sentence saying what to do. A plugin that raises gets one ``fail`` line
+    naming it; the other checks still run.
+
+    Example::
+
+        from hearth import Check, hookimpl
+
+        @hookimpl
+        async def doctor_checks(models, load):
+            names = [n for n, m in models.models.items() if m.backend == "myserver"]
+            if not names:
+                return []
+            if await reachable(URL):
+                return [Check("ok", "myserver", f"{URL} answers")]
+            return [Check("fail", "myserver", f"cannot reach {URL}; start it with `myserver run`")]
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_model_file(model: str) -> Any:
+    """The local file a models.toml ``model`` reference names (a GGUF path, ``package:NAME``...), as a
+    ``pathlib.Path``; ``None`` when this plugin does not know the reference. Stops at the first
+    non-None answer. ``hearth fit`` and plans use it to read the model's shape. Raise
+    ``hearth.HearthError`` with a sentence for the user when the reference is yours but the file is
+    missing.
+
+    Example::
+
+        from pathlib import Path
+        from hearth import HearthError, hookimpl
+
+        @hookimpl
+        def resolve_model_file(model):
+            if not model.startswith("hub:"):
+                return None
+            path = Path("~/models").expanduser() / model[4:]
+            if not path.is_file():
+                raise HearthError(f"{model}: no file {path}; download it first", "model_missing")
+            return path
+    """

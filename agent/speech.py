@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import models_toml_path, read_toml, validation_error
-from .errors import HearthError
+from .config import hearth_home, models_toml_path, read_toml, validation_error
+from .errors import HearthError, ModelLoadError
 
 RATE = 16000
 """The voice loop's sample rate: 16 kHz, 16-bit, mono (what VAD, wake word and Whisper take)."""
@@ -255,9 +256,8 @@ def resample(pcm16: bytes, rate: int, to_rate: int = RATE, channels: int = 1) ->
     """16-bit interleaved PCM at ``rate`` with ``channels`` to mono at ``to_rate``."""
     if rate == to_rate and channels == 1:
         return pcm16
-    import numpy as np
     try:
-        import av
+        import av  # optional: faster-whisper brings it
     except ImportError as err:
         raise AudioError(f"audio at {rate} Hz needs resampling to {to_rate} Hz, which needs PyAV: "
                          "pip install av (faster-whisper brings it)", "audio_unreadable") from err
@@ -276,7 +276,6 @@ def resample(pcm16: bytes, rate: int, to_rate: int = RATE, channels: int = 1) ->
 
 def read_wav(path: str | Path, to_rate: int = RATE) -> bytes:
     """A WAV file as 16-bit mono PCM at ``to_rate``: any PCM rate, 8/16/24/32-bit, mono or more channels."""
-    import numpy as np
     p = Path(path)
     try:
         with wave.open(str(p), "rb") as w:
@@ -321,8 +320,6 @@ def write_wav(path: str | Path, pcm16: bytes, rate: int) -> None:
 def resolve_path(ref: str, what: str, key: str) -> Path:
     """A user's model path from ``[speech.*]`` (``~`` and ``$VARS`` expanded; relative to HEARTH_HOME
     unless it exists where it is); ModelLoadError ``speech_model_missing`` when it is not there."""
-    from .config import hearth_home
-    from .errors import ModelLoadError
     path = Path(os.path.expandvars(ref)).expanduser()
     if not path.is_absolute() and not path.exists():
         path = hearth_home() / path
@@ -335,7 +332,6 @@ def resolve_path(ref: str, what: str, key: str) -> Path:
 def packaged_path(name: str, packaged: dict[str, tuple[str, str, str]], what: str, key: str, instead: str) -> Path:
     """The file or folder of a model shipped as a Python package (``package:NAME`` in ``key``):
     ``packaged`` maps NAME to (module, function returning the path, pip name)."""
-    from .errors import ModelLoadError
     if name not in packaged:
         raise ModelLoadError(f"unknown packaged {what} {name!r} in {key}; known: "
                              f"{', '.join('package:' + k for k in packaged)}, or give {instead}", "speech_model_missing")

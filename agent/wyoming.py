@@ -22,6 +22,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import ParseResult, urlparse
 
 from wyoming.asr import Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
@@ -32,11 +33,19 @@ from wyoming.handle import Handled, NotHandled
 from wyoming.info import Attribution, Describe, HandleModel, HandleProgram, Info, IntentModel, IntentProgram
 from wyoming.intent import Entity, Intent, NotRecognized, Recognize
 from wyoming.ping import Ping, Pong
+from wyoming.pipeline import PipelineStage, RunPipeline
+from wyoming.satellite import RunSatellite
 from wyoming.server import AsyncEventHandler, AsyncServer
+from wyoming.timer import TimerCancelled as WyomingTimerCancelled
+from wyoming.timer import TimerFinished as WyomingTimerFinished
+from wyoming.timer import TimerStarted as WyomingTimerStarted
 
 from . import __version__
 from .errors import HearthError
-from .events import TurnFailed, TurnFinished
+from .events import Event as HearthEvent
+from .events import TimerCancelled, TimerFinished, TimerStarted, Transcribed, TurnFailed, TurnFinished
+from .voice import VoiceLoop
+from .wakeword import WakeWord
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +259,6 @@ class SatelliteLink:
             unsubscribe()
 
     async def _run_once(self) -> None:
-        from wyoming.pipeline import PipelineStage, RunPipeline
-        from wyoming.satellite import RunSatellite
         client = AsyncClient.from_uri(self.spec.uri)
         await asyncio.wait_for(client.connect(), 5)
         try:
@@ -290,8 +297,7 @@ class SatelliteLink:
         finally:
             await client.disconnect()
 
-    def _voice_loop(self, remote_wake: bool):
-        from .voice import VoiceLoop, WakeWord
+    def _voice_loop(self, remote_wake: bool) -> VoiceLoop:
         wake = WakeWord(self.wake_word) if remote_wake and self.wake_word else None
         return VoiceLoop(self.agent, self.speech, self.voice_config, SatelliteSink(self), session=self.session,
                          emit=self._on_voice, wake=wake, overlap=False)
@@ -303,30 +309,30 @@ class SatelliteLink:
             raise ConnectionError("the satellite closed the connection")
         return event
 
-    async def _on_voice(self, event) -> None:
+    async def _on_voice(self, event: HearthEvent) -> None:
         """Voice-loop events: the transcript goes to the satellite (its LEDs and event service)."""
-        if event.type == "transcript" and getattr(event, "text", ""):
+        if isinstance(event, Transcribed) and event.text:
             await self.send(Transcript(text=event.text).event())
         if self._emit is not None:
             await self._emit(self, event)
 
-    async def _on_bus(self, event) -> None:
+    async def _on_bus(self, event: HearthEvent) -> None:
         """Timers set from this room: started, cancelled and finished go to its satellite (as Home
         Assistant sends them), and a finished one is announced on its speaker."""
         if event.session != self.session or self._client is None:
             return
-        from wyoming.timer import TimerCancelled, TimerFinished, TimerStarted
-        if event.type == "timer_started":
+        if isinstance(event, TimerStarted):
             h, rest = divmod(int(event.duration_s), 3600)
-            await self.send(TimerStarted(id=str(event.timer_id), total_seconds=int(event.duration_s), name=event.name,
-                                         start_hours=h, start_minutes=rest // 60, start_seconds=rest % 60).event())
+            await self.send(WyomingTimerStarted(
+                id=str(event.timer_id), total_seconds=int(event.duration_s), name=event.name, start_hours=h,
+                start_minutes=rest // 60, start_seconds=rest % 60).event())
             return
-        if event.type == "timer_cancelled":
-            await self.send(TimerCancelled(id=str(event.timer_id)).event())
+        if isinstance(event, TimerCancelled):
+            await self.send(WyomingTimerCancelled(id=str(event.timer_id)).event())
             return
-        if event.type != "timer_finished":
+        if not isinstance(event, TimerFinished):
             return
-        await self.send(TimerFinished(id=str(event.timer_id)).event())
+        await self.send(WyomingTimerFinished(id=str(event.timer_id)).event())
         sink = SatelliteSink(self)
         try:
             async for chunk in self.speech.synthesize(event.say):
@@ -354,9 +360,8 @@ def parse_satellite(value: str) -> SatelliteSpec:
     return SatelliteSpec(name=name or f"{parsed.hostname}-{parsed.port}", uri=uri)
 
 
-def parse_uri(uri: str):
+def parse_uri(uri: str) -> ParseResult | None:
     """``uri`` split (``urllib.parse``) if it is a Wyoming address, tcp://HOST:PORT or unix://PATH; else None."""
-    from urllib.parse import urlparse
     parsed = urlparse(uri)
     if parsed.scheme not in ("tcp", "unix") or (parsed.scheme == "tcp" and (not parsed.hostname or parsed.port is None)):
         return None

@@ -25,15 +25,11 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from hearth import Agent  # noqa: E402
+from hearth.stats import percentile  # noqa: E402
 
 TIER1 = ["add milk to my shopping list", "put apples on the list", "what is on my shopping list",
          "check off apples from my shopping list", "remove milk from my shopping list", "start a 5 minute timer",
          "how much time is left on my timer", "cancel the timer"]
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 async def tier1(turns: int) -> list[float]:
@@ -88,7 +84,8 @@ def main() -> None:
     table = Table(title=f"Tier 1 turn, request to reply, in-process ({args.turns} turns, ms)")
     for col in ("p50", "p95", "p99", "max", "mean"):
         table.add_column(col, justify="right")
-    table.add_row(*(f"{v:.2f}" for v in (pct(t1, .5), pct(t1, .95), pct(t1, .99), max(t1), statistics.mean(t1))))
+    table.add_row(*(f"{v:.2f}" for v in (percentile(t1, .5), percentile(t1, .95), percentile(t1, .99), max(t1),
+                                         statistics.mean(t1))))
     console.print(table)
     pc = asyncio.run(prompt_cache(args.model, args.runs))
     table = Table(title=f"Prompt cache, {args.model}: prompt evaluation (time to first token) of a second turn (median of {args.runs}, ms)")

@@ -32,6 +32,8 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import connect
 
+from hearth.stats import percentile
+
 HOME = tempfile.mkdtemp(prefix="hearth-bench-server-")
 ENV = {**os.environ, "HEARTH_HOME": HOME, "HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,timers"}
 os.environ.update(ENV)
@@ -40,11 +42,6 @@ HEARTH = shutil.which("hearth", path=str(Path(sys.executable).parent)) or "heart
 
 def request(i: int) -> str:
     return f"add item{i} to my shopping list"
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
@@ -146,7 +143,7 @@ async def main() -> None:
     base = statistics.median(d)
     for name, xs in (("Agent.ask (direct)", d), ("websocket /ws", w), ("HTTP POST /api/chat", h)):
         med = statistics.median(xs)
-        table.add_row(name, f"{med:.2f}", f"{pct(xs, .95):.2f}", f"{max(xs):.2f}", f"{med - base:+.2f}", f"{med / base:.2f}x")
+        table.add_row(name, f"{med:.2f}", f"{percentile(xs, .95):.2f}", f"{max(xs):.2f}", f"{med - base:+.2f}", f"{med / base:.2f}x")
     console.print(table)
     t2 = Table(title="Tier-1 throughput over websockets")
     t2.add_column("clients", justify="right")

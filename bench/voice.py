@@ -17,20 +17,16 @@ import argparse
 import asyncio
 import os
 import platform
-import statistics
 import tempfile
 import time
 
 from rich.console import Console
 from rich.table import Table
 
+from hearth.stats import percentile
+
 REQUESTS = ["Add bread to the shopping list.", "Put butter on my shopping list.", "Add lemons to my shopping list.",
             "Add carrots to the shopping list.", "Put tomatoes on my shopping list."]
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 async def main(runs: int) -> None:
@@ -42,7 +38,9 @@ async def main(runs: int) -> None:
     from hearth.speech import RATE, Speech, SpeechConfig, resample
     from hearth.plugins.faster_whisper import FasterWhisper
     from hearth.plugins.piper import Piper
-    from hearth.voice import FRAME, MemorySink, Vad, VoiceLoop
+    from hearth.audio_sinks import MemorySink
+    from hearth.vad import Vad
+    from hearth.voice import FRAME, VoiceLoop
 
     cfg = SpeechConfig()
     stt, tts = FasterWhisper(cfg.stt), Piper(cfg.tts)
@@ -117,9 +115,9 @@ async def main(runs: int) -> None:
     for col in ("engine", "model", "load s", "RTF p50", "RTF max", "notes"):
         t.add_column(col, justify="left" if col in ("engine", "model", "notes") else "right")
     t.add_row("STT faster-whisper", f"{cfg.stt.model} beam {cfg.stt.beam_size} {cfg.stt.compute_type}", f"{stt_load:.2f}",
-              f"{pct(stt_rtf, .5):.3f}", f"{max(stt_rtf):.3f}", f"{pct(stt_ms, .5):.0f} ms per request (p50)")
-    t.add_row("TTS piper", cfg.tts.voice, f"{tts_load:.2f}", f"{pct(tts_rtf, .5):.3f}", f"{max(tts_rtf):.3f}",
-              f"first audio {pct(tts_first, .5):.0f} ms (p50)")
+              f"{percentile(stt_rtf, .5):.3f}", f"{max(stt_rtf):.3f}", f"{percentile(stt_ms, .5):.0f} ms per request (p50)")
+    t.add_row("TTS piper", cfg.tts.voice, f"{tts_load:.2f}", f"{percentile(tts_rtf, .5):.3f}", f"{max(tts_rtf):.3f}",
+              f"first audio {percentile(tts_first, .5):.0f} ms (p50)")
     for kind, v in vad_rtf.items():
         t.add_row(f"VAD {kind}", "built in", "-", f"{v:.4f}", "-", "per 32 ms frame")
     con.print(t)
@@ -131,7 +129,7 @@ async def main(runs: int) -> None:
     for k, label in names.items():
         v = turns[k]
         if v:
-            t.add_row(label, f"{pct(v, .5):.0f}", f"{pct(v, .95):.0f}", f"{max(v):.0f}")
+            t.add_row(label, f"{percentile(v, .5):.0f}", f"{percentile(v, .95):.0f}", f"{max(v):.0f}")
     con.print(t)
     con.print(f"[dim]end of speech = the utterance closed after {cfg.voice.silence_s} s of silence; "
               f"the person waited that much longer.[/]")

@@ -29,6 +29,7 @@ os.environ["HEARTH_LOAD_PLUGINS"] = "shopping_list,faster_whisper,piper,wyoming_
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from hearth.stats import percentile  # noqa: E402
 
 REQUESTS = ["Add bread to the shopping list.", "Put butter on my shopping list.", "Add lemons to my shopping list.",
             "Add carrots to the shopping list.", "Put tomatoes on my shopping list."]
@@ -70,7 +71,8 @@ async def run_path(label: str, speech_table: dict, wavs: list[Path], runs: int) 
     from hearth import Agent
     from hearth.events import VoiceTimings
     from hearth.speech import Speech, read_wav, speech_config
-    from hearth.voice import MemorySink, VoiceLoop
+    from hearth.audio_sinks import MemorySink
+    from hearth.voice import VoiceLoop
     agent = Agent()
     await agent.start(load_model=False)
     config = speech_config(speech_table)
@@ -93,11 +95,6 @@ async def run_path(label: str, speech_table: dict, wavs: list[Path], runs: int) 
                         timings[s].append(done[-1].timings[s])
     await agent.stop()
     return timings
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))] if s else float("nan")
 
 
 async def main() -> None:
@@ -131,7 +128,7 @@ async def main() -> None:
         table.add_column(col, justify="left" if col == "stage" else "right")
     for s in STAGES:
         a, b = statistics.median(local[s]), statistics.median(wy[s])
-        table.add_row(s, f"{a:.0f}", f"{pct(local[s], .95):.0f}", f"{b:.0f}", f"{pct(wy[s], .95):.0f}", f"{b / a:.2f}x")
+        table.add_row(s, f"{a:.0f}", f"{percentile(local[s], .95):.0f}", f"{b:.0f}", f"{percentile(wy[s], .95):.0f}", f"{b / a:.2f}x")
     console.print(table)
 
 

@@ -27,7 +27,10 @@ from hearth.events import TextDelta
 from hearth.pluginmanager import PluginManager
 from hearth.speech import (AudioError, MicrophoneError, SpeechConfig, SpeechEngineError, SttConfig, TtsConfig,
                            VoiceConfig, read_wav, speech_config, stt_engine, write_wav)
-from hearth.voice import MemorySink, SentenceSplitter, VoiceLoop, check_microphone
+from hearth.audio_sinks import MemorySink
+from hearth.sentences import SentenceSplitter
+from hearth.sound_devices import check_microphone
+from hearth.voice import VoiceLoop
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 REPO = Path(__file__).resolve().parent.parent
@@ -460,7 +463,7 @@ def test_first_sentence_is_ready_before_the_rest_arrives():
 
 
 def test_a_failed_turn_is_spoken_as_a_sentence_not_a_log_line():
-    from hearth.voice import spoken_failure
+    from hearth.sentences import spoken_failure
     assert spoken_failure("The message is empty; say or type something.") == "The message is empty; say or type something."
     generic = "Sorry, I could not answer that. The details are in Hearth's log."
     assert spoken_failure("/work/main/agent/models.toml: [models.x] backend 'llamacpp' is not available") == generic

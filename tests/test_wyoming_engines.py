@@ -170,7 +170,8 @@ async def test_the_voice_loop_keeps_listening_when_the_stt_server_goes_away_and_
     """A lost STT server fails that utterance with a clear event; once it is back, the next one is answered."""
     from hearth import Agent
     from hearth.speech import Speech, load_speech_config, read_wav
-    from hearth.voice import MemorySink, VoiceLoop
+    from hearth.audio_sinks import MemorySink
+    from hearth.voice import VoiceLoop
     stt, _ = peers
     agent = Agent()
     await agent.start(load_model=False)

@@ -1,4 +1,4 @@
-"""Voice commands: ``hearth listen``, ``hearth say``, ``hearth transcribe``; ``hearth.cli`` calls ``register(app)``."""
+"""Voice commands: ``hearth listen``, ``hearth say``, ``hearth transcribe``."""
 
 from __future__ import annotations
 
@@ -6,29 +6,33 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+from rich.markup import escape
+
+from ..audio_sinks import AudioSink, MemorySink, WavSink
+from ..errors import HearthError
+from ..events import BargeIn, Event, Transcribed, TurnFailed, TurnFinished, VoiceFailed, VoiceTimings, WakeWordDetected
+from ..pluginmanager import PluginManager
+from ..sound_devices import SpeakerSink, check_microphone
+from ..speech import RATE, AudioError, Speech, SpeechConfig, load_speech_config, read_wav, write_wav
+from ..storage import Storage
+from ..voice import VoiceLoop, run_file, run_microphone
+from ..wakeword import WakeWord
+from .common import build_agent, err, fail, load_plugins, out, print_json_event
 
 
-def _print_json(event) -> None:
-    print(json.dumps(event.to_dict(), ensure_ascii=False, default=str), flush=True)
-
-
-def _speech(plugins, models: Optional[Path], *, stt: bool, tts: bool):
-    """The [speech] settings and the engines they name, or a clean exit naming what is wrong."""
-    from .cli import _fail
-    from .errors import HearthError
-    from .speech import Speech, load_speech_config
+def _speech(plugins: PluginManager, models: Optional[Path], *, stt: bool, tts: bool) -> tuple[SpeechConfig, Speech]:
+    """The speech settings and the engines they name, or a clean exit naming what is wrong."""
     try:
         cfg = load_speech_config(models)
         return cfg, Speech.from_config(plugins, cfg, stt=stt, tts=tts)
     except HearthError as e:
-        _fail(str(e))
+        fail(str(e))
 
 
-async def _load_engines(speech, quiet: bool) -> None:
-    from .cli import err
+async def _load_engines(speech: Speech, quiet: bool) -> None:
     if quiet:
         await speech.load()
         return
@@ -42,40 +46,30 @@ def listen(
     as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
     session: Optional[str] = typer.Option(None, "--session", "-s", help="Continue this conversation."),
     role: Optional[str] = typer.Option(None, help="Which role's model answers after tier 1 (main or router)."),
-    wake_word: Optional[str] = typer.Option(None, "--wake-word", help="Wake word model (okay_nabu, hey_jarvis, hey_mycroft, alexa, or a .json); default: [speech.voice] wake_word for the microphone, none for --input."),
+    wake_word: Optional[str] = typer.Option(None, "--wake-word", help="Wake word model (okay_nabu, hey_jarvis, hey_mycroft, alexa, or a .json); default: wake_word in speech.voice for the microphone, none for --input."),
     no_wake_word: bool = typer.Option(False, "--no-wake-word", help="Listen continuously: every utterance is a request."),
     device: Optional[str] = typer.Option(None, "--device", help="Input device (number or name; `python -m sounddevice` lists them)."),
     speaker: Optional[str] = typer.Option(None, "--speaker", help="Output device (number or name)."),
     realtime: bool = typer.Option(False, "--realtime", help="With --input: feed the file at speaking pace and answer while it plays on (barge-in), as a microphone would."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its [speech] table sets the engines)"),
+    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its speech table sets the engines)"),
 ) -> None:
     """Talk to Hearth: microphone (or --input WAV) -> voice activity -> transcript -> turn -> spoken reply.
 
     Utterances end on silence. With a wake word, say it first ("okay nabu, add milk to my shopping
     list"); saying it while Hearth speaks interrupts it. Ctrl-C stops listening.
     """
-    from rich.markup import escape
-
-    from .cli import _agent, _fail, err
-    from .errors import HearthError
-    from .events import (BargeIn, TurnFailed, TurnFinished, Transcribed, VoiceFailed, VoiceTimings,
-                         WakeWordDetected)
-    from .speech import AudioError
-    from .storage import Storage
-    from .voice import MemorySink, SpeakerSink, VoiceLoop, WakeWord, WavSink, check_microphone, run_file, run_microphone
-
-    def parse_device(value: Optional[str]):
+    def parse_device(value: Optional[str]) -> int | str | None:
         return int(value) if value is not None and value.isdigit() else value
 
     if input is not None and not input.is_file():
-        _fail(f"{input}: no such file; give a WAV recording with --input" if not input.exists()
+        fail(f"{input}: no such file; give a WAV recording with --input" if not input.exists()
               else f"{input} is not a file; give a WAV recording with --input")
     if input is None:
         try:  # before any model loads: no microphone is the commonest problem
             check_microphone(parse_device(device))
         except HearthError as e:
-            _fail(str(e))
-    agent = _agent(models)
+            fail(str(e))
+    agent = build_agent(models)
     cfg, speech = _speech(agent.plugins, models, stt=True, tts=True)
     say = (lambda *a, **k: None) if as_json else err.print
 
@@ -86,7 +80,7 @@ def listen(
             wake = WakeWord(name)
         except HearthError as e:
             if wake_word is not None:
-                _fail(str(e))
+                fail(str(e))
             err.print(f"[yellow]{escape(str(e))}; listening without a wake word[/]", highlight=False)
     elif input is None:
         err.print("[yellow]no wake word: listening continuously (every utterance is a request)[/]")
@@ -94,7 +88,7 @@ def listen(
     failures: list[str] = []
     heard = {"wake": 0, "utterances": 0}
 
-    def show(ev) -> None:
+    def show(ev: Event) -> None:
         if isinstance(ev, (TurnFailed, VoiceFailed)):
             failures.append(ev.code)
         if isinstance(ev, WakeWordDetected):
@@ -102,7 +96,7 @@ def listen(
         if isinstance(ev, Transcribed):
             heard["utterances"] += 1
         if as_json:
-            _print_json(ev)
+            print_json_event(ev)
             return
         if isinstance(ev, WakeWordDetected):
             say(f"[dim]wake word {escape(ev.name)} at {ev.at_s:.1f} s[/]", highlight=False)
@@ -121,7 +115,7 @@ def listen(
                     f"first text {t.get('first_token_ms', 0):.0f}, first audio {t.get('first_audio_ms', 0):.0f})[/]")
 
     async def main() -> int:
-        sink = None
+        sink: AudioSink | None = None
         try:
             # on the microphone the role models load in the background while the engines load and
             # Hearth listens (tier-1 requests need none); a file run loads a model only if a turn needs it
@@ -147,7 +141,7 @@ def listen(
                 err.print(f"[yellow]heard no speech in {escape(str(input))}[/]", highlight=False)
             return 1 if failures else 0
         except HearthError as e:
-            _fail(str(e))
+            fail(str(e))
         finally:
             try:
                 if sink is not None:
@@ -169,19 +163,14 @@ def say(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write a WAV file instead of playing it."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     speaker: Optional[str] = typer.Option(None, "--speaker", help="Output device (number or name)."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its [speech.tts] table)"),
+    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its speech.tts table names the engine)"),
 ) -> None:
-    """Speak text with the configured TTS engine ([speech.tts]), to the speaker or a WAV file."""
-    from .cli import _fail, _plugins, out
-    from .errors import HearthError
-    from .speech import write_wav
-    from .voice import SpeakerSink
-
+    """Speak text with the TTS engine that models.toml's speech.tts table names, to the speaker or a WAV file."""
     if not text.strip():
-        _fail('the text is empty; say what to speak, e.g. hearth say "hello"')
-    _, speech = _speech(_plugins(), models, stt=False, tts=True)
+        fail('the text is empty; say what to speak, e.g. hearth say "hello"')
+    _, speech = _speech(load_plugins(), models, stt=False, tts=True)
 
-    async def main() -> dict:
+    async def main() -> dict[str, Any]:
         await _load_engines(speech, as_json)
         sink = SpeakerSink(speaker) if output is None else None
         t0 = time.perf_counter()
@@ -206,7 +195,7 @@ def say(
     try:
         result = asyncio.run(main())
     except HearthError as e:
-        _fail(str(e))
+        fail(str(e))
     if as_json:
         print(json.dumps(result))
     elif output is not None:
@@ -216,16 +205,12 @@ def say(
 def transcribe(
     wav: Path = typer.Argument(..., help="A WAV file (any rate or channel count; resampled to 16 kHz mono)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its [speech.stt] table)"),
+    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its speech.stt table names the engine)"),
 ) -> None:
-    """Print the words in a WAV file, with the configured STT engine ([speech.stt])."""
-    from .cli import _fail, _plugins, out
-    from .errors import HearthError
-    from .speech import RATE, read_wav
+    """Print the words in a WAV file, with the STT engine that models.toml's speech.stt table names."""
+    _, speech = _speech(load_plugins(), models, stt=True, tts=False)
 
-    _, speech = _speech(_plugins(), models, stt=True, tts=False)
-
-    async def main() -> dict:
+    async def main() -> dict[str, Any]:
         pcm = await asyncio.to_thread(read_wav, wav)
         await _load_engines(speech, as_json)
         t0 = time.perf_counter()
@@ -235,19 +220,18 @@ def transcribe(
     try:
         result = asyncio.run(main())
     except HearthError as e:
-        _fail(str(e))
+        fail(str(e))
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     elif result["text"]:
         out.print(result["text"], highlight=False, markup=False)
     if not result["text"]:
-        from .cli import err
         err.print(f"[yellow]heard no words in {wav}[/]", highlight=False)
         raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``hearth`` app."""
+    """Add ``hearth listen``, ``hearth say`` and ``hearth transcribe`` to the ``hearth`` app."""
     app.command()(listen)
     app.command()(say)
     app.command()(transcribe)

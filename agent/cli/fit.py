@@ -1,4 +1,4 @@
-"""CLI commands of this module; ``hearth.cli`` calls ``register(app)``."""
+"""``hearth fit``: how many layers of a model fit on the GPU(s), and why."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
+
+from ..config import ModelConfig, load_models
+from ..errors import HearthError
+from ..gpu.plan import KV_TYPES, Plan, llama_gpu_offload, plan_shape
+from ..gpu.probe import MemoryProbe, manual_probe, probe_memory
+from ..gpu.shape import read_shape
+from ..pluginmanager import PluginManager
+from .common import Column, fail, load_plugins, out, render_table
 
 MiB = 1 << 20
 
@@ -17,11 +26,25 @@ def _mib(n: int | None) -> str:
     return f"{n / MiB:,.1f}" if abs(n) < 100 * MiB else f"{n / MiB:,.0f}"
 
 
-def _resolve(model: str, models: Optional[Path]):
+def model_file(pm: PluginManager, model: str) -> Path | None:
+    """The local file a ``model`` reference names, from the first plugin whose ``resolve_model_file``
+    knows it. A plugin's HearthError (the file is missing) is the answer; any other exception is
+    a HearthError naming the plugin."""
+    for impl in pm.impls("resolve_model_file"):
+        try:
+            path = impl.function(model=model)
+        except HearthError:
+            raise
+        except Exception as err:
+            raise HearthError(f"plugin {impl.plugin_name}: resolve_model_file raised {type(err).__name__}: {err}",
+                              "plugin_error") from err
+        if path is not None:
+            return Path(path)
+    return None
+
+
+def _resolve(model: str, models: Optional[Path]) -> tuple[str | None, ModelConfig, Path]:
     """(name or None, ModelConfig, GGUF path) for a models.toml name, a GGUF path or package:NAME."""
-    from ..config import ModelConfig, load_models
-    from ..errors import HearthError
-    from ..cli import _fail
     name, cfg = None, None
     try:
         _, mf = load_models(models)
@@ -29,23 +52,20 @@ def _resolve(model: str, models: Optional[Path]):
             name, cfg = model, mf.models[model]
     except HearthError as e:
         if models is not None:  # a models.toml asked for by name must be valid
-            _fail(str(e))
+            fail(str(e))
     if cfg is None:
         looks_like_file = model.startswith("package:") or model.endswith(".gguf") or "/" in model
         if not looks_like_file:
-            _fail(f"{model!r} is neither a model in models.toml nor a .gguf file; give a name from `hearth models`, "
+            fail(f"{model!r} is neither a model in models.toml nor a .gguf file; give a name from `hearth models`, "
                   "a GGUF path or package:NAME")
         cfg = ModelConfig(backend="llamacpp", model=model)
     if cfg.backend != "llamacpp":
-        _fail(f"[models.{name}] uses the {cfg.backend} backend, which places layers itself; "
+        fail(f"[models.{name}] uses the {cfg.backend} backend, which places layers itself; "
               "hearth fit plans llama.cpp models (give a GGUF path to plan the same file)")
     try:
-        from hearth.plugins.llamacpp import resolve_model
-        path = resolve_model(cfg.model)
-    except ImportError:
-        path = Path(cfg.model).expanduser()
+        path = model_file(load_plugins(), cfg.model) or Path(cfg.model).expanduser()
     except HearthError as e:
-        _fail(str(e))
+        fail(str(e))
     return name, cfg, path
 
 
@@ -64,22 +84,16 @@ def fit(
 ) -> None:
     """Plan how many layers of a model fit on the GPU(s): weights, KV cache, compute buffer and
     overhead per device, the headroom, and what the naive KV formula would have chosen."""
-    from ..cli import _fail
-    from ..errors import HearthError
-    from .plan import KV_TYPES, llama_gpu_offload, plan_shape
-    from .probe import MemoryProbe, manual_probe, probe_memory
-    from .shape import read_shape
-
     if kv is not None and kv not in KV_TYPES:
-        _fail(f"--kv {kv!r} is not one of {', '.join(KV_TYPES)}")
+        fail(f"--kv {kv!r} is not one of {', '.join(KV_TYPES)}")
     name, cfg, path = _resolve(model, models)
     if vram:
         try:
             values = [float(v) for item in vram for v in item.split(",") if v.strip()]
         except ValueError:
-            _fail(f"--vram takes MiB numbers, e.g. --vram 8192 or --vram 24576,12288; got {' '.join(vram)}")
+            fail(f"--vram takes MiB numbers, e.g. --vram 8192 or --vram 24576,12288; got {' '.join(vram)}")
         if not values or any(v <= 0 for v in values):
-            _fail("--vram takes positive MiB numbers, e.g. --vram 8192")
+            fail("--vram takes positive MiB numbers, e.g. --vram 8192")
         probe = manual_probe(values)
         offload = True
     else:
@@ -89,11 +103,11 @@ def fit(
         try:
             wanted = [int(x) for x in gpus.split(",") if x.strip()]
         except ValueError:
-            _fail(f"--gpus takes GPU numbers, e.g. --gpus 0,1; got {gpus!r}")
+            fail(f"--gpus takes GPU numbers, e.g. --gpus 0,1; got {gpus!r}")
         have = {d.index for d in probe.devices}
         missing = [i for i in wanted if i not in have]
         if missing:
-            _fail(f"--gpus {gpus}: no GPU {', '.join(map(str, missing))} here; "
+            fail(f"--gpus {gpus}: no GPU {', '.join(map(str, missing))} here; "
                   f"{'the GPUs are ' + ', '.join(map(str, sorted(have))) if have else 'there is no GPU (use --vram to plan for one)'}")
         probe = MemoryProbe(probe.source, [d for d in probe.devices if d.index in wanted], probe.note,
                             probe.host_total_bytes, probe.host_available_bytes)
@@ -109,18 +123,14 @@ def fit(
                           tensor_split=cfg.tensor_split if not (vram or gpus) else None,
                           swa_full=cfg.swa_full, gpu_offload=offload, model=str(path), where=where)
     except HearthError as e:
-        _fail(str(e))
+        fail(str(e))
     if as_json:
         print(json.dumps({"name": name, **plan.to_dict(), "probe": probe.to_dict()}, indent=2))
         return
     _print_plan(plan, name or path.name, offload)
 
 
-def _print_plan(plan, title: str, offload: bool) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-    from ..cli import out
-
+def _print_plan(plan: Plan, title: str, offload: bool) -> None:
     kv_desc = f"{plan.kv_cache} KV" + (", flash attention" if plan.flash_attn else "")
     swa = ""
     if plan.swa_cells != plan.n_ctx_cells:
@@ -131,13 +141,11 @@ def _print_plan(plan, title: str, offload: bool) -> None:
     if not plan.devices:
         if plan.source in ("cpu",) or not offload:
             out.print("[bold]No GPU here: everything runs on the CPU.[/] The model needs, in host RAM:", highlight=False)
-        table = Table(title="memory (MiB)")
-        for col in ("where", "weights", "KV", "compute", "total"):
-            table.add_column(col, justify="left" if col == "where" else "right")
         h = plan.host
-        table.add_row("CPU (host RAM)", _mib(h.get("weights_bytes")), _mib(h.get("kv_bytes")),
-                      _mib(h.get("compute_bytes")), _mib(sum(h.values())))
-        out.print(table)
+        render_table("memory (MiB)", [Column("where"), *(Column(c, right=True) for c in ("weights", "KV", "compute",
+                                                                                          "total"))],
+                     [["CPU (host RAM)", _mib(h.get("weights_bytes")), _mib(h.get("kv_bytes")),
+                       _mib(h.get("compute_bytes")), _mib(sum(h.values()))]])
         if plan.host_available_bytes is not None:
             out.print(f"host RAM available: {_mib(plan.host_available_bytes)} MiB", highlight=False)
         out.print(f"On one GPU the whole model would take {_mib(sum(plan.needs.values()))} MiB "
@@ -145,21 +153,21 @@ def _print_plan(plan, title: str, offload: bool) -> None:
                   f"compute {_mib(plan.needs['compute_bytes'])}) plus about 384 MiB of runtime overhead; "
                   "try `hearth fit MODEL --vram 8192`.", highlight=False)
     else:
-        table = Table(title=f"GPU plan: {plan.n_gpu_layers} of {plan.n_layers} layers on the GPU (MiB)")
-        cols = ("device", "layers", "weights", "KV", "compute", "overhead", "used", "budget", "free", "headroom")
-        for col in cols:
-            table.add_column(col, justify="left" if col == "device" else "right")
+        columns = [Column("device", wrap=True), *(Column(c, right=True) for c in (
+            "layers", "weights", "KV", "compute", "overhead", "used", "budget", "free", "headroom"))]
+        rows, styles = [], []
         for d in plan.devices:
-            style = "" if d.fits else "red"
             host = f" (+{_mib(d.host_bytes)} CPU side)" if d.host_bytes else ""
-            table.add_row(escape(f"{d.index}: {d.name}{host}"), str(d.layers), _mib(d.weights_bytes), _mib(d.kv_bytes),
-                          _mib(d.compute_bytes), _mib(d.overhead_bytes), _mib(d.used_bytes), _mib(d.budget_bytes),
-                          _mib(d.free_bytes), _mib(d.headroom_bytes), style=style)
+            rows.append([escape(f"{d.index}: {d.name}{host}"), str(d.layers), _mib(d.weights_bytes), _mib(d.kv_bytes),
+                         _mib(d.compute_bytes), _mib(d.overhead_bytes), _mib(d.used_bytes), _mib(d.budget_bytes),
+                         _mib(d.free_bytes), _mib(d.headroom_bytes)])
+            styles.append("" if d.fits else "red")
         h = plan.host
-        table.add_row("CPU", str(plan.n_layers - plan.n_gpu_layers), _mib(h.get("weights_bytes")),
-                      _mib(h.get("kv_bytes")), _mib(h.get("compute_bytes")), "-", _mib(sum(h.values())), "-",
-                      _mib(plan.host_available_bytes), "-", style="dim")
-        out.print(table)
+        rows.append(["CPU", str(plan.n_layers - plan.n_gpu_layers), _mib(h.get("weights_bytes")),
+                     _mib(h.get("kv_bytes")), _mib(h.get("compute_bytes")), "-", _mib(sum(h.values())), "-",
+                     _mib(plan.host_available_bytes), "-"])
+        styles.append("dim")
+        render_table(f"GPU plan: {plan.n_gpu_layers} of {plan.n_layers} layers on the GPU (MiB)", columns, rows, styles)
         split = f", tensor_split {plan.tensor_split}" if plan.tensor_split else ""
         pinned = f", pinned to GPU {plan.main_gpu}" if plan.split_mode == "none" else ""
         verdict = "[green]fits[/]" if plan.fits else "[red]does not fit[/]"
@@ -173,5 +181,5 @@ def _print_plan(plan, title: str, offload: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``hearth`` app."""
+    """Add ``hearth fit`` to the ``hearth`` app."""
     app.command("fit")(fit)

@@ -1,0 +1,122 @@
+"""``hearth chat``: talk to Hearth in text, once or interactively."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from ..errors import HearthError
+from ..events import (Event, Routed, TextDelta, TimerFinished, ToolCalled, ToolReturned, TurnFailed,
+                      TurnFinished)
+from ..storage import Storage
+from ..turn import Agent
+from .common import build_agent, err, fail, models_option, out, progress_printer
+
+
+async def start_agent(agent: Agent, role: str | None, quiet: bool, prewarm: bool) -> None:
+    """Start the agent. One-shot turns load only what their tier needs (tier 1 needs no model);
+    an interactive session pre-warms the role models in the background while you type."""
+    if prewarm:
+        await agent.start(prewarm=True)
+        return
+    if role is None:
+        await agent.start(load_model=False)
+        return
+    if quiet:
+        await agent.start(role=role)
+        return
+    with err.status("[cyan]starting[/]") as status:
+        await agent.start(role=role, progress=progress_printer(status))
+
+
+def announce(event: Event) -> None:
+    """Interactive chat: say events that arrive between turns (a timer that finished)."""
+    if isinstance(event, TimerFinished):
+        name = event.name
+        err.print(f"\n[bold yellow]⏰ {escape(name.capitalize() + ' timer' if name else 'Timer')} finished.[/]",
+                  highlight=False)
+
+
+def chat(
+    message: Optional[str] = typer.Argument(None, help="Answer this once and exit; without it, chat interactively."),
+    session: Optional[str] = typer.Option(None, "--session", "-s", help="Continue this conversation."),
+    as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
+    role: Optional[str] = typer.Option(None, help="Which role's model answers after tier 1 (main or router; default: "
+                                       "the router decides)."),
+    tier: Optional[int] = typer.Option(None, "--tier", min=1, max=3, help="Force a tier: 1 templates only, 2 router "
+                                       "model, 3 main model."),
+    models: Optional[Path] = models_option(),
+) -> None:
+    """Talk to Hearth in text. Each turn is routed: tier 1 (templates, no model), 2 (router model), 3 (main model)."""
+    if message is not None and not message.strip():
+        fail("the message is empty; say what you want, e.g. hearth chat \"add bread to my shopping list\"")
+    agent = build_agent(models)
+    sid = session or Storage.new_session_id()
+
+    async def one(text: str) -> bool:
+        ok = True
+        streamed = False
+        async for ev in agent.turn(text, session=sid, role=role, tier=tier):
+            if as_json:
+                print(json.dumps(ev.to_dict(), ensure_ascii=False, default=str), flush=True)
+                ok = ok and not isinstance(ev, TurnFailed)
+                continue
+            if isinstance(ev, TextDelta):
+                out.print(ev.text, end="", highlight=False, markup=False)
+                streamed = True
+            elif isinstance(ev, Routed):
+                err.print(f"[dim]tier {ev.tier}: {escape(ev.reason)}[/]", highlight=False)
+            elif isinstance(ev, ToolCalled):
+                args = ", ".join(f"{k}={v!r}" for k, v in ev.arguments.items())
+                err.print(f"[dim]→ {escape(ev.name)}({escape(args)})[/]", highlight=False)
+            elif isinstance(ev, ToolReturned):
+                mark = "[green]ok[/]" if ev.ok else f"[red]{ev.error_code}[/]"
+                err.print(f"[dim]← {ev.name} {mark}[/]", highlight=False)
+            elif isinstance(ev, TurnFinished):
+                if streamed:
+                    out.print()
+                elif ev.text:
+                    out.print(ev.text, highlight=False, markup=False)
+            elif isinstance(ev, TurnFailed):
+                err.print(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
+                ok = False
+        return ok
+
+    async def main() -> int:
+        try:
+            await start_agent(agent, role, quiet=as_json, prewarm=message is None)
+        except HearthError as e:
+            fail(str(e))
+        try:
+            if message is not None:
+                return 0 if await one(message) else 1
+            err.print(f"[dim]session {sid} - type 'exit' or press Ctrl-D to leave[/]")
+            agent.bus.subscribe(announce)
+            while True:
+                try:
+                    line = await asyncio.to_thread(input, "you> ")
+                except EOFError:
+                    return 0
+                if line.strip().lower() in ("exit", "quit", "/exit", "/quit"):
+                    return 0
+                if not line.strip():
+                    continue
+                await one(line)
+        finally:
+            await agent.stop()
+
+    try:
+        code = asyncio.run(main())
+    except KeyboardInterrupt:
+        code = 130
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hearth chat`` to the ``hearth`` app."""
+    app.command()(chat)

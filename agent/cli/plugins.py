@@ -1,0 +1,33 @@
+"""``hearth plugins``: what is loaded, from where, and what each plugin provides."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+
+from .common import Column, load_plugins, render_table
+
+
+def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List plugins: source, version, hooks, tools, backends and load errors."""
+    pm = load_plugins(report=False)
+    if as_json:
+        print(json.dumps([i.to_dict() for i in pm.info.values()], indent=2))
+        return
+    rows = []
+    for i in pm.info.values():
+        provides = ", ".join(i.tools + [f"backend:{b}" for b in i.backends] + [f"stt:{n}" for n in i.stt]
+                             + [f"tts:{n}" for n in i.tts])
+        status = f"[red]error: {escape(i.error)}[/]" if i.error else "[green]ok[/]"
+        rows.append([escape(i.name), escape(i.version or ""), escape(i.source), ", ".join(i.hooks), escape(provides),
+                     status])
+    render_table("Plugins", [Column("plugin"), Column("version"), Column("source", wrap=True),
+                             Column("hooks", wrap=True), Column("provides", wrap=True), Column("status", wrap=True)],
+                 rows)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hearth plugins`` to the ``hearth`` app."""
+    app.command()(plugins)

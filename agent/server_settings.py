@@ -1,0 +1,38 @@
+"""How ``hearth serve`` listens and what it will take: :class:`ServerSettings`, and :class:`ServerError`
+for a request (or a setting) the server refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import is_loopback
+from .errors import HearthError
+
+
+class ServerError(HearthError):
+    """A request the server will not take (``busy``, ``bad_frame``...)."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How ``hearth serve`` listens and what it will take (every limit has a CLI option)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: str | None = None
+    concurrency: int = 4          # turns running at once, across sessions
+    queue: int = 64               # turns waiting for a slot before "busy"
+    connection_queue: int = 8     # chats one websocket may have waiting
+    max_frame: int = 64 * 1024    # bytes of one websocket frame / HTTP body
+    max_message: int = 4000       # characters of one message
+    rate: float = 5.0             # frames (or requests) per second, per connection (or client)
+    burst: int = 20               # ... with this many at once
+    turn_timeout: float = 120.0   # seconds
+    prewarm: bool = True
+
+    def check(self) -> None:
+        """Refuse to listen beyond this machine without a token."""
+        if not is_loopback(self.host) and not self.token:
+            raise ServerError(
+                f"binding to {self.host} exposes Hearth to the network; set a token with --token or "
+                "HEARTH_TOKEN (clients send it as 'Authorization: Bearer TOKEN' or ?token=TOKEN)", "token_required")
