@@ -5,6 +5,7 @@ A plugin imports what it needs from here (``from hearth import ...``), not from 
 """
 
 from .backends import Backend, CallRequest, Delta, Done, Progress
+from .checks import Check
 from .config import ModelConfig, hearth_home, load_models
 from .errors import BackendError, ConfigError, HearthError, ModelLoadError, PluginError, ToolBlocked, ToolError
 from .events import (
@@ -41,7 +42,7 @@ from .turn import Agent
 __version__ = "0.1.0"
 
 __all__ = [
-    "RATE", "Agent", "Backend", "BackendError", "CallRequest", "Clock", "ConfigError", "Delta", "Done", "Event",
+    "RATE", "Agent", "Backend", "BackendError", "CallRequest", "Check", "Clock", "ConfigError", "Delta", "Done", "Event",
     "EventBus", "HearthError", "ManualClock", "ModelConfig", "ModelLoadError", "PluginError", "Progress",
     "RegisterTool", "Routed", "Scheduler", "SpeechEngineError", "SpeechToText", "SttConfig", "Storage",
     "TextDelta", "TextToSpeech", "TimerCancelled", "TimerFinished", "TimerStarted", "Tool", "ToolBlocked",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hearth import HearthError, hookimpl
-from hearth.checks import Check
+from hearth import Check
 from hearth.config import ModelsFile
 from hearth.gpu import MemoryProbe, llama_gpu_offload, plan_model, probe_memory
 

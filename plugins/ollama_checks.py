@@ -11,7 +11,7 @@ import httpx
 import ollama
 
 from hearth import HearthError, hookimpl
-from hearth.checks import Check
+from hearth import Check
 from hearth.config import ModelsFile, is_loopback
 from hearth.gpu import MemoryProbe, probe_memory
 

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import typer
 from rich.markup import escape
 
+from ..errors import HearthError
+from ..pluginmanager import PluginManager
+from ..turn import Agent
 from .common import Column, load_plugins, render_table
 
 
+async def _started_plugins() -> PluginManager:
+    """The plugins as an agent starts them (no model loaded), so a failing ``startup`` shows too."""
+    agent = Agent()
+    try:
+        await agent.start(load_model=False)
+    finally:
+        await agent.stop()
+    return agent.plugins
+
+
 def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List plugins: source, version, hooks, tools, backends and load errors."""
-    pm = load_plugins(report=False)
+    """List plugins: source, version, hooks, tools, backends and errors (loading or starting)."""
+    try:
+        pm = asyncio.run(_started_plugins())
+    except HearthError:  # a models.toml that does not load: still list what loads
+        pm = load_plugins(report=False)
     if as_json:
         print(json.dumps([i.to_dict() for i in pm.info.values()], indent=2))
         return
