@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from hearth import ToolError, ToolResult, hookimpl
 from hearth.config import hearth_home, models_toml_path, read_toml, validation_error
 from hearth.tool import SchemaTool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __version__ = "0.1.0"
 
