@@ -17,6 +17,8 @@ class ToolRegistry:
 
     def __init__(self) -> None:
         self._tools: dict[str, Tool] = {}
+        # bumped by every add and remove: what was built from the tools (tier-1 templates) is stale
+        self.version = 0
 
     def add(self, tool: Tool) -> None:
         if tool.name in self._tools:
@@ -27,10 +29,14 @@ class ToolRegistry:
                 "duplicate_tool",
             )
         self._tools[tool.name] = tool
+        self.version += 1
 
     def remove(self, name: str) -> Tool | None:
         """Take one tool away (a tool its server no longer lists); the removed tool, or None."""
-        return self._tools.pop(name, None)
+        tool = self._tools.pop(name, None)
+        if tool is not None:
+            self.version += 1
+        return tool
 
     def free_name(self, name: str, prefix: str) -> str:
         """``name`` when no tool has it, else ``PREFIX_name`` (a clash gets its source's name as a
@@ -42,6 +48,7 @@ class ToolRegistry:
     def remove_plugin(self, plugin: str) -> None:
         for name in [n for n, t in self._tools.items() if t.plugin == plugin]:
             del self._tools[name]
+            self.version += 1
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)

@@ -76,7 +76,20 @@ def main() -> None:
             f.write(str(os.getpid()))
     if args.http:
         import uvicorn
-        uvicorn.run(server.streamable_http_app(), host="127.0.0.1", port=args.http, log_level="warning")
+        app = server.streamable_http_app()
+        token = os.environ.get("NOTES_TOKEN")
+
+        async def with_token(scope, receive, send):  # type: ignore[no-untyped-def]
+            """Refuse a request without ``Authorization: Bearer $NOTES_TOKEN`` (as Home Assistant does)."""
+            if scope["type"] == "http" and token:
+                sent = dict(scope["headers"]).get(b"authorization", b"").decode()
+                if sent != f"Bearer {token}":
+                    await send({"type": "http.response.start", "status": 401, "headers": []})
+                    await send({"type": "http.response.body", "body": b"unauthorized"})
+                    return
+            await app(scope, receive, send)
+
+        uvicorn.run(with_token, host="127.0.0.1", port=args.http, log_level="warning")
     else:
         server.run()
 
