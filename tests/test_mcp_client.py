@@ -16,8 +16,7 @@ import pytest
 pytest.importorskip("mcp")
 
 from conftest import REPO, free_port, run_hearth  # noqa: E402
-
-from hearth import Agent, ToolResult  # noqa: E402
+from hearth import Agent, ToolResult, TurnFinished  # noqa: E402
 from hearth.config import ModelConfig, ModelsFile, Roles  # noqa: E402
 from hearth.errors import ConfigError  # noqa: E402
 from hearth.plugins import mcp_client  # noqa: E402
@@ -198,7 +197,7 @@ async def test_mcp_tool_through_a_tier1_turn(mcp_home):
     await agent.start(load_model=False)
     try:
         done = await agent.ask("note down buy stamps", session="kitchen")
-        assert done.type == "turn_finished" and done.tier == 1, str(done.to_dict())
+        assert isinstance(done, TurnFinished) and done.tier == 1, str(done.to_dict())
         assert done.text == "Noted: buy stamps"
         assert (await agent.run_tool("list_notes", {})).result["notes"] == ["buy stamps"]
         assert [r.name for r in agent.storage.tool_calls("kitchen")] == ["add_note"]
