@@ -469,6 +469,8 @@ def _describe(err: BaseException) -> str:
         err = err.exceptions[0]
     if isinstance(err, TimeoutError):
         return "no answer in time"
+    if isinstance(err, ImportError) and (err.name or "").split(".")[0] in ("mcp", "mcp_types", "jsonschema", "httpx2"):
+        return "the MCP SDK is not installed: pip install 'hearth[mcp]'"
     return f"{type(err).__name__}: {err}".strip().rstrip(":")
 
 
@@ -540,10 +542,8 @@ class Check:
 async def doctor_checks(models: Any, load: bool = False) -> list[Any]:
     """One line per configured MCP server: connected with N tools, or why not (not yet a @hookimpl:
     the lead wires it when the ``doctor_checks`` hookspec lands)."""
-    try:
-        from hearth import Check as CheckType  # type: ignore[attr-defined]
-    except ImportError:
-        CheckType = Check
+    import hearth
+    CheckType = getattr(hearth, "Check", Check)  # hearth.Check once the core has it
     try:
         config = mcp_config(getattr(models, "mcp", None) or {}, "models.toml")
     except Exception as err:
