@@ -189,6 +189,9 @@ class Tool:
             "additionalProperties": False,
         }
         self.is_async = inspect.iscoroutinefunction(fn)
+        self.server: str | None = None  # where a tool made at run time lives (see SchemaTool)
+        self.available = True
+        self.unavailable_reason = ""
 
     def schema(self) -> dict[str, Any]:
         """OpenAI-style function schema, the form chat templates and Ollama expect."""
@@ -214,6 +217,92 @@ class Tool:
 
     def __repr__(self) -> str:
         return f"Tool({self.name!r}, plugin={self.plugin!r})"
+
+
+class SchemaTool(Tool):
+    """A tool that arrives at run time: a name, a description, a JSON input schema and an async
+    callable taking the arguments as one dict (an MCP server's tool, for instance).
+
+    The arguments are checked against the JSON schema (``jsonschema``) before the call, with no
+    coercion: the callable gets exactly the JSON the model gave. ``server`` names where the tool
+    lives (shown by ``hearth tools``). While ``available`` is false (its server is down) a call
+    fails with the coded tool error ``tool_unavailable`` and ``unavailable_reason`` says why.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        input_schema: dict[str, Any],
+        call: Callable[[dict[str, Any]], Awaitable[Any]],
+        *,
+        plugin: str | None = None,
+        server: str | None = None,
+        examples: Sequence[str] = (),
+        slot_values: dict[str, list[Any]] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        import jsonschema  # only the plugins that make tools at run time need it
+
+        where = f"tool {name!r}" + (f" of server {server!r}" if server else "")
+        if not _NAME.match(name):
+            raise ToolDefinitionError(f"{where}: a tool name must be letters, digits and underscores")
+        schema = dict(input_schema or {})
+        schema.setdefault("type", "object")
+        if schema["type"] != "object":
+            raise ToolDefinitionError(f"{where}: the input schema must describe an object, not {schema['type']!r}")
+        validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        try:
+            validator_cls.check_schema(schema)
+        except jsonschema.SchemaError as err:
+            raise ToolDefinitionError(f"{where}: invalid input schema: {err.message}") from err
+        self._validator = validator_cls(schema)
+        self.call = call
+        self.name = name
+        self.description = " ".join((description or "").split()) or name.replace("_", " ")
+        self.plugin = plugin
+        self.server = server
+        self.timeout = timeout
+        self.examples = list(examples)
+        self.slot_values = dict(slot_values or {})
+        self.intents = {}
+        self.context_param = None
+        self.is_async = True
+        # what the models and ``hearth tools`` read: always with properties and required
+        self.parameters = {**schema, "properties": dict(schema.get("properties") or {}),
+                           "required": list(schema.get("required") or [])}
+        self.available = True
+        self.unavailable_reason = ""
+        self.fn = self._run
+
+    async def _run(self, **arguments: Any) -> Any:
+        if not self.available:
+            where = f" (server {self.server})" if self.server else ""
+            raise ToolError(f"{self.name} is unavailable{where}: {self.unavailable_reason or 'not connected'}",
+                            "tool_unavailable")
+        return await self.call(arguments)
+
+    def set_available(self, available: bool, reason: str = "") -> None:
+        """Mark the tool (un)available; ``reason`` is what a call made meanwhile is told."""
+        self.available = available
+        self.unavailable_reason = "" if available else reason
+
+    def validate(self, arguments: Any) -> dict[str, Any]:
+        """The arguments unchanged when they match the input schema; else ToolError('invalid_arguments')
+        naming each bad argument."""
+        if not isinstance(arguments, dict):
+            raise ToolError(f"Arguments for {self.name} must be a JSON object, got {type(arguments).__name__}",
+                            "invalid_arguments")
+        problems = []
+        for e in sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+            at = ".".join(str(p) for p in e.absolute_path)
+            problems.append(f"{at}: {e.message}" if at else e.message)
+        if problems:
+            raise ToolError(f"Invalid arguments for {self.name}: " + "; ".join(problems), "invalid_arguments")
+        return dict(arguments)
+
+    def __repr__(self) -> str:
+        return f"SchemaTool({self.name!r}, plugin={self.plugin!r}, server={self.server!r})"
 
 
 class RegisterTool(Protocol):
