@@ -36,7 +36,7 @@ from .speech import (
                      resolve_path,
 )
 from .storage import Storage
-from .tool import RegisterTool, Tool, ToolContext, ToolResult
+from .tool import RegisterTool, SchemaTool, Tool, ToolContext, ToolResult
 from .turn import Agent
 
 __version__ = "0.1.0"
@@ -44,7 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RATE", "Agent", "Backend", "BackendError", "CallRequest", "Check", "Clock", "ConfigError", "Delta", "Done", "Event",
     "EventBus", "HearthError", "ManualClock", "ModelConfig", "ModelLoadError", "PluginError", "Progress",
-    "RegisterTool", "Routed", "Scheduler", "SpeechEngineError", "SpeechToText", "SttConfig", "Storage",
+    "RegisterTool", "Routed", "Scheduler", "SchemaTool", "SpeechEngineError", "SpeechToText", "SttConfig", "Storage",
     "TextDelta", "TextToSpeech", "TimerCancelled", "TimerFinished", "TimerStarted", "Tool", "ToolBlocked",
     "ToolCalled", "ToolContext", "ToolError", "ToolResult", "ToolReturned", "TtsConfig", "TurnFailed",
     "TurnFinished", "TurnStarted", "WallClock", "hearth_home", "hookimpl", "load_models", "packaged_path",

@@ -48,6 +48,7 @@ class PluginInfo:
     stt: list[str] = field(default_factory=list)
     tts: list[str] = field(default_factory=list)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # problems the plugin runs on with (a server that is down)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -179,6 +180,14 @@ class PluginManager:
             kind = {"register_backends": "backends", "register_stt": "stt", "register_tts": "tts"}[hook_name]
             getattr(self.info[plugin], kind).append(name)
         return register
+
+    def warn(self, plugin: str, message: str) -> None:
+        """Record a problem a plugin runs on with (shown by ``hearth plugins``), e.g. a server it
+        could not reach at start and keeps retrying."""
+        log.warning("plugin %s: %s", plugin, message)
+        info = self.info.get(plugin)
+        if info is not None and message not in info.warnings:
+            info.warnings.append(message)
 
     def block(self, plugin: str, error: str) -> None:
         """Record the error, drop what the plugin registered and stop calling its hooks."""

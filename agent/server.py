@@ -11,6 +11,8 @@ left hanging. Every frame the server streams for a turn is exactly an event's ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -98,20 +100,27 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     settings.check()
     hub = Hub(agent, settings)
+    mcp_face = None
+    if importlib.util.find_spec("mcp") is not None:  # the MCP face at /mcp, with the MCP extra installed
+        from .mcp_server import McpHttp
+        mcp_face = McpHttp(agent)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await hub.start()
-        try:
-            yield
-        finally:
-            await hub.stop()
+        async with mcp_face.running() if mcp_face else contextlib.nullcontext():
+            try:
+                yield
+            finally:
+                await hub.stop()
 
     app = FastAPI(title="Hearth", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="A local voice and tool agent. Websocket protocol at /ws: see the README.")
     app.state.hub = hub
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_middleware(host_guard, settings=settings)  # outermost: the Host is checked first
+    if mcp_face is not None:  # a route, not a mount, so /mcp itself answers; the token and Host rules apply
+        app.add_route("/mcp", mcp_face.app, methods=["GET", "POST", "DELETE"])
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -127,8 +127,11 @@ class Agent:
         return {"models": self.pool.status(), "intents": "off: " + self.intents.error if self.intents.error else "ready"}
 
     def tool_schemas(self) -> list[dict[str, Any]]:
+        """The schemas offered to models: every available tool (one whose server is down is left out)."""
         out = []
         for t in self.tools:
+            if not t.available:
+                continue
             s = t.schema()
             if t.examples:
                 s["examples"] = list(t.examples)

@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hearth import ToolError, ToolResult, hookimpl
-from hearth.config import hearth_home, models_toml_path, read_toml, validation_error
-from hearth.tool import SchemaTool
+from hearth import Check, SchemaTool, ToolError, ToolResult, hearth_home, hookimpl
+from hearth.config import models_toml_path, read_toml, validation_error
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __version__ = "0.1.0"
@@ -517,7 +516,8 @@ async def startup(agent: Any) -> None:
     await found.start()
     for s in found.status():
         if s.state != "connected":
-            log.warning("mcp server %s did not start: %s; Hearth goes on without it (retrying)", s.name, s.error)
+            agent.plugins.warn(PLUGIN, f"MCP server {s.name} did not start: {s.error}; Hearth goes on without it "
+                                       "and keeps retrying")
 
 
 @hookimpl
@@ -530,20 +530,10 @@ async def shutdown(agent: Any) -> None:
 # ---- doctor ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Check:
-    """Local stand-in for ``hearth.Check`` (INTERFACES item 4) until the core exports it."""
-
-    status: Literal["ok", "warn", "fail"]
-    name: str
-    detail: str
-
-
-async def doctor_checks(models: Any, load: bool = False) -> list[Any]:
-    """One line per configured MCP server: connected with N tools, or why not (not yet a @hookimpl:
-    the lead wires it when the ``doctor_checks`` hookspec lands)."""
-    import hearth
-    CheckType = getattr(hearth, "Check", Check)  # hearth.Check once the core has it
+@hookimpl
+async def doctor_checks(models: Any, load: bool = False) -> list[Check]:
+    """One line per configured MCP server: connected with N tools, or why not."""
+    CheckType = Check
     try:
         config = mcp_config(getattr(models, "mcp", None) or {}, "models.toml")
     except Exception as err:

@@ -259,3 +259,24 @@ async def test_http_server_with_bearer_token(mcp_home, http_notes, monkeypatch):
         assert (await agent.run_tool("list_notes", {})).result["notes"] == ["over http"]
     finally:
         await agent.stop()
+
+
+def test_a_server_that_never_starts_shows_in_doctor_and_plugins(mcp_home):
+    ghost = mcp_home / "no-such-server"
+    toml = (REPO / "agent" / "models.toml").read_text() + (
+        f'\n[[mcp.servers]]\nname = "ghost"\ncommand = {json.dumps(str(ghost))}\nconnect_timeout = 3\n'
+        f'\n[[mcp.servers]]\nname = "notes"\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(NOTES)}]\n')
+    (mcp_home / "models.toml").write_text(toml)
+    doctor = run_hearth("doctor", "--json", timeout=180)
+    assert doctor.returncode == 1, doctor.stderr  # a failing check
+    lines = {c["check"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert lines["mcp server ghost"]["status"] == "fail" and "did not start" in lines["mcp server ghost"]["message"]
+    assert lines["mcp server notes"]["status"] == "ok"
+    plugins = run_hearth("plugins", "--json", timeout=180)
+    assert plugins.returncode == 0, plugins.stderr
+    info = {p["name"]: p for p in json.loads(plugins.stdout)}["mcp_client"]
+    assert info["error"] is None and "add_note" in info["tools"]
+    assert [w.split(":")[0] for w in info["warnings"]] == ["MCP server ghost did not start"]
+    # and the rest of Hearth works meanwhile
+    added = run_hearth("tools", "run", "add_to_shopping_list", "--arg", "item=eggs", timeout=120)
+    assert added.returncode == 0, added.stderr

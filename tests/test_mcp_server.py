@@ -4,7 +4,9 @@ streamable HTTP (the ASGI app ``hearth serve`` mounts at /mcp), served by uvicor
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,7 @@ from hearth.config import ModelConfig, ModelsFile, Roles  # noqa: E402
 from hearth.mcp_server import mcp_asgi_app  # noqa: E402
 from mcp import Client, StdioServerParameters  # noqa: E402
 
-HEARTH_STDIO = str(REPO / "tests" / "mcp_servers" / "hearth_stdio.py")
+HEARTH = shutil.which("hearth", path=str(Path(sys.executable).parent)) or "hearth"
 
 
 def placeholder_agent() -> Agent:
@@ -48,7 +50,7 @@ async def exercise(client: Client) -> None:
 
 
 async def test_sdk_client_over_stdio(home):
-    params = StdioServerParameters(command=sys.executable, args=[HEARTH_STDIO], env={"HEARTH_HOME": str(home),
+    params = StdioServerParameters(command=HEARTH, args=["mcp"], env={"HEARTH_HOME": str(home),
                                    "HEARTH_LOAD_PLUGINS": "shopping_list,timers"})
     async with Client(params) as client:
         await exercise(client)

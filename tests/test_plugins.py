@@ -66,7 +66,7 @@ def test_good_file_plugin_adds_its_tool(tmp_path, monkeypatch):
         sorted(SHOPPING_TOOLS + ["flip_coin"]),
         {},
         {"name": "coin", "source": f"file {folder / 'coin.py'}", "version": "1.0.0", "hooks": ["register_tools"],
-         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "error": None},
+         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "error": None, "warnings": []},
     )
 
 
@@ -75,7 +75,7 @@ def test_builtin_shopping_list_is_an_ordinary_entry_point_plugin(tmp_path, monke
 
     assert pm.info["shopping_list"].to_dict() == {
         "name": "shopping_list", "source": "entry point hearth.tools.shopping_list (hearth)", "version": "0.1.0",
-        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [], "error": None}
+        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [], "error": None, "warnings": []}
 
 
 def test_plugin_with_a_syntax_error_costs_only_itself(tmp_path, monkeypatch):
@@ -357,7 +357,7 @@ def test_installed_entry_point_plugin_lists_its_tool(tmp_path, dice_installed):
                        "properties": {"sides": {"type": "integer", "description": "How many sides the die has.",
                                                 "default": 6}},
                        "required": [], "additionalProperties": False},
-        "plugin": "dice",
+        "plugin": "dice", "server": None, "available": True,
         "examples": ["roll a {sides} sided die"],
     })
 

@@ -6,11 +6,11 @@ import logging
 
 import typer
 
-from . import bench, chat, doctor, fit, models, plugins, serve, tools, voice, wyoming
+from . import bench, chat, doctor, fit, mcp, models, plugins, serve, tools, voice, wyoming
 
 app = typer.Typer(help="Hearth: a local voice and tool agent.", no_args_is_help=True, add_completion=False)
 
-for _group in (chat, tools, plugins, models, bench, serve, wyoming, fit, doctor, voice):
+for _group in (chat, tools, plugins, models, bench, serve, wyoming, mcp, fit, doctor, voice):
     _group.register(app)
 
 

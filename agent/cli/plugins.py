@@ -3,41 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 
 import typer
 from rich.markup import escape
 
 from ..errors import HearthError
-from ..pluginmanager import PluginManager
+from ..pluginmanager import PluginInfo
 from ..turn import Agent
 from .common import Column, load_plugins, render_table
 
 
-async def _started_plugins() -> PluginManager:
-    """The plugins as an agent starts them (no model loaded), so a failing ``startup`` shows too."""
+async def _started_plugins() -> list[PluginInfo]:
+    """The plugins as an agent starts them (no model loaded), so a failing ``startup`` and the tools
+    that arrive at start (MCP servers) show too."""
     agent = Agent()
     try:
         await agent.start(load_model=False)
+        return [copy.deepcopy(i) for i in agent.plugins.info.values()]
     finally:
         await agent.stop()
-    return agent.plugins
 
 
 def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
     """List plugins: source, version, hooks, tools, backends and errors (loading or starting)."""
     try:
-        pm = asyncio.run(_started_plugins())
+        infos = asyncio.run(_started_plugins())
     except HearthError:  # a models.toml that does not load: still list what loads
-        pm = load_plugins(report=False)
+        infos = list(load_plugins(report=False).info.values())
     if as_json:
-        print(json.dumps([i.to_dict() for i in pm.info.values()], indent=2))
+        print(json.dumps([i.to_dict() for i in infos], indent=2))
         return
     rows = []
-    for i in pm.info.values():
+    for i in infos:
         provides = ", ".join(i.tools + [f"backend:{b}" for b in i.backends] + [f"stt:{n}" for n in i.stt]
                              + [f"tts:{n}" for n in i.tts])
         status = f"[red]error: {escape(i.error)}[/]" if i.error else "[green]ok[/]"
+        if i.warnings and not i.error:
+            status = "; ".join(f"[yellow]warning: {escape(w)}[/]" for w in i.warnings)
         rows.append([escape(i.name), escape(i.version or ""), escape(i.source), ", ".join(i.hooks), escape(provides),
                      status])
     render_table("Plugins", [Column("plugin"), Column("version"), Column("source", wrap=True),

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from ..config import ModelConfig, ModelsFile, Roles
+from ..tool import Tool
 from ..toolrunner import ToolOutcome
 from ..turn import Agent
 from .common import Column, err, fail, load_plugins, render_table
@@ -17,22 +18,46 @@ from .common import Column, err, fail, load_plugins, render_table
 tools_app = typer.Typer(help="List tools, or run one directly.", invoke_without_command=True)
 
 
+# listing and running a tool need no model: a placeholder role keeps models.toml's models out of the way
+PLACEHOLDER = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
+
+
+async def _started(agent: Agent) -> None:
+    """Start the plugins (no model), so tools that arrive at start (MCP servers, Home Assistant) are there."""
+    await agent.start(load_model=False)
+
+
+def _listed() -> list[Tool]:
+    agent = Agent(models=PLACEHOLDER, plugins=load_plugins())
+
+    async def main() -> list[Tool]:
+        try:
+            await _started(agent)
+            return list(agent.tools)
+        finally:
+            await agent.stop()
+
+    return asyncio.run(main())
+
+
 @tools_app.callback()
 def tools_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print the schemas as JSON.")) -> None:
     """List tools with their schemas."""
     if ctx.invoked_subcommand is not None:
         return
-    pm = load_plugins()
+    tools = _listed()
     if as_json:
-        print(json.dumps([{**t.schema()["function"], "plugin": t.plugin, "examples": t.examples} for t in pm.tools],
-                         indent=2))
+        print(json.dumps([{**t.schema()["function"], "plugin": t.plugin, "server": t.server, "available": t.available,
+                           "examples": t.examples} for t in tools], indent=2))
         return
     rows = []
-    for t in pm.tools:
+    for t in tools:
         props = t.parameters["properties"]
-        req = set(t.parameters["required"])
+        req = set(t.parameters.get("required", []))
         args = ", ".join(f"{k}: {v.get('type', 'any')}" + ("" if k in req else " (optional)") for k, v in props.items())
-        rows.append([f"[bold]{escape(t.name)}[/]", *(escape(x) for x in (t.plugin or "", args or "-", t.description))])
+        where = (t.plugin or "") + (f" ({t.server})" if t.server else "")
+        state = "" if t.available else f" [unavailable: {t.unavailable_reason}]"
+        rows.append([f"[bold]{escape(t.name)}[/]", *(escape(x) for x in (where, args or "-", t.description + state))])
     render_table("Tools", [Column("tool"), Column("plugin"), Column("arguments", wrap=True),
                            Column("description", wrap=True)], rows)
 
@@ -55,26 +80,27 @@ def tools_run(
     session: str = typer.Option("cli", "--session", "-s"),
 ) -> None:
     """Call a tool directly and print its JSON result (exit 1 on a tool error)."""
-    pm = load_plugins()
-    tool = pm.tools.get(name)
-    props = tool.parameters["properties"] if tool else {}
     arguments: dict[str, Any] = {}
     if args_json:
         try:
             arguments = json.loads(args_json)
         except ValueError as e:
             fail(f"--json-args is not valid JSON: {e}")
+    pairs = []
     for a in arg:
         if "=" not in a:
             fail(f"--arg {a!r} must look like key=value")
         k, v = a.split("=", 1)
-        arguments[k.strip()] = coerce(v, props.get(k.strip(), {}))
-    # running a tool needs no model: a placeholder role keeps models.toml out of the way
-    placeholder = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
-    agent = Agent(models=placeholder, plugins=pm)
+        pairs.append((k.strip(), v))
+    agent = Agent(models=PLACEHOLDER, plugins=load_plugins())
 
     async def main() -> ToolOutcome:
         try:
+            await _started(agent)
+            tool = agent.tools.get(name)
+            props = tool.parameters["properties"] if tool else {}
+            for k, v in pairs:
+                arguments[k] = coerce(v, props.get(k, {}))
             return await agent.run_tool(name, arguments, session=session)
         finally:
             await agent.stop()
