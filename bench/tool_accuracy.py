@@ -64,7 +64,7 @@ async def run(model: str | None, limit: int | None, only_test: bool) -> dict:
     pm = PluginManager()
     pm.load()
     agent = Agent(models=mf, plugins=pm)
-    backend = agent._backends.setdefault(name, pm.backends[mf.models[name].backend](name, mf.models[name]))
+    backend = agent.pool.backend(name)
     await backend.load()
     tools = agent.tool_schemas()
     cases = json.loads(CASES.read_text())

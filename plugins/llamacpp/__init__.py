@@ -1,0 +1,25 @@
+"""llama.cpp backend (llama-cpp-python): GGUF by path or from an installed model package.
+
+One job per module: ``backend`` (load and generate), ``model_files`` (where a GGUF comes from),
+``prompt`` (chat template or plain transcript), ``grammar`` (GBNF for injected calls),
+``ranker`` (``tool_select = "rank"``), ``settings`` (its models.toml keys) and ``workarounds``
+(llama.cpp quirks). This module holds the hook implementations only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hearth import hookimpl
+
+from .backend import LlamaCppBackend
+from .model_files import PACKAGED, models_dir, resolve_model
+from .settings import LlamaCppSettings
+
+__version__ = "0.1.0"
+__all__ = ["PACKAGED", "LlamaCppBackend", "LlamaCppSettings", "models_dir", "resolve_model"]
+
+
+@hookimpl
+def register_backends(register: Any) -> None:
+    register("llamacpp", LlamaCppBackend)
