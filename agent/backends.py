@@ -100,7 +100,7 @@ class Backend(abc.ABC):
         (a cancelled turn) must stop the generation and free the model promptly.
         """
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (optional: a backend without resources keeps it)
         """Free the model."""
 
     def count_tokens(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int | None:

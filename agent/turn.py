@@ -13,14 +13,13 @@ from typing import Any
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
 from .errors import HearthError
-from .events import (Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
-                     TurnStarted)
+from .events import Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .pluginmanager import PluginManager
 from .pool import ModelPool
 from .router import IntentMatch, IntentMatcher, Route, Router
 from .storage import Storage
-from .toolrunner import ToolContext, ToolOutcome, ToolRunner
 from .toolcalls import bind_positional, call_error, fn_schema
+from .toolrunner import ToolContext, ToolOutcome, ToolRunner
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,18 @@ import math
 
 import llama_cpp
 import pytest
-
-from hearth.pluginmanager import PluginManager
 from hearth import CallRequest
+from hearth.pluginmanager import PluginManager
 from hearth.plugins.llamacpp.grammar import grammar_for, request_numbers, request_spans
-from hearth.toolcalls import (bind_positional, expand_template, format_call, format_calls, parse_calls,
-                              render_signature, render_tools_prompt)
+from hearth.toolcalls import (
+    bind_positional,
+    expand_template,
+    format_call,
+    format_calls,
+    parse_calls,
+    render_signature,
+    render_tools_prompt,
+)
 
 SHOPPING = {"add_to_shopping_list", "remove_from_shopping_list", "check_off_shopping_list",
             "get_shopping_list", "clear_shopping_list"}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HearthError
-from .probe import MiB, GpuDevice, MemoryProbe, probe_memory
+from .probe import GpuDevice, MemoryProbe, MiB, probe_memory
 from .shape import ModelShape, read_shape
 
 if TYPE_CHECKING:

@@ -20,8 +20,16 @@ from .bind import bind_positional, call_error
 from .examples import example_calls, example_sentences, expand_template, fill_template
 from .holdback import HoldBack, attempted_call
 from .parse import parse_calls
-from .render import (CALL_SYNTAX, fn_schema, format_call, format_calls, injected_messages, py_literal,
-                     render_signature, render_tools_prompt)
+from .render import (
+                     CALL_SYNTAX,
+                     fn_schema,
+                     format_call,
+                     format_calls,
+                     injected_messages,
+                     py_literal,
+                     render_signature,
+                     render_tools_prompt,
+)
 
 __all__ = [
     "CALL_SYNTAX", "HoldBack", "attempted_call", "bind_positional", "call_error", "example_calls",

@@ -16,7 +16,7 @@ def bind_positional(call: CallRequest, tool: dict[str, Any] | None) -> CallReque
         return call
     args = dict(call.arguments)
     names = [n for n in (fn_schema(tool).get("parameters") or {}).get("properties", {}) if n not in args]
-    for n, v in zip(names, call.positional):
+    for n, v in zip(names, call.positional, strict=False):
         args[n] = v
     return dataclasses.replace(call, arguments=args, positional=call.positional[len(names):])
 

@@ -118,8 +118,9 @@ def _scan_inline(text: str, known: set[str] | None) -> tuple[list[CallRequest], 
         m = _IDENT_CALL.match(text, i)
         if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")):
             name = m.group(1)
-            end = _matching_paren(text, m.end() - 1)
-            if end is not None and (known is None or name in known):
+            close = _matching_paren(text, m.end() - 1)
+            if close is not None and (known is None or name in known):
+                end = close
                 parsed = _parse_py_call(text[i:end + 1])
                 if parsed is not None:
                     calls.append(parsed)

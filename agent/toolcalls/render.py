@@ -23,8 +23,8 @@ def _type_name(schema: dict[str, Any]) -> str:
         return " | ".join(_type_name(s) for s in schema["anyOf"])
     t = schema.get("type", "any")
     if isinstance(t, list):
-        return " | ".join(_PY_TYPES.get(x, x) for x in t)
-    return _PY_TYPES.get(t, t)
+        return " | ".join(_PY_TYPES.get(str(x), str(x)) for x in t)
+    return _PY_TYPES.get(str(t), str(t))
 
 
 def render_signature(tool: dict[str, Any]) -> str:

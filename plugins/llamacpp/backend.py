@@ -67,7 +67,6 @@ class LlamaCppBackend(Backend):
                 await asyncio.to_thread(self._load_sync, progress)
 
     def _load_sync(self, progress: Progress | None) -> None:
-        t0 = time.perf_counter()
         try:
             import llama_cpp
         except ImportError as err:
@@ -222,7 +221,7 @@ class LlamaCppBackend(Backend):
         """How many leading prompt tokens llama.cpp will reuse from the KV cache (prefix match)."""
         held = self.llm.input_ids[: self.llm.n_tokens]
         n = 0
-        for a, b in zip(held, tokens):
+        for a, b in zip(held, tokens, strict=False):
             if a != b:
                 break
             n += 1

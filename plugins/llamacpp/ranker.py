@@ -105,7 +105,7 @@ class ToolRanker:
             self._ranker, self._texts = Ranker(self.llm, contexts), texts
         cont = self.llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False, special=False)
         values = self._ranker.score(cont)
-        scores = dict(zip(names, values[:-2]))
+        scores = dict(zip(names, values[:-2], strict=True))
         none, neutral = values[-2], values[-1]
         best = max(scores, key=scores.__getitem__) if scores else None
         if best is None or none > scores[best] \

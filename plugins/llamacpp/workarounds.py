@@ -21,6 +21,7 @@ def quiet_llama_logs() -> None:
     if _LOG_CALLBACK is not None:
         return
     import ctypes
+
     import llama_cpp
 
     @llama_cpp.llama_log_callback
