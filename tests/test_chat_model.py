@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_hearth
 from hearth import Agent, CallRequest, Delta, Done
 from hearth.tools.shopping_list import item_key, split_quantity
@@ -312,6 +311,7 @@ def readme_plugin_package(tmp_path):
     """The README's example, pip-installed as a package with a `hearth` entry point."""
     import subprocess
     import sys
+
     from test_plugins import DICE_BACKEND, DICE_PYPROJECT
     src = tmp_path / "readme-dice"
     src.mkdir()

@@ -369,7 +369,7 @@ class LlamaCppBackend(Backend):
             grammar = llama_cpp.LlamaGrammar.from_string(
                 grammar_for(tools, only=name, spans=spans, args_only=True, require=require), verbose=False)
             prompt_tokens, _ = self._fit(messages, tools)
-            head = self.llm.tokenize(f" [{name}(".encode("utf-8"), add_bos=False, special=False)
+            head = self.llm.tokenize(f" [{name}(".encode(), add_bos=False, special=False)
             tokens = prompt_tokens + head
             cached = self._cached(tokens)
             out = self._complete(tokens, cancel, temperature=0.0, grammar=grammar)
