@@ -12,34 +12,17 @@ import random
 import re
 from typing import Any
 
+from hassil.parse_expression import parse_sentence
+from hassil.sample import sample_expression
+
 from ..backends import CallRequest
 from .render import fn_schema
 
-_ALT = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
-
-
 def expand_template(template: str, limit: int = 8) -> list[str]:
-    """Expand ``(a|b)`` alternatives and ``[optional]`` parts of a sentence template."""
-    out = [template]
-    for _ in range(10):
-        nxt: list[str] = []
-        changed = False
-        for s in out:
-            m = _ALT.search(s)
-            if not m:
-                nxt.append(s)
-                continue
-            changed = True
-            if m.group(1) is not None:
-                options = m.group(1).split("|")
-            else:
-                options = m.group(2).split("|") + [""]
-            for o in options:
-                nxt.append(s[: m.start()] + o + s[m.end():])
-        out = nxt[: limit * 4]
-        if not changed:
-            break
-    return [re.sub(r"\s+", " ", s).strip() for s in out][:limit]
+    """Up to ``limit`` sentences of a template, ``(a|b)`` alternatives and ``[optional]`` parts expanded
+    by hassil's sampler (the parser tier 1 matches with); ``{slot}`` references are kept."""
+    sentences = sample_expression(parse_sentence(template).expression, expand_lists=False)
+    return [re.sub(r"\s+", " ", s).strip() for s in itertools.islice(sentences, limit)]
 
 
 def fill_template(sentence: str, values: dict[str, Any]) -> str | None:
