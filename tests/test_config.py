@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
-from hearth import Agent, Backend, Done, Storage, hookimpl
+from hearth import Agent, Backend, Done, ModelConfig, Storage, hookimpl
 from hearth.backends import settings_models
 from hearth.config import DEFAULT_MODELS_TOML, load_models, models_toml_path, parse_duration
 from hearth.errors import ConfigError
@@ -296,3 +296,13 @@ def test_a_model_pool_with_an_unknown_backend_fails_when_the_model_is_used(tmp_p
         agent.backend()
 
     assert info.value.code == "backend_missing" and "'vllm' is not available (backends: acme)" in str(info.value)
+
+
+def test_a_backend_built_outside_a_pool_validates_its_own_keys():
+    from hearth.plugins.ollama import OllamaBackend
+
+    ok = OllamaBackend("box", ModelConfig(backend="ollama", model="llama3.2", host="http://gpu-box:11434"))
+    with pytest.raises(ConfigError) as info:
+        OllamaBackend("box", ModelConfig(backend="ollama", model="llama3.2", hots="http://gpu-box:11434"))
+
+    assert (ok.host_setting, str(info.value)) == ("http://gpu-box:11434", "models.toml: [models.box] key 'hots': unknown key")
