@@ -18,6 +18,7 @@ from hassil.sample import sample_expression
 from ..backends import CallRequest
 from .render import fn_schema
 
+
 def expand_template(template: str, limit: int = 8) -> list[str]:
     """Up to ``limit`` sentences of a template, ``(a|b)`` alternatives and ``[optional]`` parts expanded
     by hassil's sampler (the parser tier 1 matches with); ``{slot}`` references are kept."""
