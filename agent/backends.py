@@ -8,11 +8,13 @@ primitives), so each can be tested alone. Backends are registered by plugins thr
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from .config import ModelConfig
+from pydantic import BaseModel
+
+from .config import ModelConfig, ModelsFile, Roles, bind_backend_settings
 
 
 @dataclass(frozen=True)
@@ -24,11 +26,19 @@ class Delta:
 
 @dataclass(frozen=True)
 class CallRequest:
-    """The model asks for a tool. ``arguments`` is a dict (or a raw string the backend could not parse)."""
+    """The model asks for a tool.
+
+    ``arguments`` are the named arguments; ``positional`` holds values given without a name
+    (``add("bread", 2)``), which the core binds to the tool's parameters in schema order. ``raw``
+    is set, with no arguments, when the backend saw a call to this tool but could not read it: the
+    core then answers the model with what is wrong, so it can try again.
+    """
 
     name: str
-    arguments: Any
+    arguments: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
+    positional: tuple[Any, ...] = ()
+    raw: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,15 +49,37 @@ class Done:
 
 
 BackendEvent = Delta | CallRequest | Done
+
+
+def settings_model(factory: Callable[..., Any]) -> type[BaseModel] | None:
+    """The settings model a registered backend factory declares (its ``settings`` attribute)."""
+    found = getattr(factory, "settings", None)
+    return found if isinstance(found, type) and issubclass(found, BaseModel) else None
+
+
+def settings_models(factories: Mapping[str, Callable[..., Any]]) -> dict[str, type[BaseModel] | None]:
+    """Backend name -> settings model, for :func:`hearth.config.load_models`' ``backends``."""
+    return {name: settings_model(f) for name, f in factories.items()}
 Progress = Callable[[str, float | None], None]  # (what, fraction 0..1 or None)
 
 
 class Backend(abc.ABC):
-    """One configured model. Subclasses load weights in ``load()`` and answer in ``chat()``."""
+    """One configured model. Subclasses load weights in ``load()`` and answer in ``chat()``.
+
+    ``settings``: the pydantic model of the backend's own ``models.toml`` keys (declare it with
+    ``extra="forbid"``); the validated instance reaches the backend as ``config.backend_settings``.
+    None: the backend takes only the common keys of :class:`hearth.ModelConfig`.
+    """
+
+    settings: ClassVar[type[BaseModel] | None] = None
 
     def __init__(self, name: str, config: ModelConfig) -> None:
         self.name = name
         self.config = config
+        if config.backend_settings is None and (self.settings is not None or config.backend_keys()):
+            # built outside a model pool (doctor, tests): validate the backend's own keys here
+            bind_backend_settings(ModelsFile(roles=Roles(main=name), models={name: config}),
+                                  {config.backend: self.settings}, "models.toml")
 
     @property
     @abc.abstractmethod
@@ -63,10 +95,12 @@ class Backend(abc.ABC):
 
         ``messages`` are OpenAI-style dicts (system/user/assistant/tool); ``tools`` are
         OpenAI-style function schemas, which may carry Hearth's ``examples`` and
-        ``slot_values`` keys beside ``function``.
+        ``slot_values`` keys beside ``function``. A backend without native calls reads them
+        out of its text with ``hearth.toolcalls`` (``HoldBack``). Closing the iterator early
+        (a cancelled turn) must stop the generation and free the model promptly.
         """
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (optional: a backend without resources keeps it)
         """Free the model."""
 
     def count_tokens(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int | None:

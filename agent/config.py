@@ -10,12 +10,12 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -72,33 +72,29 @@ def parse_duration(value: str | int | float) -> float:
 
 
 class ModelConfig(BaseModel):
-    """One ``[models.NAME]`` table."""
+    """One ``[models.NAME]`` table: the keys every backend shares.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A backend's own keys (llama.cpp's ``swa_full``, Ollama's ``host``...) are declared by its
+    plugin as a pydantic model (``Backend.settings``) and validated against it once the backends
+    are known (:func:`bind_backend_settings`); the validated instance is ``backend_settings``.
+    Until then they are kept as they were written (``backend_keys()``).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     backend: str = Field(description="backend plugin name, e.g. 'llamacpp' or 'ollama'")
     model: str = Field(description="GGUF path, 'package:NAME' for a model shipped as a Python package, or an Ollama tag")
-    host: str | None = Field(None, description="Ollama server for this model (default: $OLLAMA_HOST, else 127.0.0.1:11434)")
     description: str = ""
     num_gpu: int = Field(-1, description="-1 auto fit, 0 CPU only, N layers, 99 all")
     gpu_id: int | None = Field(None, ge=0, description="pin the model to this one GPU (CUDA numbering); default: all GPUs")
     target_vram: float = Field(0.8, ge=0.05, le=1.0, description="share of each GPU's free memory the auto fit may use")
-    tensor_split: list[float] | None = Field(
-        None, description="share of the offloaded layers per GPU, e.g. [3, 1]; default: proportional to free memory")
-    swa_full: bool = Field(True, description="full-size KV cache for sliding-window layers (Gemma 2/3); false sizes "
-                           "them to the window, saving memory, but a cached prompt prefix is then reused only within it")
     n_ctx: int = Field(4096, ge=256, le=1_048_576)
     kv_cache: Literal["f16", "q8_0", "q4_0"] = "f16"
     flash_attn: bool = False
     keep_alive: str | int = "5m"
     tool_calling: Literal["native", "inject"] = "inject"
-    tool_select: Literal["generate", "rank"] = Field(
-        "generate", description="injected path: generate the whole call under a grammar, or rank the tools by "
-        "the model's likelihood of the request given each tool's examples, then fill the arguments under a "
-        "grammar that copies from the request (for tiny models)")
     reply: Literal["model", "tool"] = Field(
         "model", description="who words the reply after a tool call: the model, or the tool's own sentence")
-    chat_format: str | None = Field(None, description="llama.cpp chat format; default: the GGUF's template")
     n_threads: int | None = Field(None, ge=1)
     max_tokens: int = Field(256, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
@@ -107,18 +103,13 @@ class ModelConfig(BaseModel):
     system_prompt: str | None = Field(None, description="replaces Hearth's default system prompt")
     max_tool_rounds: int = Field(4, ge=1, le=16)
 
+    _backend_settings: BaseModel | None = PrivateAttr(None)
+
     @field_validator("num_gpu")
     @classmethod
     def _num_gpu(cls, v: int) -> int:
         if v < -1:
             raise ValueError("num_gpu must be -1 (auto), 0 (CPU), N layers or 99 (all)")
-        return v
-
-    @field_validator("tensor_split")
-    @classmethod
-    def _tensor_split(cls, v: list[float] | None) -> list[float] | None:
-        if v is not None and (not v or any(x < 0 for x in v) or not any(v)):
-            raise ValueError("tensor_split takes one non-negative share per GPU, not all zero, e.g. [3, 1]")
         return v
 
     @field_validator("keep_alive")
@@ -130,6 +121,15 @@ class ModelConfig(BaseModel):
     @property
     def keep_alive_seconds(self) -> float:
         return parse_duration(self.keep_alive)
+
+    def backend_keys(self) -> dict[str, Any]:
+        """The keys of this table that are not common ones: the backend's own, as written."""
+        return dict(self.model_extra or {})
+
+    @property
+    def backend_settings(self) -> Any:
+        """The backend's own keys, validated by its settings model (None: not bound, or none declared)."""
+        return self._backend_settings
 
 
 class Roles(BaseModel):
@@ -192,16 +192,81 @@ def validation_error(err: ValidationError, source: str | Path, where: Callable[[
     return ConfigError("\n".join(lines))
 
 
-def load_models(path: str | Path | None = None) -> tuple[Path, ModelsFile]:
-    """Parse and validate models.toml; raise ConfigError naming file, table and key."""
+BackendSettings = Mapping[str, "type[BaseModel] | None"]  # backend name -> its settings model (None: no own keys)
+
+
+def validate_backend_keys(name: str, keys: dict[str, Any], settings: type[BaseModel] | None,
+                          source: str | Path) -> BaseModel | None:
+    """``[models.NAME]``'s backend-owned keys validated by the backend's settings model.
+
+    A backend without a settings model takes no keys of its own. Raises ConfigError naming the
+    file, the table and each bad key."""
+    if settings is None:
+        if keys:
+            raise ConfigError("\n".join(f"{source}: {_table(name)} key '{k}': unknown key" for k in keys))
+        return None
+    try:
+        return settings.model_validate(keys)
+    except ValidationError as err:
+        raise validation_error(err, source, lambda loc: _where(("models", name, *loc))) from err
+
+
+def bind_backend_settings(mf: ModelsFile, settings: BackendSettings, source: str | Path,
+                          *, unknown_backend_ok: bool = False) -> None:
+    """Validate every table's backend-owned keys and attach the result (``backend_settings``).
+
+    ``settings`` names each registered backend's settings model. A table whose backend is not
+    registered is an error naming it, unless ``unknown_backend_ok`` (the pool reports a missing
+    backend when the model is first used). All problems of the file are listed together."""
+    problems: list[str] = []
+    for name, cfg in mf.models.items():
+        if cfg.backend not in settings:
+            if not unknown_backend_ok:
+                known = ", ".join(sorted(settings)) or "none loaded"
+                problems.append(f"{source}: {_table(name)} key 'backend': {cfg.backend!r} is not an available "
+                                f"backend (backends: {known}); install its plugin or check HEARTH_LOAD_PLUGINS")
+            continue
+        try:
+            cfg._backend_settings = validate_backend_keys(name, cfg.backend_keys(), settings[cfg.backend], source)
+        except ConfigError as err:
+            problems.append(str(err))
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _raw_backend_problems(data: dict[str, Any], settings: BackendSettings, source: str | Path) -> list[str]:
+    """The backend-owned key errors of tables as read from TOML (for a file the common keys rejected)."""
+    problems = []
+    models = data.get("models")
+    for name, table in (models.items() if isinstance(models, dict) else []):
+        if isinstance(table, dict) and table.get("backend") in settings:
+            keys = {k: v for k, v in table.items() if k not in ModelConfig.model_fields}
+            try:
+                validate_backend_keys(name, keys, settings[table["backend"]], source)
+            except ConfigError as err:
+                problems.append(str(err))
+    return problems
+
+
+def load_models(path: str | Path | None = None, backends: BackendSettings | None = None) -> tuple[Path, ModelsFile]:
+    """Parse and validate models.toml; raise ConfigError naming file, table and key.
+
+    With ``backends`` (backend name -> settings model, e.g. ``hearth.backends.settings_models(
+    plugins.backends)``) each table's backend-owned keys are validated too, and a table naming a
+    backend that is not registered is an error; without it they wait for the model pool."""
     p = models_toml_path(path)
     data = read_toml(p)
     try:
         mf = ModelsFile.model_validate(data)
     except ValidationError as err:
-        raise validation_error(err, p, _where) from err
+        lines = [str(validation_error(err, p, _where))]
+        if backends is not None:  # the backend-owned keys' problems too, so the file's every error is listed
+            lines += _raw_backend_problems(data, backends, p)
+        raise ConfigError("\n".join(lines)) from err
     missing = mf.missing_roles()
     if missing:
         raise ConfigError("\n".join(f"{p}: [roles] key '{role}': {name!r} names no {_table(name)} table"
                                     for role, name in missing))
+    if backends is not None:
+        bind_backend_settings(mf, backends, p)
     return p, mf

@@ -100,11 +100,30 @@ def register_backends(register) -> None:
     ``[models.NAME]`` table whose ``backend`` key equals ``name``. The factory must not load
     weights; ``Backend.load()`` does that (in a thread, with progress).
 
+    A backend's own models.toml keys are declared by the factory's ``settings`` attribute: a
+    pydantic model with ``extra="forbid"`` (``hearth.Backend.settings``). Hearth validates each
+    table's keys beyond the common ones (:class:`hearth.ModelConfig`) against it, so a typo is an
+    error naming the file, the table and the key; the backend reads the validated instance as
+    ``config.backend_settings``. A backend without ``settings`` takes no keys of its own.
+
+    ``chat()`` streams ``Delta`` text and ``CallRequest`` calls, then one ``Done``. A model without
+    native tool calls can use ``hearth.toolcalls``: ``injected_messages`` for the prompt and
+    ``HoldBack`` to hold back text that may be a call and read the calls back (an unreadable call
+    becomes a ``CallRequest`` with ``raw`` set, which the core answers with what is wrong).
+
     Example::
+
+        class Settings(pydantic.BaseModel):
+            model_config = pydantic.ConfigDict(extra="forbid")
+            region: str = "eu"
+
+        class CloudBackend(hearth.Backend):
+            settings = Settings
+            ...
 
         @hookimpl
         def register_backends(register):
-            register("llamacpp", LlamaCppBackend)
+            register("cloud", CloudBackend)
     """
 
 

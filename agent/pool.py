@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import Backend, Progress
-from .config import ModelsFile
+from .backends import Backend, Progress, settings_models
+from .config import BackendSettings, ModelsFile, bind_backend_settings
 from .errors import ConfigError, HearthError
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,13 @@ class _Slot:
 class ModelPool:
     """One backend object per configured model, created on first use and loaded on demand."""
 
-    def __init__(self, models: ModelsFile, factories: dict[str, Callable[..., Backend]], models_path: Any = "models.toml") -> None:
+    def __init__(self, models: ModelsFile, factories: dict[str, Callable[..., Backend]], models_path: Any = "models.toml",
+                 settings: BackendSettings | None = None) -> None:
+        """``settings``: each backend's settings model (default: the factories' ``settings``
+        attributes). Every table whose backend is registered has its backend-owned keys validated
+        now (ConfigError naming file, table and key); one whose backend is missing fails on use."""
+        bind_backend_settings(models, settings if settings is not None else settings_models(factories), models_path,
+                              unknown_backend_ok=True)
         self.models = models
         self.factories = factories
         self.models_path = models_path

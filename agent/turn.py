@@ -21,8 +21,8 @@ from .router import IntentMatch, IntentMatcher, Route, Router
 from .scheduler import Scheduler
 from .storage import Storage
 from .tool import ToolContext
+from .toolcalls import bind_positional, call_error, fn_schema
 from .toolrunner import ToolOutcome, ToolRunner
-from .toolsyntax import ParsedCall, bind_positional, fn_schema
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ class Agent:
 
     def _valid_call(self, call: CallRequest) -> bool:
         tool = self.tools.get(call.name)
-        if tool is None or not isinstance(call.arguments, dict) or "__raw__" in call.arguments:
+        if tool is None or call.raw is not None or call.positional:
             return False
         try:
             tool.validate(call.arguments)
@@ -333,7 +333,7 @@ class Agent:
             messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *convo]
             tools = self.tool_schemas()
             by_name = {fn_schema(t)["name"]: t for t in tools}
-            ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
+            ctx = self.tool_context(session, turn_id)
             reply_parts: list[str] = []
             n_calls = 0
             for round_no in range(cfg.max_tool_rounds + 1):
@@ -354,10 +354,7 @@ class Agent:
                         else:
                             yield await self.emit(delta)
                     elif isinstance(bev, CallRequest):
-                        args = bev.arguments
-                        if isinstance(args, dict) and "__positional__" in args:
-                            args = bind_positional(ParsedCall(bev.name, args), by_name.get(bev.name)).arguments
-                        calls.append(CallRequest(bev.name, args, bev.id))
+                        calls.append(bind_positional(bev, by_name.get(bev.name)))
                     elif isinstance(bev, Done):
                         stats = {k: v for k, v in bev.stats.items() if isinstance(v, (int, float))}
                 if hold:
@@ -381,11 +378,16 @@ class Agent:
                 for c in calls:
                     n_calls += 1
                     call_id = c.id or self.runner.new_call_id()
-                    args = c.arguments
-                    call_dicts.append({"id": call_id, "name": c.name, "arguments": args})
+                    call_dicts.append({"id": call_id, "name": c.name, "arguments": c.arguments,
+                                       **({"raw": c.raw} if c.raw is not None else {})})
                     yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
-                                                      arguments=args if isinstance(args, dict) else {"__raw__": args}))
-                    outcome = await self._run_logged(c.name, args, ctx, call_id)
+                                                      arguments=c.arguments))
+                    if (problem := call_error(c, by_name.get(c.name))) is not None:
+                        # a call that cannot run as written: the model is told what is wrong and may retry
+                        outcome = ToolOutcome(call_id, c.name, c.arguments, False, problem, None, "invalid_arguments")
+                        await asyncio.to_thread(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
+                    else:
+                        outcome = await self._run_logged(c.name, c.arguments, ctx, call_id)
                     timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 3)
                     outcomes.append(outcome)
                     yield await self.emit(self._returned(outcome, ctx))

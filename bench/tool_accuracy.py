@@ -16,13 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from hearth import CallRequest
 from hearth.config import load_models
 from hearth.pluginmanager import PluginManager
 from hearth.tools.shopping_list import item_key, split_quantity
+from rich.console import Console
+from rich.table import Table
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "shopping_requests.json"
 
@@ -64,7 +63,7 @@ async def run(model: str | None, limit: int | None, only_test: bool) -> dict:
     pm = PluginManager()
     pm.load()
     agent = Agent(models=mf, plugins=pm)
-    backend = agent._backends.setdefault(name, pm.backends[mf.models[name].backend](name, mf.models[name]))
+    backend = agent.pool.backend(name)
     await backend.load()
     tools = agent.tool_schemas()
     cases = json.loads(CASES.read_text())

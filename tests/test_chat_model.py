@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -9,9 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_hearth
-from hearth import Agent, CallRequest
+from hearth import Agent, CallRequest, Delta, Done
 from hearth.tools.shopping_list import item_key, split_quantity
 
 pytestmark = pytest.mark.slow
@@ -100,6 +100,49 @@ async def test_a_request_for_no_tool_gets_text_not_a_call(home):
     done = await agent.ask("hello there, thank you", session="s")
     await agent.stop()
     assert done.type == "finished" and done.tool_calls == 0
+
+
+# ---- cancel: a reply the consumer leaves stops generating and frees the model ------------------------
+
+
+async def test_cancel_during_a_ranked_path_reply_frees_the_model_within_a_second(home):
+    _models_toml(home, """
+        [roles]
+        main = "gemma"
+        [models.gemma]
+        backend = "llamacpp"
+        model = "package:gemma3-270m"
+        tool_calling = "inject"
+        tool_select = "rank"
+        max_tokens = 2000
+        n_ctx = 4096
+    """)
+    agent = Agent()
+    await agent.start()
+    backend = agent.backend()
+    messages = [{"role": "system", "content": "You are Hearth."},
+                {"role": "user", "content": "Count from 1 to 300, separated by commas."}]
+    first_text = asyncio.Event()
+    seen: list[object] = []
+
+    async def reply() -> None:
+        async for ev in backend.chat(messages, agent.tool_schemas()):
+            seen.append(ev)
+            if isinstance(ev, Delta):
+                first_text.set()
+
+    task = asyncio.create_task(reply())
+    await asyncio.wait_for(first_text.wait(), 120)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    try:
+        # the model is free again: counting tokens takes the same lock a generation holds
+        counted = await asyncio.wait_for(asyncio.to_thread(backend.count_tokens, messages, []), 1.0)
+    finally:
+        await agent.stop()
+    assert counted > 0
+    assert not [ev for ev in seen if isinstance(ev, (CallRequest, Done))]  # no tool chosen, and cut off before the end
 
 
 # ---- bad input: clear errors, nothing lost ----------------------------------------------------------
@@ -268,6 +311,7 @@ def readme_plugin_package(tmp_path):
     """The README's example, pip-installed as a package with a `hearth` entry point."""
     import subprocess
     import sys
+
     from test_plugins import DICE_BACKEND, DICE_PYPROJECT
     src = tmp_path / "readme-dice"
     src.mkdir()

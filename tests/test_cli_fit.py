@@ -31,7 +31,7 @@ def test_a_raising_resolver_is_an_error_naming_its_plugin(home):
 
 
 def test_a_missing_file_is_the_llamacpp_plugins_sentence(home, tmp_path):
-    r = run_hearth("fit", f"{tmp_path}/none.gguf", env={"HEARTH_LOAD_PLUGINS": "llamacpp,llamacpp_checks"}, timeout=60)
+    r = run_hearth("fit", f"{tmp_path}/none.gguf", env={"HEARTH_LOAD_PLUGINS": "llamacpp"}, timeout=60)
     assert r.returncode == 1
     assert f"model file {tmp_path}/none.gguf does not exist" in r.stderr
 

@@ -9,7 +9,7 @@ from hearth.stats import percentile
 
 from conftest import run_hearth
 
-NARROW = {"COLUMNS": "80", "HEARTH_LOAD_PLUGINS": "llamacpp,llamacpp_checks,shopping_list,timers"}
+NARROW = {"COLUMNS": "80", "HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,timers"}
 
 
 def readable(stdout: str) -> None:

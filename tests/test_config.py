@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Literal
 
+import pytest
+from hearth import Agent, Backend, Done, ModelConfig, Storage, hookimpl
+from hearth.backends import settings_models
 from hearth.config import DEFAULT_MODELS_TOML, load_models, models_toml_path, parse_duration
 from hearth.errors import ConfigError
+from hearth.pluginmanager import PluginManager
+from pydantic import BaseModel, ConfigDict
 
 MINIMAL = '[roles]\nmain = "tiny"\n\n[models.tiny]\nbackend = "llamacpp"\nmodel = "tiny.gguf"\n'
 
@@ -17,9 +22,18 @@ def hearth_env(tmp_path, monkeypatch):
     monkeypatch.delenv("HEARTH_MODELS", raising=False)
 
 
+def builtin_backends() -> dict:
+    """The built-in backends' settings models, as the plugin manager registers them."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,ollama")
+        pm = PluginManager()
+        pm.load()
+    return settings_models(pm.backends)
+
+
 def config_error(path) -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        load_models(path)
+        load_models(path, backends=builtin_backends())
     return info.value
 
 
@@ -38,15 +52,18 @@ def test_minimal_model_table_gets_the_defaults(tmp_path):
     path = tmp_path / "models.toml"
     path.write_text(MINIMAL)
 
-    _, models = load_models(path)
+    _, models = load_models(path, backends=builtin_backends())
 
-    assert models.models["tiny"].model_dump() == {
+    tiny = models.models["tiny"]
+    assert tiny.model_dump() == {
         "backend": "llamacpp", "model": "tiny.gguf", "description": "", "num_gpu": -1, "n_ctx": 4096,
         "kv_cache": "f16", "flash_attn": False, "keep_alive": "5m", "tool_calling": "inject",
-        "tool_select": "generate", "reply": "model", "chat_format": None, "n_threads": None, "max_tokens": 256,
-        "temperature": 0.0, "seed": 0, "sha256": None, "system_prompt": None, "max_tool_rounds": 4, "gpu_id": None, "target_vram": 0.8, "host": None,
-        "tensor_split": None, "swa_full": True,
+        "reply": "model", "n_threads": None, "max_tokens": 256,
+        "temperature": 0.0, "seed": 0, "sha256": None, "system_prompt": None, "max_tool_rounds": 4, "gpu_id": None,
+        "target_vram": 0.8,
     }
+    assert tiny.backend_settings.model_dump() == {
+        "tool_select": "generate", "chat_format": None, "tensor_split": None, "swa_full": True}
 
 
 def test_unknown_key_in_a_model_table(tmp_path):
@@ -185,3 +202,107 @@ def test_parse_duration_rejects(value):
         parse_duration(value)
 
     assert str(info.value) == f"{value!r} is not a duration; use e.g. '30s', '5m', '1h' or -1"
+
+
+# ---- keys a backend declares itself --------------------------------------------------------------------
+
+class AcmeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: Literal["eu", "us"] = "eu"
+
+
+class AcmeBackend(Backend):
+    """A third-party backend with a models.toml key of its own."""
+
+    settings = AcmeSettings
+
+    @property
+    def loaded(self) -> bool:
+        return False
+
+    async def load(self, progress=None) -> None: ...
+
+    async def chat(self, messages, tools):
+        yield Done()
+
+
+class AcmePlugin:
+    @hookimpl
+    def register_backends(self, register):
+        register("acme", AcmeBackend)
+
+
+ACME = '[roles]\nmain = "cloud"\n\n[models.cloud]\nbackend = "acme"\nmodel = "big"\n'
+
+
+def acme_agent(path) -> Agent:
+    pm = PluginManager()
+    pm.register_module(AcmePlugin(), "acme")
+    pm.collect()
+    return Agent(models=path, plugins=pm, storage=Storage("sqlite://"))
+
+
+def test_a_third_party_backend_gets_its_own_key(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(ACME + 'region = "us"\n')
+
+    agent = acme_agent(path)
+
+    assert agent.backend().config.backend_settings == AcmeSettings(region="us")
+
+
+def test_a_typo_in_a_third_party_backends_key_names_file_table_and_key(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(ACME + 'regoin = "us"\n')
+
+    with pytest.raises(ConfigError) as info:
+        acme_agent(path)
+
+    assert (str(info.value), info.value.code) == (f"{path}: [models.cloud] key 'regoin': unknown key", "config_invalid")
+
+
+def test_a_bad_value_of_a_third_party_backends_key(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(ACME + 'region = "mars"\n')
+
+    with pytest.raises(ConfigError) as info:
+        acme_agent(path)
+
+    assert str(info.value) == f"{path}: [models.cloud] key 'region': Input should be 'eu' or 'us'"
+
+
+def test_one_backends_key_in_another_backends_table_is_unknown(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(MINIMAL + 'host = "http://gpu-box:11434"\n')
+
+    assert str(config_error(path)) == f"{path}: [models.tiny] key 'host': unknown key"
+
+
+def test_a_table_naming_an_unknown_backend_is_a_clear_error(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(MINIMAL.replace('"llamacpp"', '"vllm"') + "gpu_memory = 0.9\n")
+
+    assert str(config_error(path)) == (
+        f"{path}: [models.tiny] key 'backend': 'vllm' is not an available backend (backends: llamacpp, ollama); "
+        "install its plugin or check HEARTH_LOAD_PLUGINS")
+
+
+def test_a_model_pool_with_an_unknown_backend_fails_when_the_model_is_used(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(ACME.replace('"acme"', '"vllm"') + "gpu_memory = 0.9\n")
+    agent = acme_agent(path)
+
+    with pytest.raises(ConfigError) as info:
+        agent.backend()
+
+    assert info.value.code == "backend_missing" and "'vllm' is not available (backends: acme)" in str(info.value)
+
+
+def test_a_backend_built_outside_a_pool_validates_its_own_keys():
+    from hearth.plugins.ollama import OllamaBackend
+
+    ok = OllamaBackend("box", ModelConfig(backend="ollama", model="llama3.2", host="http://gpu-box:11434"))
+    with pytest.raises(ConfigError) as info:
+        OllamaBackend("box", ModelConfig(backend="ollama", model="llama3.2", hots="http://gpu-box:11434"))
+
+    assert (ok.host_setting, str(info.value)) == ("http://gpu-box:11434", "models.toml: [models.box] key 'hots': unknown key")

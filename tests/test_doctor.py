@@ -61,7 +61,7 @@ def machine(monkeypatch):
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,ollama_checks,shopping_list")
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,shopping_list")
     monkeypatch.delenv("HEARTH_MODELS", raising=False)
     return tmp_path
 
@@ -198,7 +198,7 @@ def test_a_plugin_that_did_not_load_is_reported(env, server, machine, monkeypatc
     plugins = env / "home" / "plugins"
     plugins.mkdir(parents=True)
     shutil.copy(Path(__file__).parent / "plugins" / "broken_import.py", plugins)
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,ollama_checks,broken_import")
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,broken_import")
     code, result = doctor("--models", str(models_toml(env)))
     assert code == 0  # a broken plugin costs only itself
     assert lines(result)["plugin broken_import"] == (
@@ -241,7 +241,7 @@ def test_the_installed_command_prints_one_line_per_check(env, server):
 
 def test_a_llamacpp_model_gets_the_planners_plan(env, machine, monkeypatch, models_dir):
     monkeypatch.setenv("HEARTH_MODELS_DIR", str(models_dir))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,llamacpp_checks")
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp")
     machine(lambda: gpu_probe.probe_jetson(jetson_root(env)))
     toml = env / "models.toml"
     toml.write_text('[roles]\nmain = "gemma"\n\n[models.gemma]\nbackend = "llamacpp"\nmodel = "package:gemma3-270m"\n'
@@ -257,7 +257,7 @@ def test_a_llamacpp_model_gets_the_planners_plan(env, machine, monkeypatch, mode
 
 
 def test_a_llamacpp_model_file_that_is_missing_fails(env, machine, monkeypatch):
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,llamacpp_checks")
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp")
     machine(gpu_probe.probe_cpu)
     toml = env / "models.toml"
     toml.write_text(f'[roles]\nmain = "m"\n\n[models.m]\nbackend = "llamacpp"\nmodel = "{env}/none.gguf"\n')
@@ -304,7 +304,7 @@ def test_satellites_that_answer_and_that_do_not_are_each_a_line(env, server, mac
 
 
 def test_a_missing_model_that_no_role_uses_only_warns(env, machine, monkeypatch):
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,llamacpp_checks")
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp")
     machine(gpu_probe.probe_cpu)
     toml = env / "models.toml"
     toml.write_text(f'[roles]\nmain = "m"\n\n[models.m]\nbackend = "llamacpp"\nmodel = "package:gemma3-270m"\n\n'
@@ -343,7 +343,7 @@ def test_a_plugins_async_checks_are_lines_and_a_raising_plugin_is_one_fail_line(
     plugins.mkdir(parents=True)
     (plugins / "mychecks.py").write_text(CHECKS_PLUGIN)
     (plugins / "badchecks.py").write_text(RAISING_PLUGIN)
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,ollama_checks,mychecks,badchecks")
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,mychecks,badchecks")
     code, result = doctor("--models", str(models_toml(env)))
     got = lines(result)
     assert got["myserver"] == ("warn", "1 model(s) seen, load=False")

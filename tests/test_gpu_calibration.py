@@ -158,3 +158,13 @@ def test_fit_offers_nothing_when_even_the_weights_do_not_fit(llama8b, tmp_path):
 def test_fit_offers_nothing_when_everything_fits(llama8b, tmp_path):
     plan = fit_json(llama8b, "--vram", "24576", home=tmp_path)
     assert plan["n_gpu_layers"] == plan["n_layers"] and plan["alternatives"] == []
+
+
+def test_fit_prints_the_alternatives_one_a_line(llama8b, tmp_path):
+    env = {**os.environ, "HEARTH_HOME": str(tmp_path), "COLUMNS": "80"}
+    r = subprocess.run([HEARTH, "fit", str(llama8b), "--vram", "10240", "--ctx", "32768"], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    tail = r.stdout[r.stdout.index("To put every layer on the GPU:"):].splitlines()[1:]
+    assert [line.split()[0] for line in tail] == ["n_ctx", "kv_cache"]
+    assert all("every layer fits" in line for line in tail)

@@ -176,10 +176,10 @@ def test_step_down_sequence():
 def test_a_corrupt_file_is_not_an_out_of_memory_failure(tmp_path):
     import llama_cpp
 
-    from hearth.plugins.llamacpp import _model_params, extra_buffer_types_ok
+    from hearth.plugins.llamacpp.workarounds import extra_buffer_types_ok, model_params
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + b"\x00" * 64)
-    with pytest.raises(ValueError) as e, _model_params(extra_buffer_types_ok()):
+    with pytest.raises(ValueError) as e, model_params(extra_buffer_types_ok()):
         llama_cpp.Llama(model_path=str(bad), verbose=False)
     assert not is_out_of_memory(e.value, ["llama_model_load: error loading model: tensor data is not within file bounds"])
     assert is_out_of_memory(e.value, ["ggml_backend_cuda_buffer_type_alloc_buffer: allocating 4096.00 MiB on device 0: "
@@ -248,10 +248,10 @@ def test_out_of_memory_steps_down_layer_by_layer_then_gives_up(home):
 LOAD_SCRIPT = textwrap.dedent("""
     import sys
     import llama_cpp
-    from hearth.plugins.llamacpp import _model_params, extra_buffer_types_ok
+    from hearth.plugins.llamacpp.workarounds import extra_buffer_types_ok, model_params
     path, n_ctx, kv, fa, swa_full = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", sys.argv[5] == "1"
     t = {"f16": 1, "q8_0": 8, "q4_0": 2}[kv]
-    with _model_params(extra_buffer_types_ok()):
+    with model_params(extra_buffer_types_ok()):
         llm = llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_gpu_layers=0, type_k=t, type_v=t, flash_attn=fa,
                               swa_full=swa_full, n_threads=1, verbose=True)
 """)

@@ -13,14 +13,12 @@ import logging
 import httpx
 import ollama
 import pytest
-
+from conftest import free_port
 from hearth import Agent, CallRequest, Delta, Done, ModelLoadError, Storage
 from hearth.config import ModelConfig
 from hearth.errors import BackendError
 from hearth.plugins.ollama import OllamaBackend
-from hearth.toolsyntax import render_tools_prompt
-
-from conftest import free_port
+from hearth.toolcalls import render_tools_prompt
 from ollama_server import FakeModel, OllamaServer, Reply, chunk, fixture_objects, fixture_text, tool_call
 
 MODEL = "qwen2.5:0.5b"
@@ -124,7 +122,7 @@ async def test_injected_path_streams_plain_answers(server):
 async def test_an_injected_call_that_does_not_parse_goes_to_the_runner_raw(server):
     server.script(Reply.text(MODEL, "[add_to_shopping_list(", "item=bread)]"))
     evs = await collect(backend(tool_calling="inject"), tools=[ADD_TOOL])
-    assert evs[0] == CallRequest("add_to_shopping_list", {"__raw__": "[add_to_shopping_list(item=bread)]"})
+    assert evs[0] == CallRequest("add_to_shopping_list", raw="[add_to_shopping_list(item=bread)]")
     assert not [e for e in evs if isinstance(e, Delta)]
 
 
@@ -411,8 +409,9 @@ async def test_a_malformed_injected_call_is_answered_with_the_error_and_the_mode
         assert await _items(agent) == [("bread", 1)]
         told = server.chat_requests()[1]["messages"][-1]["content"]
         assert json.loads(told.removeprefix("Tool add_to_shopping_list returned: ")) == {
-            "error": "invalid_arguments", "message": "Invalid arguments for add_to_shopping_list: 'item' is a "
-            "required property; Additional properties are not allowed ('__raw__' was unexpected)"}
+            "error": "invalid_arguments", "message": "Could not read the arguments of this call to "
+            "add_to_shopping_list: [add_to_shopping_list(item=bread)]. Write the call as "
+            "[add_to_shopping_list(item: str, quantity: int = 1)], with strings in double quotes."}
     finally:
         await agent.stop()
 

@@ -13,11 +13,18 @@ import math
 
 import llama_cpp
 import pytest
-
+from hearth import CallRequest
 from hearth.pluginmanager import PluginManager
-from hearth.toolsyntax import (ParsedCall, bind_positional, expand_template, format_call, format_calls,
-                               grammar_for, parse_calls, render_signature, render_tools_prompt, request_numbers,
-                               request_spans)
+from hearth.plugins.llamacpp.grammar import grammar_for, request_numbers, request_spans
+from hearth.toolcalls import (
+    bind_positional,
+    expand_template,
+    format_call,
+    format_calls,
+    parse_calls,
+    render_signature,
+    render_tools_prompt,
+)
 
 SHOPPING = {"add_to_shopping_list", "remove_from_shopping_list", "check_off_shopping_list",
             "get_shopping_list", "clear_shopping_list"}
@@ -66,28 +73,28 @@ TAGGER = tool("tag_note", {"note": {"type": "string"}, "tags": {"type": "array",
 
 def test_bracketed_python_call():
     assert parse_calls('[add_to_shopping_list(item="bread", quantity=2)]', SHOPPING) == (
-        [ParsedCall("add_to_shopping_list", {"item": "bread", "quantity": 2})], "")
+        [CallRequest("add_to_shopping_list", {"item": "bread", "quantity": 2})], "")
 
 
 def test_two_calls_in_one_list():
     text = '[add_to_shopping_list(item="bread"), add_to_shopping_list(item="milk", quantity=2)]'
 
     assert parse_calls(text, SHOPPING) == ([
-        ParsedCall("add_to_shopping_list", {"item": "bread"}),
-        ParsedCall("add_to_shopping_list", {"item": "milk", "quantity": 2}),
+        CallRequest("add_to_shopping_list", {"item": "bread"}),
+        CallRequest("add_to_shopping_list", {"item": "milk", "quantity": 2}),
     ], "")
 
 
 def test_tool_code_fence():
     text = '```tool_code\nadd_to_shopping_list(item="eggs", quantity=12)\n```'
 
-    assert parse_calls(text, SHOPPING) == ([ParsedCall("add_to_shopping_list", {"item": "eggs", "quantity": 12})], "")
+    assert parse_calls(text, SHOPPING) == ([CallRequest("add_to_shopping_list", {"item": "eggs", "quantity": 12})], "")
 
 
 def test_json_fence_with_name_and_arguments():
     text = 'Here you go:\n```json\n{"name": "add_to_shopping_list", "arguments": {"item": "milk"}}\n```\nDone.'
 
-    assert parse_calls(text, SHOPPING) == ([ParsedCall("add_to_shopping_list", {"item": "milk"})],
+    assert parse_calls(text, SHOPPING) == ([CallRequest("add_to_shopping_list", {"item": "milk"})],
                                            "Here you go:\n\nDone.")
 
 
@@ -96,23 +103,23 @@ def test_tool_call_tag_after_prose():
             '"arguments": {"item": "milk", "quantity": 2}}\n</tool_call>')
 
     assert parse_calls(text, SHOPPING) == (
-        [ParsedCall("add_to_shopping_list", {"item": "milk", "quantity": 2})], "Let me add that.")
+        [CallRequest("add_to_shopping_list", {"item": "milk", "quantity": 2})], "Let me add that.")
 
 
 def test_json_arguments_given_as_a_json_string():
     text = '{"name": "add_to_shopping_list", "arguments": "{\\"item\\": \\"milk\\"}"}'
 
-    assert parse_calls(text, SHOPPING) == ([ParsedCall("add_to_shopping_list", {"item": "milk"})], "")
+    assert parse_calls(text, SHOPPING) == ([CallRequest("add_to_shopping_list", {"item": "milk"})], "")
 
 
 def test_json_call_to_an_unknown_tool_is_still_read():
-    assert parse_calls('{"name": "order_pizza", "arguments": {}}', SHOPPING) == ([ParsedCall("order_pizza", {})], "")
+    assert parse_calls('{"name": "order_pizza", "arguments": {}}', SHOPPING) == ([CallRequest("order_pizza", {})], "")
 
 
 def test_prose_after_a_fenced_call_is_the_remaining_text():
     text = '```tool_code\nget_shopping_list()\n```\nReading your list now.'
 
-    assert parse_calls(text, SHOPPING) == ([ParsedCall("get_shopping_list", {})], "Reading your list now.")
+    assert parse_calls(text, SHOPPING) == ([CallRequest("get_shopping_list", {})], "Reading your list now.")
 
 
 def test_prose_mentioning_a_python_call_is_not_a_call_when_tools_are_known():
@@ -125,7 +132,7 @@ def test_malformed_call_yields_no_call():
 
 def test_json_spellings_of_true_and_null_are_read():
     assert parse_calls("[set_timer(silent=true, label=null)]", {"set_timer"}) == (
-        [ParsedCall("set_timer", {"silent": True, "label": None})], "")
+        [CallRequest("set_timer", {"silent": True, "label": None})], "")
 
 
 def test_positional_call_is_bound_in_schema_order(shopping_schemas):
@@ -133,7 +140,7 @@ def test_positional_call_is_bound_in_schema_order(shopping_schemas):
     calls, _ = parse_calls('[add_to_shopping_list("bread", 2)]', SHOPPING)
 
     assert [bind_positional(c, add) for c in calls] == [
-        ParsedCall("add_to_shopping_list", {"item": "bread", "quantity": 2})]
+        CallRequest("add_to_shopping_list", {"item": "bread", "quantity": 2})]
 
 
 def test_prose_after_a_list_of_two_calls_is_kept_whole():
@@ -156,8 +163,8 @@ def test_format_call_writes_python_literals():
 
 
 def test_formatted_calls_parse_back_to_the_same_calls():
-    calls = [ParsedCall("add_to_shopping_list", {"item": 'say "hi"', "quantity": 2}),
-             ParsedCall("tag_note", {"note": "crème brûlée", "tags": ["a", "b"], "pinned": False, "due": None,
+    calls = [CallRequest("add_to_shopping_list", {"item": 'say "hi"', "quantity": 2}),
+             CallRequest("tag_note", {"note": "crème brûlée", "tags": ["a", "b"], "pinned": False, "due": None,
                                      "meta": {"k": 1.5}})]
 
     assert parse_calls(format_calls(calls), SHOPPING | {"tag_note"}) == (calls, "")

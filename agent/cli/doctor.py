@@ -20,7 +20,8 @@ from wyoming.client import AsyncClient
 from wyoming.info import Describe, Info
 
 from ..checks import Check
-from ..config import ModelsFile, load_models
+from ..backends import settings_models
+from ..config import ModelsFile, bind_backend_settings, load_models
 from ..errors import HearthError
 from ..gpu import MemoryProbe, probe_memory
 from ..pluginmanager import PluginManager
@@ -112,14 +113,16 @@ async def satellite_check(name: str, uri: str) -> Check:
 def run_checks(models: Optional[Path] = None, load: bool = False) -> list[Check]:
     """Every check, in order. Never raises for what it checks: each problem is a line."""
     checks: list[Check] = []
+    pm = PluginManager()
+    pm.load()
     try:
         path, mf = load_models(models)
+        # each backend's own keys, checked by that backend; a backend that is missing is its own line below
+        bind_backend_settings(mf, settings_models(pm.backends), path, unknown_backend_ok=True)
     except HearthError as err:
         return [Check("fail", "config", str(err))]
     roles = ", ".join(f"{r} = {m}" for r, m in mf.roles.model_dump().items() if m)
     checks.append(Check("ok", "config", f"{path}: {len(mf.models)} model(s); {roles}", {"file": str(path)}))
-    pm = PluginManager()
-    pm.load()
     for name, error in pm.errors.items():
         checks.append(Check("warn", f"plugin {name}", f"did not load and is skipped: {error}"))
     if not pm.errors:

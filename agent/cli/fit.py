@@ -120,8 +120,9 @@ def fit(
                           n_ctx=ctx or cfg.n_ctx, kv_cache=kv_type, flash_attn=fa,
                           target_vram=cfg.target_vram if target_vram is None else target_vram,
                           gpu_id=cfg.gpu_id if not (vram or gpus) else None,
-                          tensor_split=cfg.tensor_split if not (vram or gpus) else None,
-                          swa_full=cfg.swa_full, gpu_offload=offload, model=str(path), where=where)
+                          tensor_split=cfg.backend_keys().get("tensor_split") if not (vram or gpus) else None,
+                          swa_full=cfg.backend_keys().get("swa_full", True), gpu_offload=offload, model=str(path),
+                          where=where)
     except HearthError as e:
         fail(str(e))
     if as_json:
@@ -178,6 +179,10 @@ def _print_plan(plan: Plan, title: str, offload: bool) -> None:
               + (f"; it would have chosen {naive['n_gpu_layers']} layers" if plan.devices else ""), highlight=False)
     for w in plan.warnings:
         out.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    if plan.alternatives:
+        out.print("[bold]To put every layer on the GPU:[/]", highlight=False)
+        for a in plan.alternatives:
+            out.print(f"  {escape(a)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HearthError
-from .probe import MiB, GpuDevice, MemoryProbe, probe_memory
+from .probe import GpuDevice, MemoryProbe, MiB, probe_memory
 from .shape import ModelShape, read_shape
 
 if TYPE_CHECKING:
@@ -475,8 +475,12 @@ def fit_alternatives(shape: ModelShape, probe: MemoryProbe, *, n_ctx: int, kv_ca
 
 
 def plan_model(cfg: ModelConfig, model_path: Path, *, probe: MemoryProbe | None = None,
-               gpu_offload: bool | None = None, name: str | None = None) -> Plan:
+               gpu_offload: bool | None = None, name: str | None = None,
+               tensor_split: list[float] | None = None, swa_full: bool = True) -> Plan:
     """The GPU plan for a models.toml entry and its GGUF file.
+
+    ``tensor_split`` and ``swa_full`` are llama.cpp's own keys (its backend settings); the
+    llama.cpp backend passes them.
 
     ``probe``: the machine to plan for (default: this one, :func:`probe_memory`).
     ``gpu_offload``: whether llama.cpp can offload; default: asked of llama-cpp-python when
@@ -492,7 +496,7 @@ def plan_model(cfg: ModelConfig, model_path: Path, *, probe: MemoryProbe | None 
     where = f"[models.{name}]" if name else str(model_path.name)
     return plan_shape(shape, probe, num_gpu=cfg.num_gpu, n_ctx=cfg.n_ctx, kv_cache=cfg.kv_cache,
                       flash_attn=cfg.flash_attn, target_vram=cfg.target_vram, gpu_id=cfg.gpu_id,
-                      tensor_split=cfg.tensor_split, swa_full=cfg.swa_full,
+                      tensor_split=tensor_split, swa_full=swa_full,
                       gpu_offload=True if gpu_offload is None else gpu_offload, model=str(model_path), where=where)
 
 

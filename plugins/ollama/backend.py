@@ -8,7 +8,7 @@ request carries the model's locked settings from models.toml as Ollama options: 
 request, so the first turn does not wait for the weights.
 
 Tool calling is native (``tools=`` and the streamed ``message.tool_calls``) or injected (schemas in
-the system prompt, calls parsed back by ``hearth.toolsyntax``). A model configured native that
+the system prompt, calls read back by ``hearth.toolcalls``). A model configured native that
 Ollama says "does not support tools" falls back to injected calls with a warning, once per load.
 
 ``close()`` frees the client only: the server keeps the model for its ``keep_alive``, so the next
@@ -27,7 +27,8 @@ from typing import Any
 from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError, hookimpl
 from hearth.backends import Progress
 from hearth.errors import BackendError
-from hearth.toolsyntax import ParsedCall, fn_schema, injected_messages, parse_calls
+from hearth.toolcalls import HoldBack, fn_schema, injected_messages
+from pydantic import BaseModel, ConfigDict, Field
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)
@@ -74,26 +75,22 @@ def native_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _may_be_call(text: str) -> bool:
-    """Injected path: could this reply still turn out to be a tool call (hold it back)?"""
-    s = text.lstrip()
-    return s == "" or s.startswith(("[", "{", "`", "<"))
+class OllamaSettings(BaseModel):
+    """The Ollama backend's own keys of a ``[models.NAME]`` table."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-def _attempted_call(text: str, known: set[str]) -> str | None:
-    """The tool a reply held back as a possible call was trying to call, if it names one."""
-    for name in known:
-        if re.search(rf"(?:^|[\[\s`]){re.escape(name)}\s*\(|\"name\"\s*:\s*\"{re.escape(name)}\"", text):
-            return name
-    return None
+    host: str | None = Field(None, description="Ollama server for this model (default: $OLLAMA_HOST, else 127.0.0.1:11434)")
 
 
 class OllamaBackend(Backend):
     """One ``[models.NAME]`` table with ``backend = "ollama"``; ``model`` is the Ollama tag."""
 
+    settings = OllamaSettings
+
     def __init__(self, name: str, config: ModelConfig) -> None:
         super().__init__(name, config)
-        self.host_setting: str | None = getattr(config, "host", None) or None  # a per-model host, if models.toml has one
+        self.host_setting: str | None = config.backend_settings.host  # a per-model host, if models.toml has one
         self._client: Any = None
         self._loaded = False
         self._load_lock = asyncio.Lock()
@@ -129,7 +126,7 @@ class OllamaBackend(Backend):
         return ModelLoadError(f"the Ollama server at {self.host} has no model {m!r} ({detail}); pull it with "
                               f"`ollama pull {m}`", "model_missing")
 
-    def _translate(self, err: BaseException, during: str) -> Exception:
+    def _translate(self, err: BaseException, during: str) -> BaseException:
         """An exception of the client or of httpx as a HearthError that says what to do.
 
         ``during``: ``"load"`` (ModelLoadError) or ``"answer"`` (BackendError)."""
@@ -234,9 +231,9 @@ class OllamaBackend(Backend):
                 kwargs["tools"] = [{"type": "function", "function": fn_schema(t)} for t in tools]
         else:
             kwargs["messages"] = native_messages(injected_messages(messages, tools))
-        known = {fn_schema(t)["name"] for t in tools}
         inject = bool(tools) and not native
-        text, emitted, sent_any = "", 0, False
+        hold = HoldBack({fn_schema(t)["name"] for t in tools})
+        sent_any = False
         final: Any = None
         stream: Any = None
         try:
@@ -249,12 +246,9 @@ class OllamaBackend(Backend):
                     sent_any = True
                     yield CallRequest(tc.function.name, dict(tc.function.arguments))
                 piece = msg.content or ""
-                if piece:
-                    text += piece
-                    if not inject or not _may_be_call(text):
-                        sent_any = True
-                        yield Delta(text[emitted:])
-                        emitted = len(text)
+                if piece and (shown := hold.feed(piece) if inject else piece):
+                    sent_any = True
+                    yield Delta(shown)
                 if part.done:
                     final = part
         except ollama.ResponseError as err:
@@ -270,16 +264,11 @@ class OllamaBackend(Backend):
             if stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()
         if inject:
-            calls, _prose = parse_calls(text, known)
-            if not calls and emitted == 0 and (name := _attempted_call(text, known)):
-                # a call the parser cannot read: the runner answers the model with what is wrong
-                # (invalid_arguments), so it can try again, instead of the user hearing the syntax
-                calls = [ParsedCall(name, {"__raw__": text.strip()})]
-            if calls:
-                for c in calls:
-                    yield CallRequest(c.name, c.arguments)
-            elif len(text) > emitted:
-                yield Delta(text[emitted:])
+            calls, rest = hold.finish()
+            for c in calls:
+                yield c
+            if rest:
+                yield Delta(rest)
         yield Done(self._stats(final))
 
     @staticmethod
@@ -309,8 +298,3 @@ class OllamaBackend(Backend):
 
 class _NoTools(Exception):
     """Ollama refused ``tools`` for this model (HTTP 400 "... does not support tools")."""
-
-
-@hookimpl
-def register_backends(register):
-    register("ollama", OllamaBackend)

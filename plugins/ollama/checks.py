@@ -10,12 +10,11 @@ from urllib.parse import urlsplit
 import httpx
 import ollama
 
-from hearth import HearthError, hookimpl
-from hearth import Check
+from hearth import Check, HearthError, hookimpl
 from hearth.config import ModelsFile, is_loopback
 from hearth.gpu import MemoryProbe, probe_memory
 
-from .ollama import OllamaBackend
+from .backend import OllamaBackend
 
 GiB = 1 << 30
 Status = Literal["ok", "warn", "fail"]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hearth import HearthError, hookimpl
-from hearth import Check
+from hearth import Check, HearthError, hookimpl
 from hearth.config import ModelsFile
 from hearth.gpu import MemoryProbe, llama_gpu_offload, plan_model, probe_memory
 
-from .llamacpp import resolve_model
+from .model_files import resolve_model
 
 
 @hookimpl
@@ -51,7 +50,9 @@ def llamacpp_checks(mf: ModelsFile, probe: MemoryProbe | None) -> list[Check]:
         label = f"model {n}"
         try:
             path = resolve_model(cfg.model)
-            plan = plan_model(cfg, path, probe=probe, gpu_offload=offload, name=n)
+            keys = cfg.backend_keys()
+            plan = plan_model(cfg, path, probe=probe, gpu_offload=offload, name=n,
+                              tensor_split=keys.get("tensor_split"), swa_full=keys.get("swa_full", True))
         except Exception as err:  # a missing file, an unreadable GGUF, settings that cannot work
             # a model no role uses is only a warning: the shipped models.toml lists optional ones
             used = n in (mf.roles.main, mf.roles.router)

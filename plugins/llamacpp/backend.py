@@ -1,0 +1,401 @@
+"""The llama.cpp backend: one GGUF model loaded once per process.
+
+One lock per loaded model; generation runs in a thread and streams deltas back to the event loop.
+Tool calling is native (the GGUF's own chat template with ``tools``, calls read back from its
+``<tool_call>`` blocks) or injected (schemas and examples in the prompt, a grammar built from the
+schemas, calls read back by ``hearth.toolcalls``). Closing the reply (a cancelled turn) stops the
+generation at the next token on every path and frees the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError
+from hearth.backends import Progress
+from hearth.errors import BackendError
+from hearth.toolcalls import HoldBack, fn_schema, parse_calls
+
+from .grammar import grammar_for, request_numbers, request_spans
+from .model_files import resolve_model, sha256_of
+from .prompt import build_prompt, chat_formatter
+from .ranker import ToolRanker
+from .settings import LlamaCppSettings
+from .workarounds import LineCatcher, extra_buffer_types_ok, model_params, quiet_llama_logs
+
+log = logging.getLogger("hearth.plugins.llamacpp")
+
+_KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml_type values
+Put = Callable[[Any], None]
+
+
+class LlamaCppBackend(Backend):
+    """One GGUF model loaded once per process."""
+
+    settings = LlamaCppSettings
+
+    DELTA_INTERVAL = 0.05  # seconds between streamed text events
+
+    def __init__(self, name: str, config: ModelConfig) -> None:
+        super().__init__(name, config)
+        self.llm: Any = None
+        self.path: Path | None = None
+        self._lock = threading.Lock()  # one generation at a time per model
+        self._load_lock = asyncio.Lock()
+        self._formatter: Any = None
+        self._ranker: ToolRanker | None = None
+        self.plan: Any = None  # the GPU plan of the last load (hearth.gpu.Plan), if one was made
+        self.trimmed = 0  # history messages the last prompt left out to fit n_ctx
+
+    @property
+    def options(self) -> LlamaCppSettings:
+        """This model's llama.cpp keys of models.toml."""
+        return self.config.backend_settings
+
+    @property
+    def loaded(self) -> bool:
+        return self.llm is not None
+
+    async def load(self, progress: Progress | None = None) -> None:
+        async with self._load_lock:
+            if self.llm is None:
+                await asyncio.to_thread(self._load_sync, progress)
+
+    def _load_sync(self, progress: Progress | None) -> None:
+        try:
+            import llama_cpp
+        except ImportError as err:
+            raise ModelLoadError("llama-cpp-python is not installed: pip install llama-cpp-python", "backend_missing") from err
+        quiet_llama_logs()
+        cfg = self.config
+        path = resolve_model(cfg.model, progress)
+        if cfg.sha256:
+            if progress:
+                progress(f"checking sha256 of {path.name}", None)
+            digest = sha256_of(path)
+            if digest != cfg.sha256:
+                raise ModelLoadError(f"{path} has sha256 {digest}, expected {cfg.sha256}; the file is corrupt or not the one configured", "model_checksum")
+        if cfg.kv_cache != "f16" and not cfg.flash_attn:
+            raise ModelLoadError(f"[models.{self.name}] kv_cache = {cfg.kv_cache!r} needs flash_attn = true "
+                                 "(llama.cpp cannot quantize the V cache without flash attention)", "config_invalid")
+        if progress:
+            progress(f"loading {path.name}", None)
+        kwargs: dict[str, Any] = {"n_ctx": cfg.n_ctx, "type_k": _KV_TYPES[cfg.kv_cache], "type_v": _KV_TYPES[cfg.kv_cache],
+                                  "flash_attn": cfg.flash_attn, "swa_full": self.options.swa_full, "n_gpu_layers": 0}
+        self.plan = None
+        if cfg.num_gpu != 0 and llama_cpp.llama_supports_gpu_offload():
+            kwargs.update(self._gpu_plan(path, progress))
+        llama_errors: list[str] = []
+        catcher = LineCatcher(llama_errors)
+        while True:
+            llama_errors.clear()
+            log.addHandler(catcher)
+            try:
+                with model_params(extra_buffer_types_ok()):
+                    self.llm = llama_cpp.Llama(model_path=str(path), n_threads=cfg.n_threads, seed=cfg.seed,
+                                               verbose=False, **kwargs)
+                break
+            except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
+                from hearth.gpu import is_out_of_memory, oom_reason, step_down
+                if not is_out_of_memory(err, llama_errors):
+                    raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
+                layers = kwargs["n_gpu_layers"]
+                fewer = step_down(layers if layers >= 0 else 128)
+                if fewer is None:
+                    raise ModelLoadError(
+                        f"[models.{self.name}] does not fit in memory even on the CPU (n_ctx = {cfg.n_ctx}, kv_cache = "
+                        f"{cfg.kv_cache!r}): {oom_reason(err, llama_errors)}; lower n_ctx, use kv_cache = "
+                        "\"q8_0\" with flash_attn = true, or a smaller model", "model_out_of_memory") from err
+                note = f"out of memory with {layers} GPU layers; retrying with {fewer}"
+                log.warning("[models.%s] %s", self.name, note)
+                if self.plan is not None:
+                    self.plan.steps.append(note)
+                if progress:
+                    progress(note, None)
+                kwargs["n_gpu_layers"] = fewer
+            finally:
+                log.removeHandler(catcher)
+        n_gpu_layers = kwargs["n_gpu_layers"]
+        self.path = path
+        self.n_gpu_layers = n_gpu_layers
+        self._formatter = chat_formatter(self.llm, self.options.chat_format)
+        if progress:
+            progress("warming up", None)
+        self.llm.eval(self.llm.tokenize(b"Hello", add_bos=True))  # pre-warm: first eval allocates buffers
+        self.llm.reset()
+
+    def _gpu_plan(self, path: Path, progress: Progress | None) -> dict[str, Any]:
+        """llama.cpp's GPU arguments from the planner (``hearth.gpu``): layers, split, main GPU."""
+        from hearth.gpu import ModelShapeError, PlanError, plan_model
+        cfg = self.config
+        try:
+            self.plan = plan = plan_model(cfg, path, name=self.name, tensor_split=self.options.tensor_split,
+                                          swa_full=self.options.swa_full)
+        except PlanError as err:
+            raise ModelLoadError(str(err), err.code) from err
+        except ModelShapeError as err:  # llama.cpp may still read it: offload as configured
+            log.warning("[models.%s] no GPU plan (%s); num_gpu = %s passed to llama.cpp as is", self.name, err, cfg.num_gpu)
+            return {"n_gpu_layers": -1 if cfg.num_gpu in (-1, 99) else cfg.num_gpu}
+        for w in plan.warnings:
+            log.warning("[models.%s] %s", self.name, w)
+            if progress:
+                progress(w, None)
+        kw = plan.llama_kwargs()
+        if progress and plan.devices:
+            progress(f"{plan.n_gpu_layers} of {plan.n_layers} layers on the GPU", None)
+        return kw
+
+    def count_tokens(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+        """Prompt tokens of these messages and tools; reads only the vocabulary when not loaded."""
+        if self.llm is not None:
+            with self._lock:
+                return len(self.tokenize_prompt(messages, tools)[0])
+        import llama_cpp
+        quiet_llama_logs()
+        path = resolve_model(self.config.model)
+        vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        try:
+            self.llm, self._formatter = vocab, chat_formatter(vocab, self.options.chat_format)
+            return len(self.tokenize_prompt(messages, tools)[0])
+        finally:
+            self.llm, self._formatter = None, None
+            vocab.close()
+
+    async def close(self) -> None:
+        if self.llm is not None:
+            with self._lock:
+                if self._ranker is not None:
+                    self._ranker.close()
+                    self._ranker = None
+                self.llm.close()
+                self.llm = None
+
+    def info(self) -> dict[str, Any]:
+        d = super().info()
+        d.update({"path": str(self.path) if self.path else None, "chat_template": self._formatter is not None,
+                  "n_gpu_layers": getattr(self, "n_gpu_layers", None),
+                  "gpu_plan": self.plan.to_dict() if getattr(self, "plan", None) is not None else None})
+        return d
+
+    # ---- prompt building -----------------------------------------------------------------------
+
+    def build_prompt(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[str, list[str], bool]:
+        """(prompt, stop strings, the prompt ends in a special-token template)."""
+        return build_prompt(self._formatter, self.config.tool_calling, messages, tools)
+
+    def _fit(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+        """Tokenize, dropping the oldest whole turns of history until prompt + reply fit n_ctx.
+
+        A turn is a user message and everything after it up to the next user message, so a tool
+        result never loses the call it answers. Only the current request with the system prompt
+        and tool schemas can fail to fit (``context_overflow``); a long history never does.
+        """
+        msgs = list(messages)
+        self.trimmed = 0
+        while True:
+            tokens, stops = self.tokenize_prompt(msgs, tools)
+            budget = self.config.n_ctx - self.config.max_tokens
+            if len(tokens) <= budget:
+                return tokens, stops
+            users = [i for i, m in enumerate(msgs) if m["role"] == "user"]
+            first = next((i for i, m in enumerate(msgs) if m["role"] != "system"), len(msgs))
+            if len(users) <= 1 or users[-1] <= first:
+                raise BackendError(f"the message and tool schemas need {len(tokens)} tokens, more than "
+                                   f"n_ctx={self.config.n_ctx} minus max_tokens={self.config.max_tokens} "
+                                   "allows; raise n_ctx in models.toml", "context_overflow")
+            end = next(i for i in users if i > first)  # the start of the second-oldest turn
+            self.trimmed += end - first
+            del msgs[first:end]
+
+    def tokenize_prompt(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+        prompt, stops, special = self.build_prompt(messages, tools)
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=not prompt.startswith(("<bos>", "<s>", "<|")), special=special)
+        return tokens, stops
+
+    def _cached(self, tokens: list[int]) -> int:
+        """How many leading prompt tokens llama.cpp will reuse from the KV cache (prefix match)."""
+        held = self.llm.input_ids[: self.llm.n_tokens]
+        n = 0
+        for a, b in zip(held, tokens, strict=False):
+            if a != b:
+                break
+            n += 1
+        return n - 1 if n == len(tokens) and n else n
+
+    # ---- generation ----------------------------------------------------------------------------
+
+    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Any]:
+        if self.llm is None:
+            await self.load()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        cancel = threading.Event()  # set when the consumer goes away: generation stops at the next token
+
+        pending: list[str] = []
+        last = [0.0]
+
+        def send(item: Any) -> None:
+            if not cancel.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def put(item: Any) -> None:
+            # Coalesce text deltas to one wake-up of the event loop per 50 ms: waking it for
+            # every token steals a core from llama.cpp's threads on a small machine.
+            now = time.perf_counter()
+            if isinstance(item, Delta):
+                pending.append(item.text)
+                if now - last[0] < self.DELTA_INTERVAL:
+                    return
+                item = Delta("".join(pending))
+                pending.clear()
+            elif pending:
+                send(Delta("".join(pending)))
+                pending.clear()
+            last[0] = now
+            send(item)
+
+        def work() -> None:
+            try:
+                with self._lock:
+                    self._generate(messages, tools, put, cancel)
+            except BaseException as err:  # delivered to the awaiting side
+                put(err)
+            finally:
+                put(StopAsyncIteration())
+
+        thread = threading.Thread(target=work, name=f"llamacpp-{self.name}", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, StopAsyncIteration):
+                    break
+                if isinstance(item, BaseException):
+                    if isinstance(item, BackendError):
+                        raise item
+                    raise BackendError(f"llama.cpp failed: {type(item).__name__}: {item}") from item
+                yield item
+        finally:
+            cancel.set()
+
+    def rank_tools(self, text: str, tools: list[dict[str, Any]]) -> tuple[str | None, dict[str, float]]:
+        """The tool under whose examples the request is most likely (None: no tool fits), and the scores."""
+        if self._ranker is None:
+            self._ranker = ToolRanker(self.llm)
+        return self._ranker.rank(text, tools)
+
+    def _complete(self, tokens: list[int], cancel: threading.Event, **kwargs: Any) -> Any:
+        """``create_completion`` that stops at the next token once ``cancel`` is set."""
+        import llama_cpp
+        cfg = self.config
+        kwargs.setdefault("temperature", cfg.temperature)
+        kwargs.setdefault("top_k", 40 if kwargs["temperature"] else 1)
+        stop_on_cancel = llama_cpp.StoppingCriteriaList([lambda _ids, _logits: cancel.is_set()])
+        return self.llm.create_completion(tokens, max_tokens=cfg.max_tokens, seed=cfg.seed,
+                                          stopping_criteria=stop_on_cancel, **kwargs)
+
+    def _generate(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], put: Put,
+                  cancel: threading.Event) -> None:
+        import llama_cpp
+        cfg = self.config
+        t0 = time.perf_counter()
+        inject = bool(tools) and cfg.tool_calling == "inject"
+        if inject and self.options.tool_select == "rank":
+            return self._generate_ranked(messages, tools, put, t0, cancel)
+        if not tools:
+            tokens, stops = self._fit(messages, tools)
+            return self._stream_text(tokens, stops, put, t0, cancel)
+        tokens, stops = self._fit(messages, tools)
+        grammar = llama_cpp.LlamaGrammar.from_string(grammar_for(tools), verbose=False) if inject else None
+        hold = HoldBack({fn_schema(t)["name"] for t in tools})
+        cached = self._cached(tokens)
+        n_out = 0
+        first_ms = None
+        for chunk in self._complete(tokens, cancel, stop=stops, stream=True, grammar=grammar):
+            if cancel.is_set():
+                return
+            n_out += 1
+            if first_ms is None:
+                first_ms = (time.perf_counter() - t0) * 1000
+            if shown := hold.feed(chunk["choices"][0]["text"]):
+                put(Delta(shown))
+        calls, rest = hold.finish()
+        for c in calls:
+            put(c)
+        if rest:
+            put(Delta(rest))
+        put(Done({"prompt_tokens": len(tokens), "cached_tokens": cached, "trimmed_messages": self.trimmed,
+                  "prompt_eval_ms": round(first_ms or 0.0, 1), "completion_tokens": n_out,
+                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+
+    def _generate_ranked(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], put: Put, t0: float,
+                         cancel: threading.Event) -> None:
+        import llama_cpp
+        user = next((m.get("content") or "" for m in reversed(messages) if m["role"] == "user"), "")
+        if messages and messages[-1]["role"] == "tool":
+            # the tools already answered this request: word a reply without tools
+            tokens, stops = self._fit(messages, [])
+            return self._stream_text(tokens, stops, put, t0, cancel)
+        name, _scores = self.rank_tools(user, tools)
+        rank_ms = (time.perf_counter() - t0) * 1000
+        if name is None:
+            tokens, stops = self._fit(messages, [])
+            return self._stream_text(tokens, stops, put, t0, cancel, {"rank_ms": round(rank_ms, 1)})
+        if cancel.is_set():
+            return
+        tool = next(t for t in tools if fn_schema(t)["name"] == name)
+        props = (fn_schema(tool).get("parameters") or {}).get("properties") or {}
+        call = CallRequest(name)
+        n_out = 0
+        cached = 0
+        tokens = []
+        if props:
+            spans: dict[str, list[Any]] = {}
+            require: set[str] = set()
+            int_params = [p for p, ps in props.items() if ps.get("type") == "integer"]
+            numbers = request_numbers(user)
+            for p, ps in props.items():
+                if ps.get("type") == "string" and "enum" not in ps:
+                    spans[p] = request_spans(user)
+                elif ps.get("type") == "integer" and numbers:
+                    spans[p] = numbers
+                    if len(int_params) == 1:  # a number the request states goes into the tool's one number
+                        require.add(p)
+            grammar = llama_cpp.LlamaGrammar.from_string(
+                grammar_for(tools, only=name, spans=spans, args_only=True, require=require), verbose=False)
+            prompt_tokens, _ = self._fit(messages, tools)
+            head = self.llm.tokenize(f" [{name}(".encode(), add_bos=False, special=False)
+            tokens = prompt_tokens + head
+            cached = self._cached(tokens)
+            out = self._complete(tokens, cancel, temperature=0.0, grammar=grammar)
+            if cancel.is_set():
+                return
+            written = f"[{name}({out['choices'][0]['text']}"
+            n_out = out["usage"]["completion_tokens"]
+            calls, _ = parse_calls(written, {name})
+            call = calls[0] if calls else CallRequest(name, raw=written)
+        put(call)
+        put(Done({"prompt_tokens": len(tokens), "cached_tokens": cached, "completion_tokens": n_out,
+                  "rank_ms": round(rank_ms, 1), "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+
+    def _stream_text(self, tokens: list[int], stops: list[str], put: Put, t0: float, cancel: threading.Event,
+                     extra: dict[str, Any] | None = None) -> None:
+        n_out = 0
+        first_ms = None
+        cached = self._cached(tokens)
+        for chunk in self._complete(tokens, cancel, stop=stops, stream=True):
+            if cancel.is_set():
+                return
+            if first_ms is None:
+                first_ms = (time.perf_counter() - t0) * 1000
+            n_out += 1
+            put(Delta(chunk["choices"][0]["text"]))
+        put(Done({"prompt_tokens": len(tokens), "cached_tokens": cached, "trimmed_messages": self.trimmed,
+                  "prompt_eval_ms": round(first_ms or 0.0, 1), "completion_tokens": n_out, **(extra or {}),
+                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
