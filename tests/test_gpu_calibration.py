@@ -139,7 +139,7 @@ def test_fit_offers_a_smaller_context_a_quantized_cache_and_the_target_share(lla
     assert plan["n_gpu_layers"] < plan["n_layers"]
     alts = plan["alternatives"]
     assert [a.split(" ")[0] for a in alts] == ["n_ctx", "kv_cache", "target_vram"][:len(alts)]
-    assert alts[0].startswith("n_ctx = ") and "every layer fits" in alts[0]
+    assert alts[0].startswith("n_ctx = ")
     # each alternative really fits every layer
     n_ctx = alts[0].split(" = ")[1].split(" ")[0]
     again = fit_json(llama8b, "--vram", "10240", "--ctx", n_ctx, home=tmp_path)
@@ -165,6 +165,5 @@ def test_fit_prints_the_alternatives_one_a_line(llama8b, tmp_path):
     r = subprocess.run([HEARTH, "fit", str(llama8b), "--vram", "10240", "--ctx", "32768"], capture_output=True,
                        text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    tail = r.stdout[r.stdout.index("To put every layer on the GPU:"):].splitlines()[1:]
-    assert [line.split()[0] for line in tail] == ["n_ctx", "kv_cache"]
-    assert all("every layer fits" in line for line in tail)
+    tail = r.stdout[r.stdout.index("Every layer fits on the GPU with any one of:"):].splitlines()[1:]
+    assert tail == ["  n_ctx = 14592 (now 32768)", '  kv_cache = "q8_0" with flash_attn = true (now "f16")']

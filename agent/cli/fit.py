@@ -180,7 +180,7 @@ def _print_plan(plan: Plan, title: str, offload: bool) -> None:
     for w in plan.warnings:
         out.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     if plan.alternatives:
-        out.print("[bold]To put every layer on the GPU:[/]", highlight=False)
+        out.print("[bold]Every layer fits on the GPU with any one of:[/]", highlight=False)
         for a in plan.alternatives:
             out.print(f"  {escape(a)}", highlight=False)
 

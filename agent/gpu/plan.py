@@ -439,9 +439,9 @@ def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ct
 def fit_alternatives(shape: ModelShape, probe: MemoryProbe, *, n_ctx: int, kv_cache: str, flash_attn: bool,
                      target_vram: float, gpu_id: int | None = None, tensor_split: list[float] | None = None,
                      swa_full: bool = True, context_loaded: bool = False) -> list[str]:
-    """What to change so that every layer fits on the GPU(s), one line per way: the largest n_ctx at
-    these settings, a quantized KV cache at this n_ctx, the target share. Empty when nothing helps
-    (the weights alone do not fit)."""
+    """What to change so that every layer fits on the GPU(s), one setting a line, each enough on its
+    own: the largest n_ctx at these settings, a quantized KV cache at this n_ctx, the target share.
+    Empty when nothing helps (the weights alone do not fit)."""
     every = shape.n_layer + 1
 
     def all_fit(**change: Any) -> bool:
@@ -460,16 +460,15 @@ def fit_alternatives(shape: ModelShape, probe: MemoryProbe, *, n_ctx: int, kv_ca
         mid = (lo + hi + 1) // 2
         lo, hi = (mid, hi) if all_fit(n_ctx=mid * CTX_PAD) else (lo, mid - 1)
     if lo:
-        lines.append(f"n_ctx = {lo * CTX_PAD} (now {n_ctx}): every layer fits")
+        lines.append(f"n_ctx = {lo * CTX_PAD} (now {n_ctx})")
     for kv in ("q8_0", "q4_0"):
         if KV_TYPES.index(kv) > KV_TYPES.index(kv_cache) and all_fit(kv_cache=kv, flash_attn=True):
             extra = "" if flash_attn else " with flash_attn = true"
-            lines.append(f"kv_cache = \"{kv}\"{extra} (now \"{kv_cache}\"): every layer fits at n_ctx {n_ctx}")
+            lines.append(f"kv_cache = \"{kv}\"{extra} (now \"{kv_cache}\")")
             break
     for step in range(int(target_vram * 100) + 1, 101):
         if all_fit(target_vram=step / 100):
-            lines.append(f"target_vram = {step / 100:g} (now {target_vram:g}): every layer fits, leaving less memory "
-                         "for other programs")
+            lines.append(f"target_vram = {step / 100:g} (now {target_vram:g}), leaving less for other programs")
             break
     return lines
 
