@@ -114,6 +114,11 @@ class LlamaCppBackend(Backend):
                         "\"q8_0\" with flash_attn = true, or a smaller model", "model_out_of_memory") from err
                 note = f"out of memory with {layers} GPU layers; retrying with {fewer}"
                 log.warning("[models.%s] %s", self.name, note)
+                if self.plan is not None and self.plan.n_gpu_layers == layers and not self.plan.steps:
+                    # the planner said this would fit: the plan under-estimated this machine, say so loudly
+                    log.warning("[models.%s] the GPU plan was wrong: it expected %d layers to fit (%.0f MiB on the "
+                                "GPU); please report `hearth fit %s --json` with this log", self.name, layers,
+                                sum(d.used_bytes for d in self.plan.devices) / (1 << 20), self.name)
                 if self.plan is not None:
                     self.plan.steps.append(note)
                 if progress:
