@@ -19,7 +19,7 @@ from __future__ import annotations
 from .bind import bind_positional, call_error
 from .examples import example_calls, example_sentences, expand_template, fill_template
 from .holdback import HoldBack, attempted_call
-from .parse import parse_calls
+from .parse import ToolCallParseError, parse_calls
 from .render import (
                      CALL_SYNTAX,
                      fn_schema,
@@ -34,5 +34,5 @@ from .render import (
 __all__ = [
     "CALL_SYNTAX", "HoldBack", "attempted_call", "bind_positional", "call_error", "example_calls",
     "example_sentences", "expand_template", "fill_template", "fn_schema", "format_call", "format_calls", "injected_messages",
-    "parse_calls", "py_literal", "render_signature", "render_tools_prompt",
+    "ToolCallParseError", "parse_calls", "py_literal", "render_signature", "render_tools_prompt",
 ]

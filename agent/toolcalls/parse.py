@@ -3,6 +3,11 @@
 Tolerant of what models actually write: code fences (``tool_code``/``json``/``python``), JSON
 objects (``{"name": ..., "arguments": ...}``), ``<tool_call>`` tags, several calls, Python-style
 calls with keyword or positional arguments, and prose around them.
+
+Total and linear: on any input :func:`parse_calls` returns calls and prose (or raises its own
+:class:`ToolCallParseError` for input it will not read), in time linear in the input. Brackets are
+matched in one pass; a candidate call or JSON object is decoded at most once and only when it is
+small and shallow enough for the decoders; input longer than a model could have written is cut first.
 """
 
 from __future__ import annotations
@@ -13,6 +18,20 @@ import re
 from typing import Any
 
 from ..backends import CallRequest
+from ..errors import HearthError
+
+MAX_TEXT = 256 * 1024  # longer than any reply a model is allowed to write: the rest is cut before parsing
+MAX_CANDIDATE = 16 * 1024  # a call or JSON object larger than this is not decoded
+MAX_DEPTH = 32  # brackets nested deeper than this are not decoded (the decoders recurse)
+QUOTED_SCAN_BUDGET = 256 * 1024  # characters spent in total re-scanning calls whose brackets sit in strings
+MAX_CALLS = 64  # calls read from one reply; a model writing more is not calling tools
+MAX_ATTEMPTS = 1024  # candidate calls and objects decoded per reply, found or not
+
+
+class ToolCallParseError(HearthError):
+    """Model output the parser refuses (not text); parse_calls never raises anything else."""
+
+    code = "tool_call_unreadable"
 
 _FENCE = re.compile(r"```[ \t]*(?:tool_code|tool_call|python|json|py)?[ \t]*\n?(.*?)```", re.S)
 _TAG = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
@@ -25,12 +44,17 @@ def parse_calls(text: str, known: set[str] | None = None) -> tuple[list[CallRequ
     answer is not taken for a call); JSON objects with a ``name`` key are always read, so an
     unknown tool name reaches the runner and gets a clear ``unknown_tool`` error.
     """
+    if not isinstance(text, str):
+        raise ToolCallParseError(f"model output must be text, not {type(text).__name__}")
+    text = text[:MAX_TEXT]
     calls: list[CallRequest] = []
     spans: list[tuple[int, int]] = []
     blocks: list[tuple[int, int, str]] = [(m.start(), m.end(), m.group(1)) for m in _TAG.finditer(text)]
     blocks += [(m.start(), m.end(), m.group(1)) for m in _FENCE.finditer(text)
                if not any(s <= m.start() < e for s, e, _ in blocks)]
     for start, end, body in sorted(blocks):
+        if len(calls) >= MAX_CALLS:
+            break
         found = _parse_block(body, known)
         if found:
             calls += found
@@ -57,10 +81,10 @@ def _parse_block(body: str, known: set[str] | None) -> list[CallRequest]:
     body = body.strip()
     if not body:
         return []
-    if body[0] in "{[":
+    if body[0] in "{[" and len(body) <= MAX_CANDIDATE and _depth(body) <= MAX_DEPTH:
         try:
             return _from_json(json.loads(body))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             pass
     found, _ = _scan_inline(body, known)
     return found
@@ -83,9 +107,11 @@ def _from_json(obj: Any, strict: bool = False) -> list[CallRequest]:
     args = obj.get("arguments", obj.get("parameters", obj.get("args", {})))
     if isinstance(args, str):
         try:
+            if len(args) > MAX_CANDIDATE or _depth(args) > MAX_DEPTH:
+                raise ValueError("too large or deep")
             args = json.loads(args) if args.strip() else {}
-        except ValueError:
-            return [CallRequest(name, raw=args)]
+        except (ValueError, RecursionError):
+            return [CallRequest(name, raw=args[:MAX_CANDIDATE])]
     if not isinstance(args, dict):
         return [CallRequest(name, raw=json.dumps(args, ensure_ascii=False))]
     return [CallRequest(name, args)]
@@ -95,33 +121,42 @@ _IDENT_CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 
 
 def _scan_inline(text: str, known: set[str] | None) -> tuple[list[CallRequest], list[tuple[int, int]]]:
-    """Find JSON call objects and Python-style calls anywhere in text."""
+    """Find JSON call objects and Python-style calls anywhere in text, in one linear pass."""
     calls: list[CallRequest] = []
     spans: list[tuple[int, int]] = []
     decoder = json.JSONDecoder()
+    match, inner = _brackets(text)
+    budget = [QUOTED_SCAN_BUDGET]
+    attempts = 0
     i = 0
-    while i < len(text):
+    while i < len(text) and len(calls) < MAX_CALLS and attempts < MAX_ATTEMPTS:
         ch = text[i]
         if ch == "{":
-            try:
-                obj, end = decoder.raw_decode(text, i)
-            except ValueError:
-                obj, end = None, i + 1
+            end = match.get(i)
+            obj, stop = None, i + 1
+            if end is not None and end - i < MAX_CANDIDATE and inner[i] <= MAX_DEPTH:
+                attempts += 1
+                try:
+                    obj, used = decoder.raw_decode(text[i:end + 1])
+                    stop = i + used
+                except (ValueError, RecursionError):
+                    obj = None
             found = _from_json(obj, strict=True) if obj is not None else []
             if found:
                 calls += found
-                spans.append((i, end))
-                i = end
+                spans.append((i, stop))
+                i = stop
                 continue
             i += 1
             continue
-        m = _IDENT_CALL.match(text, i)
-        if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")):
+        # a call starts an identifier: only there is the pattern tried (trying it inside a long word
+        # would make the scan quadratic)
+        m = _IDENT_CALL.match(text, i) if i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.") else None
+        if m:
             name = m.group(1)
-            close = _matching_paren(text, m.end() - 1)
-            if close is not None and (known is None or name in known):
-                end = close
-                parsed = _parse_py_call(text[i:end + 1])
+            if known is None or name in known:
+                attempts += 1
+                parsed, end = _call_at(text, i, m.end() - 1, match, inner, budget)
                 if parsed is not None:
                     calls.append(parsed)
                     # swallow surrounding brackets of a call list
@@ -139,9 +174,67 @@ def _scan_inline(text: str, known: set[str] | None) -> tuple[list[CallRequest], 
     return calls, spans
 
 
-def _matching_paren(text: str, open_idx: int) -> int | None:
+def _brackets(text: str) -> tuple[dict[int, int], dict[int, int]]:
+    """For each opening bracket (quotes ignored), in one pass: its matching close, and how deeply
+    brackets nest inside it (1 for a bracket with none inside)."""
+    match: dict[int, int] = {}
+    inner: dict[int, int] = {}
+    stack: list[tuple[int, str]] = []
+    pairs = {")": "(", "]": "[", "}": "{"}
+    for j, c in enumerate(text):
+        if c in "([{":
+            inner[j] = 1
+            stack.append((j, c))
+        elif c in pairs:
+            if stack and stack[-1][1] == pairs[c]:
+                opened = stack.pop()[0]
+                match[opened] = j
+                if stack:
+                    parent = stack[-1][0]
+                    inner[parent] = max(inner[parent], inner[opened] + 1)
+            else:
+                stack.clear()  # unbalanced: what was open can no longer close properly
+    return match, inner
+
+
+def _depth(text: str, start: int = 0, end: int | None = None) -> int:
+    """The deepest bracket nesting in text[start:end + 1] (quotes ignored: an over-estimate is safe)."""
+    deepest = level = 0
+    for c in text[start:(len(text) if end is None else end + 1)]:
+        if c in "([{":
+            level += 1
+            deepest = max(deepest, level)
+        elif c in ")]}":
+            level = max(0, level - 1)
+    return deepest
+
+
+def _call_at(text: str, start: int, open_idx: int, match: dict[int, int], inner: dict[int, int],
+             budget: list[int]) -> tuple[CallRequest | None, int]:
+    """The Python-style call starting at ``start`` and its closing index. The bracket match is
+    tried first; when a string inside holds a bracket, a quote-aware re-scan is tried, within a
+    budget shared by the whole text."""
+    close = match.get(open_idx)
+    if close is not None:
+        if close - start > MAX_CANDIDATE or inner[open_idx] > MAX_DEPTH:
+            return None, open_idx
+        parsed = _parse_py_call(text[start:close + 1], checked=True)
+        if parsed is not None:
+            return parsed, close
+    limit = min(len(text), open_idx + MAX_CANDIDATE, open_idx + max(0, budget[0]))
+    if limit <= open_idx:
+        return None, open_idx
+    close = _matching_paren(text, open_idx, limit)
+    budget[0] -= (close if close is not None else limit) - open_idx
+    if close is None:
+        return None, open_idx
+    return _parse_py_call(text[start:close + 1]), close
+
+
+def _matching_paren(text: str, open_idx: int, limit: int) -> int | None:
+    """The bracket closing ``text[open_idx]``, skipping quoted strings; None before ``limit``."""
     depth, quote, esc = 0, "", False
-    for j in range(open_idx, len(text)):
+    for j in range(open_idx, limit):
         c = text[j]
         if quote:
             if esc:
@@ -162,10 +255,13 @@ def _matching_paren(text: str, open_idx: int) -> int | None:
     return None
 
 
-def _parse_py_call(src: str) -> CallRequest | None:
+def _parse_py_call(src: str, checked: bool = False) -> CallRequest | None:
+    """``checked``: the caller already knows the source is small and shallow enough."""
+    if not checked and (len(src) > MAX_CANDIDATE or _depth(src) > MAX_DEPTH):
+        return None
     try:
         node = ast.parse(src.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: a NUL byte in the source
         return None
     if not isinstance(node, ast.Call):
         return None
@@ -177,7 +273,7 @@ def _parse_py_call(src: str) -> CallRequest | None:
                 return None
             args[kw.arg] = _literal(kw.value)
         positional = tuple(_literal(a) for a in node.args)
-    except ValueError:
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):  # TypeError: {[]: 1}
         return None
     return CallRequest(name, args, positional=positional)
 
