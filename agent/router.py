@@ -55,6 +55,22 @@ class Route:
     escalate_to: str | None = None  # tier 2 only: the role to try when the router produces no valid call
 
 
+# Words around a request that change nothing: "actually", "please", "can you", "also"; tier 1
+# matches the request without them ("can you please add milk thanks" is "add milk").
+_LEAD_FILLER = re.compile(
+    r"^(?:(?:actually|oh|ok|okay|um|uh|so|well|hearth|please|also|and also|just|hmm|oops|right|alright|"
+    r"can you|could you|would you|will you|i'd like you to|i want you to|go ahead and)\s+)+", re.I)
+_TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|if you can|if you could))+$", re.I)
+
+
+def clean_utterance(text: str) -> str:
+    """``"Actually, can you please add milk, thanks!"`` -> ``"add milk"``; never empties a request."""
+    t = re.sub(r"\s+", " ", text.strip().strip(".!?,;:")).strip()
+    t = re.sub(r"^(\w+),\s+", r"\1 ", t)  # "Oh, add milk" -> "Oh add milk"
+    cleaned = _TAIL_FILLER.sub("", _LEAD_FILLER.sub("", t)).strip(" ,")
+    return cleaned or text.strip()
+
+
 def _display(sentence: str) -> str:
     """``add {shopping_list_item:item} to ...`` -> ``add {item} to ...``; rules stay as ``<rule>``."""
     return re.sub(r"\{[\w.]+:(\w+)\}", r"{\1}", sentence)
@@ -244,6 +260,15 @@ class Router:
                 hits.setdefault(tool.plugin or tool.name, set()).update(common)
         return hits
 
+    def match(self, text: str) -> IntentMatch | None:
+        """Tier 1 alone: the first matcher's call for ``text`` (fillers dropped), or None."""
+        cleaned = clean_utterance(text)
+        for matcher in self.matchers:
+            found = matcher(cleaned)
+            if found is not None:
+                return found
+        return None
+
     def route(self, text: str, *, role: str | None = None, tier: int | None = None) -> Route:
         """Decide the tier; ``role`` forces a model (after tier 1), ``tier`` forces a tier (benchmarks)."""
         t0 = time.perf_counter()
@@ -252,10 +277,9 @@ class Router:
             return Route(ms=round((time.perf_counter() - t0) * 1000, 3), **kw)
 
         if tier in (None, 1):
-            for matcher in self.matchers:
-                found = matcher(text)
-                if found is not None:
-                    return done(tier=1, reason=found.source, match=found)
+            found = self.match(text)
+            if found is not None:
+                return done(tier=1, reason=found.source, match=found)
             if tier == 1:
                 return done(tier=3, role="main", model=self.models.roles.main,
                             reason="no template matched: main")

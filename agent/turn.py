@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -249,30 +250,52 @@ class Agent:
             return
         if not self._started:
             await self.start(load_model=False)
+        # -- dialogue context (issue 14): a follow-up ("make that a dozen", "cancel it", "and sugar too")
+        # is read against what this session's last calls were about, then routed like any request
+        from .dialogue import Dialogue
+        dialogue = getattr(self, "_dialogue", None)
+        if dialogue is None or dialogue.storage is not self.storage:
+            dialogue = self._dialogue = Dialogue(self.storage)
+        routed_text = text
         try:
-            route = self.router.route(text, role=role, tier=tier)
+            follow = None if tier not in (None, 1) or role else await asyncio.to_thread(
+                dialogue.resolve, session, text, self.tools, lambda t: self.router.match(t) is not None)
+            if follow is not None and follow.match is not None:
+                route = Route(tier=1, reason=follow.match.source, match=follow.match)
+            else:
+                routed_text = follow.text if follow is not None and follow.text else text
+                route = self.router.route(routed_text, role=role, tier=tier)
+                if routed_text != text:
+                    route = dataclasses.replace(route, reason=f"{follow.reason if follow else ''}, read as "
+                                                f"{routed_text!r}: {route.reason}")
         except HearthError as err:
             yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
             return
+        # -- end dialogue context
         timings["route_ms"] = route.ms
         yield await self.emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
         yield await self.emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
         if route.match is not None:
             async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings):
+                if isinstance(ev, ToolReturned):  # dialogue context
+                    await asyncio.to_thread(dialogue.remember, session, ev.name, route.match.arguments, ev.result)
                 yield ev
             return
         try:
             history = await asyncio.to_thread(self.storage.history, session)
             user_msg = {"role": "user", "content": text}
             await asyncio.to_thread(self.storage.add_messages, session, turn_id, [user_msg])
+            user_msg = {"role": "user", "content": routed_text}  # dialogue: the model sees what "it" meant
         except Exception as err:
             log.exception("turn failed before the model ran")
             yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
             return
         state = {"tier": route.tier}
+        calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
         try:
             try:
                 async for ev in self._model_turn(route, [*history, user_msg], session, turn_id, t0, timings, state):
+                    await self._remember_call(dialogue, session, ev, calls)  # dialogue context
                     yield ev
             except _Escalate as why:
                 main = self.models.roles.main
@@ -281,12 +304,21 @@ class Agent:
                 yield await self.emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
                 escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
                 async for ev in self._model_turn(escalated, [*history, user_msg], session, turn_id, t0, timings, state):
+                    await self._remember_call(dialogue, session, ev, calls)  # dialogue context
                     yield ev
         except HearthError as err:
             yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
         except Exception as err:
             log.exception("turn failed")
             yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+
+    @staticmethod
+    async def _remember_call(dialogue: Any, session: str, ev: Event, calls: dict[str, dict[str, Any]]) -> None:
+        """Dialogue context (part of ``_turn``): remember what a model's tool call was about."""
+        if isinstance(ev, ToolCalled):
+            calls[ev.call_id] = ev.arguments
+        elif isinstance(ev, ToolReturned) and ev.call_id in calls:
+            await asyncio.to_thread(dialogue.remember, session, ev.name, calls[ev.call_id], ev.result)
 
     def _valid_call(self, call: CallRequest) -> bool:
         tool = self.tools.get(call.name)

@@ -1,0 +1,176 @@
+"""Dialogue context per session: what the last turns did, so a follow-up acts on the right thing.
+
+After every tool call (on every tier) the session remembers the call's tool, arguments and the thing
+it was about (a shopping-list item, a timer). A follow-up is then read against it before routing:
+
+- a pronoun: "remove it", "actually remove them", "cancel it", "how long is left on it", "add it"
+  become "remove eggs", "cancel the pasta timer"... and are routed like any request;
+- a new amount: "make that a dozen", "make it 6" become "change eggs to 12";
+- more of the same: "and sugar too", "also butter", "what about eggs?" call the last tool again
+  with the new thing.
+
+The state is one row per session in the ``dialogue_state`` table, so it survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from .router import IntentMatch
+from .storage import Storage
+
+
+class DialogueState(SQLModel, table=True):
+    """The thing a session's last tool calls were about."""
+
+    __tablename__ = "dialogue_state"
+    session: str = Field(primary_key=True)
+    state: str = "{}"  # JSON: tool, arguments, slot, value, kind, phrase
+    updated_at: float = Field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How a follow-up was read: a sentence to route instead, or a call to make at once."""
+
+    text: str | None = None
+    match: IntentMatch | None = None
+    reason: str = ""
+
+
+# the argument that names what a call is about, in order of preference
+_SLOTS = ("item", "name")
+_PRONOUN = r"(?:it|them|that|those|these|this|this one|that one)"
+_FILLER = re.compile(r"^(?:(?:actually|oh|ok|okay|um|uh|wait|no|sorry|hmm|well|so|please|hearth|oops|"
+                     r"on second thought|i mean)\s+)+")
+_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a dozen": 12,
+            "dozen": 12, "half a dozen": 6, "a half dozen": 6, "two dozen": 24, "a couple": 2, "couple": 2,
+            "a couple of": 2, "a pair": 2, "a few": 3}
+_QTY = re.compile(
+    rf"^(?:make|change|set) {_PRONOUN}(?: to| into)? (?P<n>\d+|[a-z]+(?: [a-z]+)?(?: dozen)?)(?: of (?:them|those))?"
+    r"(?: instead)?$|^(?P<m>\d+|[a-z]+(?: dozen)?) (?:of them|instead)$")
+_CONTINUE = re.compile(r"^(?:and|also|plus|and also|oh and|what about|how about|and what about)\s+(?P<x>.+?)"
+                       r"(?:\s+(?:too|as well|also))?$|^(?P<y>.+?)\s+(?:too|as well)$")
+_TIMER_END = re.compile(rf"^(?:cancel|stop|kill|end|remove|delete|scratch|drop|forget|turn off|switch off) {_PRONOUN}"
+                        rf"(?: off)?$|^turn {_PRONOUN} off$|^scratch that$")
+_TIMER_LEFT = re.compile(rf"^how (?:much time|much longer|long)(?: is)? (?:left|remaining)?(?: on| for)? {_PRONOUN}$"
+                         rf"|^how long (?:is left on|until|till|for) {_PRONOUN}$")
+
+
+def _number(words: str) -> int | None:
+    words = words.strip()
+    if words.isdigit():
+        return int(words)
+    return _NUMBERS.get(words)
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"[^\w\s']", " ", text.lower())
+    text = re.sub(r"\s+", " ", text).strip()
+    return _FILLER.sub("", text).strip()
+
+
+def _timer_phrase(arguments: dict[str, Any], result: Any) -> str:
+    name = arguments.get("name")
+    if isinstance(name, str) and name.strip():
+        return f"the {name.strip()} timer"
+    seconds = result.get("duration_s") if isinstance(result, dict) else None
+    if isinstance(seconds, (int, float)) and seconds > 0:
+        for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+            if seconds % size == 0:
+                return f"the {int(seconds // size)} {unit} timer"
+    return "the timer"
+
+
+class Dialogue:
+    """Reads follow-ups against a session's stored context and records what each call was about."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        DialogueState.__table__.create(storage.engine, checkfirst=True)  # type: ignore[attr-defined]
+
+    # ---- state ------------------------------------------------------------------------------------
+
+    def state(self, session: str) -> dict[str, Any]:
+        with self.storage.session() as s:
+            row = s.get(DialogueState, session)
+            return json.loads(row.state) if row is not None else {}
+
+    def remember(self, session: str, tool: str, arguments: Any, result: Any = None) -> None:
+        """Record a call: what it was about becomes what "it", "them" and "too" mean next."""
+        if not isinstance(arguments, dict):
+            return
+        slot = next((s for s in _SLOTS if isinstance(arguments.get(s), str) and arguments[s].strip()), None)
+        timer = "timer" in tool
+        if slot is None and not (timer and tool.startswith("start")):
+            return  # a read of everything, small talk, the clock: the thing talked about stays
+        value = arguments.get(slot) if slot else None
+        state = {"tool": tool, "arguments": arguments, "slot": slot, "value": value,
+                 "kind": "timer" if timer else "item",
+                 "phrase": _timer_phrase(arguments, result) if timer else str(value)}
+        with self.storage.session() as s:
+            row = s.get(DialogueState, session) or DialogueState(session=session)
+            row.state, row.updated_at = json.dumps(state, default=str), time.time()
+            s.add(row)
+
+    # ---- reading a follow-up ----------------------------------------------------------------------
+
+    def resolve(self, session: str, text: str, tools: Any,
+                matches: Callable[[str], bool] | None = None) -> FollowUp | None:
+        """The follow-up reading of ``text`` in this session, or None when it stands on its own."""
+        state = self.state(session)
+        if not state:
+            return None
+        return read_follow_up(text, state, tools, matches)
+
+
+def read_follow_up(text: str, state: dict[str, Any], tools: Any,
+                   matches: Callable[[str], bool] | None = None) -> FollowUp | None:
+    """Pure: ``text`` read against a session ``state`` (see :meth:`Dialogue.remember`)."""
+    t = _normalise(text)
+    if not t or not state.get("phrase"):
+        return None
+    phrase, kind = state["phrase"], state.get("kind")
+    why = f"follow-up on {phrase!r}"
+    if kind == "timer":
+        if _TIMER_END.match(t):
+            return FollowUp(text=f"cancel {phrase}", reason=why)
+        if _TIMER_LEFT.match(t):
+            return FollowUp(text=f"how much time is left on {phrase}", reason=why)
+    m = _QTY.match(t)
+    if m and kind == "item":
+        n = _number(m.group("n") or m.group("m") or "")
+        if n is not None:
+            return FollowUp(text=f"change {phrase} to {n}", reason=why)
+    words = t.split()
+    if len(words) <= 7 and re.search(rf"\b{_PRONOUN}\b", t) and not re.match(r"^(?:what|that's|thats|is that)\b", t):
+        if kind == "item" and re.match(r"^scratch (?:that|it)$", t):
+            return FollowUp(text=f"remove {phrase}", reason=why)
+        rewritten = re.sub(rf"\b{_PRONOUN}\b", phrase, t, count=1)
+        if rewritten != t and (matches is None or matches(rewritten)):
+            return FollowUp(text=rewritten, reason=why)
+    m = _CONTINUE.match(t)
+    slot, tool_name = state.get("slot"), state.get("tool")
+    if m and slot and tool_name and not tool_name.startswith("start"):
+        thing = (m.group("x") or m.group("y") or "").strip()
+        if not thing or (matches is not None and matches(thing)):
+            return None  # "also add chocolate": a request of its own
+        tool = tools.get(tool_name) if tools is not None else None
+        if tool is None:
+            return None
+        arguments = {slot: thing}
+        try:
+            tool.validate(arguments)
+        except Exception:
+            return None
+        return FollowUp(match=IntentMatch(tool_name, arguments, f"{why}: {tool_name} again with {thing!r}"),
+                        reason=why)
+    return None
