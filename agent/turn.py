@@ -176,24 +176,31 @@ class Agent:
                             duration_ms=round(outcome.duration_ms, 1))
 
     async def _fast_path(self, match: IntentMatch, text: str, session: str, turn_id: str, t0: float,
-                         timings: dict[str, float]) -> AsyncIterator[Event]:
-        """Tier 1: a template mapped the message to a call: run the tool, say its sentence, no model."""
+                         timings: dict[str, float], more: tuple[IntentMatch, ...] = ()) -> AsyncIterator[Event]:
+        """Tier 1: templates mapped the message to calls (one per request said): run each, say their
+        sentences, no model."""
         ctx = ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id)
-        call_id = self.runner.new_call_id()
-        yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=match.name, arguments=match.arguments))
-        outcome = await self.runner.run(match.name, match.arguments, ctx, call_id=call_id)
-        spoken = (outcome.say or "Done.") if outcome.ok else str(outcome.result)
-        call = {"id": call_id, "name": outcome.name, "arguments": outcome.arguments}
-        # the call's log row and the turn's messages in one transaction, before anyone hears of it
+        outcomes: list[ToolOutcome] = []
+        for m in (match, *more):
+            call_id = self.runner.new_call_id()
+            yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=m.name, arguments=m.arguments))
+            outcomes.append(await self.runner.run(m.name, m.arguments, ctx, call_id=call_id))
+        spoken = " ".join((o.say or "Done.") if o.ok else str(o.result) for o in outcomes)
+        calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments} for o in outcomes]
+        # the calls' log rows and the turn's messages in one transaction, before anyone hears of it
         await asyncio.to_thread(self.storage.add_messages, session, turn_id, [
-            {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": [call]},
-            {"role": "tool", "tool_call_id": call_id, "name": outcome.name, "content": outcome.for_model()},
-            {"role": "assistant", "content": spoken}], outcome)
-        yield await self.emit(self._returned(outcome, ctx))
+            {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": calls},
+            *({"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes),
+            {"role": "assistant", "content": spoken}], outcomes[0])
+        for o in outcomes[1:]:
+            await asyncio.to_thread(self.storage.log_tool_call, session, turn_id, o)
+        for o in outcomes:
+            yield await self.emit(self._returned(o, ctx))
+            timings[f"tool_{o.name}_ms"] = round(o.duration_ms, 3)
         yield await self.emit(TextDelta(session, turn_id, text=spoken))
-        timings[f"tool_{outcome.name}_ms"] = round(outcome.duration_ms, 3)
         timings["first_token_ms"] = timings["total_ms"] = _ms(t0)
-        yield await self.emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, tier=1, timings=timings))
+        yield await self.emit(TurnFinished(session, turn_id, text=spoken, tool_calls=len(outcomes), tier=1,
+                                            timings=timings))
 
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
@@ -276,9 +283,9 @@ class Agent:
         yield await self.emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
         yield await self.emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
         if route.match is not None:
-            async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings):
-                if isinstance(ev, ToolReturned):  # dialogue context
-                    await asyncio.to_thread(dialogue.remember, session, ev.name, route.match.arguments, ev.result)
+            fast_calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
+            async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings, route.more):
+                await self._remember_call(dialogue, session, ev, fast_calls)  # dialogue context
                 yield ev
             return
         try:

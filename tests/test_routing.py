@@ -114,11 +114,13 @@ async def test_home_assistant_test_sentences_go_through_tier_1(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("text, tier, reason", [
-    ("add milk to my shopping list", 1, "template: add {item} to [my|the] shopping list"),
-    ("put apples on the list", 1, "template: put {item} on [my|the] [shopping] list"),
+    ("add milk to my shopping list", 1, "template: add {item} [to [my|the|our] [shopping|grocery] list]"),
+    ("put apples on the list", 1, "template: (put|stick|toss|throw|pop) {item} (on|onto) [my|the|our] [shopping|grocery] list"),
+    ("add milk and set a timer for 5 minutes", 1, "template: add {item} [to [my|the|our] [shopping|grocery] list] + "
+     "template: (set|start) a timer for {duration}"),
     ("start a 5 minute timer named pizza", 1, "template: (set|start) a {duration} timer (named|called|for) {name}"),
     ("5 minute timer", 1, "Home Assistant intent HassStartTimer: {minutes}( |-)minute[s] timer"),
-    ("please add bread", 2, "short, one tool (shopping_list): router"),
+    ("bread should go on the list", 2, "short, one tool (shopping_list): router"),
     ("we need to plan dinner for four around what's on my list", 3, "open-ended (plan): main"),
     ("tell me about the history of bread making in medieval europe and its guilds", 3, "long request (14 words): main"),
     ("add bread and then set a timer", 3, "more than one request: main"),
@@ -143,7 +145,7 @@ def test_a_loose_template_does_not_swallow_a_sentence(tmp_path, monkeypatch):
 
 def test_with_one_model_tiers_2_and_3_are_the_same_model(tmp_path, monkeypatch):
     agent = _agent(tmp_path, monkeypatch)
-    route = agent.router.route("please add bread")
+    route = agent.router.route("bread should go on the list")
     assert (route.tier, route.model, route.escalate_to) == (2, "m", None)
     assert route.reason == "short, one tool (shopping_list): router (the router is the main model)"
 
@@ -156,7 +158,8 @@ async def test_tier_1_turn_events_and_stored_trace(tmp_path, monkeypatch):
     assert set(evs[-1].timings) == {"route_ms", "tool_add_to_shopping_list_ms", "first_token_ms", "total_ms"}
     (row,) = agent.storage.turns("k")
     assert (row.tier, row.ok, row.reply) == (1, True, "Added milk to your shopping list.")
-    assert json.loads(row.routes) == [{"tier": 1, "reason": "template: add {item} to [my|the] shopping list", "model": None}]
+    assert json.loads(row.routes) == [{"tier": 1, "reason": "template: add {item} [to [my|the|our] [shopping|grocery] list]",
+                                       "model": None}]
     assert json.loads(row.timings) == evs[-1].timings
 
 

@@ -331,7 +331,7 @@ def register_tools(register):
         "don't [let me] forget [to (get|buy|pick up)] {item}", "write down {item}", "(buy|get) more {item}",
         f"(put|write) {{item}} (on|down on) {_LIST}"])
     register(remove_from_shopping_list, slot_values=slots, intents={"HassShoppingListRemoveItem": None}, examples=[
-        f"(remove|delete|drop) {{item}} [(from|on|off) {_LIST}]", f"take {{item}} off [{_LIST}]",
+        f"(remove|delete|drop) {{item}} [(from|on|off|in) {_LIST}]", f"take {{item}} off [{_LIST}]",
         f"scratch {{item}} [off {_LIST}]", f"(forget [about]) {{item}}", f"get rid of {{item}} [(on|from) {_LIST}]",
         "(we|I) (don't|do not) need {item} [any more|anymore]", "no more {item}"])
     register(check_off_shopping_list, slot_values=slots, intents={"HassShoppingListCompleteItem": None}, examples=[
