@@ -149,7 +149,9 @@ def read_follow_up(text: str, state: dict[str, Any], tools: Any,
     if m and kind == "item":
         n = _number(m.group("n") or m.group("m") or "")
         if n is not None:
-            return FollowUp(text=f"change {phrase} to {n}", reason=why)
+            # of several things just named, "make that a dozen" means the last one
+            last = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", phrase)[-1]
+            return FollowUp(text=f"change {last} to {n}", reason=why)
     words = t.split()
     if len(words) <= 7 and re.search(rf"\b{_PRONOUN}\b", t) and not re.match(r"^(?:what|that's|thats|is that)\b", t):
         if kind == "item" and re.match(r"^scratch (?:that|it)$", t):

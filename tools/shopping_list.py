@@ -147,6 +147,10 @@ def _find(session: Any, key: str) -> ShoppingItem | None:
     return session.exec(select(ShoppingItem).where(ShoppingItem.key == key)).first()
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -213,7 +217,7 @@ def remove_from_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
                         "item_not_found")
     say = f"Removed {_join(removed)} from your shopping list."
     if missing:
-        say += f" {_join(missing)} {'was' if len(missing) == 1 else 'were'} not on it."
+        say += f" {_cap(_join(missing))} {'was' if len(missing) == 1 else 'were'} not on it."
     result = {"name": removed[0], "removed": True} if len(removed) == 1 and not missing else \
         {"removed": removed, "not_found": missing}
     return ToolResult(result, say=say)
@@ -241,7 +245,7 @@ def check_off_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
                         "item_not_found")
     say = f"Checked off {_join(done)}."
     if missing:
-        say += f" {_join(missing)} {'was' if len(missing) == 1 else 'were'} not on your list."
+        say += f" {_cap(_join(missing))} {'was' if len(missing) == 1 else 'were'} not on your list."
     return ToolResult(rows[0] if len(rows) == 1 and not missing else {"items": rows, "not_found": missing}, say=say)
 
 
@@ -252,7 +256,10 @@ def set_shopping_list_quantity(item: str, quantity: int, ctx: ToolContext) -> To
         item: The item, e.g. "eggs".
         quantity: How many in all, e.g. 12.
     """
-    name, key, _ = _clean(item)
+    parts = _items(item)
+    if len(parts) > 1:
+        raise ToolError("Say one item at a time to change how many.", "several_items")
+    name, key, _ = parts[0]
     if quantity < 1:
         raise ToolError(f"The quantity must be at least 1, not {quantity}.", "invalid_quantity")
     with ctx.storage.session() as s:
@@ -276,10 +283,10 @@ def is_on_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
         for name, key, _ in _items(item):
             row = _find(s, key)
             if row is None:
-                answers.append(f"No, {name} {'is' if len(_items(item)) == 1 else 'is'} not on your shopping list.")
+                answers.append(f"No, {name} is not on your shopping list.")
                 found.append({"name": name, "on_list": False})
             elif row.checked:
-                answers.append(f"{row.name[:1].upper() + row.name[1:]} is on your list, already checked off.")
+                answers.append(f"{_cap(row.name)} is on your list, already checked off.")
                 found.append({"name": row.name, "on_list": True, "quantity": row.quantity, "checked": True})
             else:
                 what = f"{row.quantity} {row.name}" if row.quantity > 1 else row.name
@@ -338,6 +345,12 @@ def register_tools(register):
         f"check off {{item}} [(on|from) {_LIST}]", f"check {{item}} off [{_LIST}]",
         "[I|we] [just] (bought|got|grabbed|picked up) {item}", "mark {item} as (bought|done)",
         "(cross|tick) off {item}", f"(cross|tick) {{item}} off [{_LIST}]"])
+    register(get_shopping_list, examples=[
+        f"what is on {_LIST}", f"what's on {_LIST}", f"what's left on {_LIST}", f"read [me] {_LIST}",
+        f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to buy",
+        "what do (I|we) need from the (store|shop|supermarket)", f"is there anything on {_LIST}"])
+    register(clear_shopping_list, examples=[
+        f"(clear|empty) {_LIST}", f"delete everything on {_LIST}", f"remove everything from {_LIST}"])
     register(set_shopping_list_quantity, slot_values=slots, examples=[
         "(change|set|make) [the] {item} to {quantity}", "(change|set) [the] quantity of {item} to {quantity}"])
     register(is_on_shopping_list, slot_values={"item": _ITEMS}, examples=[
@@ -345,9 +358,3 @@ def register_tools(register):
         f"do (I|we) have {{item}} [on {_LIST}]", f"did (I|we) [already] (add|put) {{item}} [on {_LIST}]",
         f"have (I|we) got {{item}} on {_LIST}", f"how many {{item}} [(do|are|did)] [I|we] [need|have|there|got] [on {_LIST}]",
         f"did (I|we) [already] (check|tick|cross) off {{item}}", f"is {{item}} (checked|ticked|crossed) off [{_LIST}]"])
-    register(get_shopping_list, examples=[
-        f"what is on {_LIST}", f"what's on {_LIST}", f"what's left on {_LIST}", f"read [me] {_LIST}",
-        f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to buy",
-        "what do (I|we) need from the (store|shop|supermarket)", f"is there anything on {_LIST}"])
-    register(clear_shopping_list, examples=[
-        f"(clear|empty) {_LIST}", f"delete everything on {_LIST}", f"remove everything from {_LIST}"])
