@@ -9,31 +9,22 @@ it was about (a shopping-list item, a timer). A follow-up is then read against i
 - more of the same: "and sugar too", "also butter", "what about eggs?" call the last tool again
   with the new thing.
 
-The state is one row per session in the ``dialogue_state`` table, so it survives a restart.
+The state is kept in memory per session and rebuilt from the session's stored messages (every tool
+call and its result is stored with the session) the first time a process meets the session, so it
+survives a restart without a write of its own on the fast path.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Field, SQLModel
-
+from .errors import HearthError
 from .router import IntentMatch
 from .storage import Storage
-
-
-class DialogueState(SQLModel, table=True):
-    """The thing a session's last tool calls were about."""
-
-    __tablename__ = "dialogue_state"
-    session: str = Field(primary_key=True)
-    state: str = "{}"  # JSON: tool, arguments, slot, value, kind, phrase
-    updated_at: float = Field(default_factory=time.time)
 
 
 @dataclass(frozen=True)
@@ -91,45 +82,67 @@ def _timer_phrase(arguments: dict[str, Any], result: Any) -> str:
 
 
 class Dialogue:
-    """Reads follow-ups against a session's stored context and records what each call was about."""
+    """Reads follow-ups against a session's context and records what each call was about."""
+
+    # how many stored messages to read back when a process first meets a session
+    HISTORY = 24
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        DialogueState.__table__.create(storage.engine, checkfirst=True)  # type: ignore[attr-defined]
+        self._states: dict[str, dict[str, Any]] = {}
 
     # ---- state ------------------------------------------------------------------------------------
 
-    def state(self, session: str) -> dict[str, Any]:
-        with self.storage.session() as s:
-            row = s.get(DialogueState, session)
-            return json.loads(row.state) if row is not None else {}
+    def known(self, session: str) -> bool:
+        return session in self._states
+
+    def load(self, session: str) -> dict[str, Any]:
+        """The session's context, rebuilt from its stored tool calls once per process (blocking I/O)."""
+        if session not in self._states:
+            state: dict[str, Any] = {}
+            results: dict[str, Any] = {}
+            calls: list[dict[str, Any]] = []
+            for msg in self.storage.history(session, limit=self.HISTORY):
+                if msg.get("role") == "assistant":
+                    calls += msg.get("tool_calls") or []
+                elif msg.get("role") == "tool" and msg.get("tool_call_id"):
+                    try:
+                        results[msg["tool_call_id"]] = json.loads(msg.get("content") or "null")
+                    except ValueError:
+                        results[msg["tool_call_id"]] = None
+            for call in calls:
+                result = results.get(str(call.get("id")))
+                state = _remembered(state, str(call.get("name", "")), call.get("arguments"), result)
+            self._states[session] = state
+        return self._states[session]
 
     def remember(self, session: str, tool: str, arguments: Any, result: Any = None) -> None:
         """Record a call: what it was about becomes what "it", "them" and "too" mean next."""
-        if not isinstance(arguments, dict):
-            return
-        slot = next((s for s in _SLOTS if isinstance(arguments.get(s), str) and arguments[s].strip()), None)
-        timer = "timer" in tool
-        if slot is None and not (timer and tool.startswith("start")):
-            return  # a read of everything, small talk, the clock: the thing talked about stays
-        value = arguments.get(slot) if slot else None
-        state = {"tool": tool, "arguments": arguments, "slot": slot, "value": value,
-                 "kind": "timer" if timer else "item",
-                 "phrase": _timer_phrase(arguments, result) if timer else str(value)}
-        with self.storage.session() as s:
-            row = s.get(DialogueState, session) or DialogueState(session=session)
-            row.state, row.updated_at = json.dumps(state, default=str), time.time()
-            s.add(row)
+        if session in self._states:
+            self._states[session] = _remembered(self._states[session], tool, arguments, result)
 
     # ---- reading a follow-up ----------------------------------------------------------------------
 
     def resolve(self, session: str, text: str, tools: Any,
                 matches: Callable[[str], bool] | None = None) -> FollowUp | None:
         """The follow-up reading of ``text`` in this session, or None when it stands on its own."""
-        state = self.state(session)
+        state = self.load(session)
         if not state:
             return None
         return read_follow_up(text, state, tools, matches)
+
+
+def _remembered(state: dict[str, Any], tool: str, arguments: Any, result: Any) -> dict[str, Any]:
+    """The context after a call: the thing it was about, or the old context for a call about nothing."""
+    if not isinstance(arguments, dict) or (isinstance(result, dict) and "error" in result and len(result) == 2):
+        return state
+    slot = next((s for s in _SLOTS if isinstance(arguments.get(s), str) and arguments[s].strip()), None)
+    timer = "timer" in tool
+    if slot is None and not (timer and tool.startswith("start")):
+        return state  # a read of everything, small talk, the clock: the thing talked about stays
+    value = arguments.get(slot) if slot else None
+    return {"tool": tool, "arguments": arguments, "slot": slot, "value": value, "kind": "timer" if timer else "item",
+            "phrase": _timer_phrase(arguments, result) if timer else str(value)}
 
 
 def read_follow_up(text: str, state: dict[str, Any], tools: Any,
@@ -171,7 +184,7 @@ def read_follow_up(text: str, state: dict[str, Any], tools: Any,
         arguments = {slot: thing}
         try:
             tool.validate(arguments)
-        except Exception:
+        except HearthError:
             return None
         return FollowUp(match=IntentMatch(tool_name, arguments, f"{why}: {tool_name} again with {thing!r}"),
                         reason=why)

@@ -14,8 +14,7 @@ from typing import Any
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
 from .errors import HearthError
-from .events import (Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
-                     TurnStarted)
+from .events import Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .pluginmanager import PluginManager
 from .pool import ModelPool
 from .router import IntentMatch, IntentMatcher, Route, Router
@@ -265,8 +264,11 @@ class Agent:
             dialogue = self._dialogue = Dialogue(self.storage)
         routed_text = text
         try:
-            follow = None if tier not in (None, 1) or role else await asyncio.to_thread(
-                dialogue.resolve, session, text, self.tools, lambda t: self.router.match(t) is not None)
+            follow = None
+            if tier in (None, 1) and not role:
+                if not dialogue.known(session):
+                    await asyncio.to_thread(dialogue.load, session)
+                follow = dialogue.resolve(session, text, self.tools, lambda t: self.router.match(t) is not None)
             if follow is not None and follow.match is not None:
                 route = Route(tier=1, reason=follow.match.source, match=follow.match)
             else:
@@ -285,7 +287,7 @@ class Agent:
         if route.match is not None:
             fast_calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
             async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings, route.more):
-                await self._remember_call(dialogue, session, ev, fast_calls)  # dialogue context
+                self._remember_call(dialogue, session, ev, fast_calls)  # dialogue context
                 yield ev
             return
         try:
@@ -302,7 +304,7 @@ class Agent:
         try:
             try:
                 async for ev in self._model_turn(route, [*history, user_msg], session, turn_id, t0, timings, state):
-                    await self._remember_call(dialogue, session, ev, calls)  # dialogue context
+                    self._remember_call(dialogue, session, ev, calls)  # dialogue context
                     yield ev
             except _Escalate as why:
                 main = self.models.roles.main
@@ -311,7 +313,7 @@ class Agent:
                 yield await self.emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
                 escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
                 async for ev in self._model_turn(escalated, [*history, user_msg], session, turn_id, t0, timings, state):
-                    await self._remember_call(dialogue, session, ev, calls)  # dialogue context
+                    self._remember_call(dialogue, session, ev, calls)  # dialogue context
                     yield ev
         except HearthError as err:
             yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
@@ -320,12 +322,12 @@ class Agent:
             yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
 
     @staticmethod
-    async def _remember_call(dialogue: Any, session: str, ev: Event, calls: dict[str, dict[str, Any]]) -> None:
-        """Dialogue context (part of ``_turn``): remember what a model's tool call was about."""
+    def _remember_call(dialogue: Any, session: str, ev: Event, calls: dict[str, dict[str, Any]]) -> None:
+        """Dialogue context (part of ``_turn``): remember what a tool call was about (in memory)."""
         if isinstance(ev, ToolCalled):
             calls[ev.call_id] = ev.arguments
-        elif isinstance(ev, ToolReturned) and ev.call_id in calls:
-            await asyncio.to_thread(dialogue.remember, session, ev.name, calls[ev.call_id], ev.result)
+        elif isinstance(ev, ToolReturned) and ev.call_id in calls and ev.ok:
+            dialogue.remember(session, ev.name, calls[ev.call_id], ev.result)
 
     def _valid_call(self, call: CallRequest) -> bool:
         tool = self.tools.get(call.name)

@@ -16,11 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_hearth
 
 sys.path.insert(0, str(REPO / "bench"))
-from everyday import _items_key, _timers_key, load, reply_problems  # noqa: E402
+from everyday import _items_key, _timers_key, load, reply_problems
 
 CASES = ["add-03", "add-05", "add-07", "add-10", "add-12", "add-13", "remove-03", "check_off-01", "question-01",
          "question-05", "timer-01", "timer-08", "time-01", "time-03", "smalltalk-01", "smalltalk-04", "smalltalk-06",

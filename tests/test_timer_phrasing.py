@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
-from hearth.tools.timer_phrasing import (TimerRequest, canonical_duration, duration_seconds, match_timer,
-                                         parse_timer_request, parse_timer_status)
+from hearth.tools.timer_phrasing import (
+    TimerRequest,
+    canonical_duration,
+    duration_seconds,
+    match_timer,
+    parse_timer_request,
+    parse_timer_status,
+)
 
 
 @pytest.mark.parametrize("text, expected", [

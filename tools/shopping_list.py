@@ -12,9 +12,8 @@ import re
 import time
 from typing import Any
 
-from sqlmodel import Field, SQLModel, select
-
 from hearth import ToolContext, ToolError, ToolResult, hookimpl
+from sqlmodel import Field, SQLModel, select
 
 __version__ = "0.2.0"
 
@@ -339,7 +338,7 @@ def register_tools(register):
         f"(put|write) {{item}} (on|down on) {_LIST}"])
     register(remove_from_shopping_list, slot_values=slots, intents={"HassShoppingListRemoveItem": None}, examples=[
         f"(remove|delete|drop) {{item}} [(from|on|off|in) {_LIST}]", f"take {{item}} off [{_LIST}]",
-        f"scratch {{item}} [off {_LIST}]", f"(forget [about]) {{item}}", f"get rid of {{item}} [(on|from) {_LIST}]",
+        f"scratch {{item}} [off {_LIST}]", "(forget [about]) {item}", f"get rid of {{item}} [(on|from) {_LIST}]",
         "(we|I) (don't|do not) need {item} [any more|anymore]", "no more {item}"])
     register(check_off_shopping_list, slot_values=slots, intents={"HassShoppingListCompleteItem": None}, examples=[
         f"check off {{item}} [(on|from) {_LIST}]", f"check {{item}} off [{_LIST}]",
@@ -357,4 +356,4 @@ def register_tools(register):
         f"(is|are) [there] {{item}} on {_LIST}", "(is|are) {item} on there", "do (I|we) [still] need {item}",
         f"do (I|we) have {{item}} [on {_LIST}]", f"did (I|we) [already] (add|put) {{item}} [on {_LIST}]",
         f"have (I|we) got {{item}} on {_LIST}", f"how many {{item}} [(do|are|did)] [I|we] [need|have|there|got] [on {_LIST}]",
-        f"did (I|we) [already] (check|tick|cross) off {{item}}", f"is {{item}} (checked|ticked|crossed) off [{_LIST}]"])
+        "did (I|we) [already] (check|tick|cross) off {item}", f"is {{item}} (checked|ticked|crossed) off [{_LIST}]"])

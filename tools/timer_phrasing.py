@@ -96,7 +96,7 @@ def duration_seconds(text: str) -> int | None:
             n += 0.5
         total += n * _UNIT_S[part.group("u")[0]]
         found = True
-    return int(round(total)) if found and total > 0 else None
+    return round(total) if found and total > 0 else None
 
 
 def parse_timer_request(text: str) -> TimerRequest | None:
