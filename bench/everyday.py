@@ -1,6 +1,7 @@
 """Everyday requests: does Hearth leave the list and timers right, with a short, true reply?
 
     python bench/everyday.py [--split dev|test|all] [--json] [--only ID] [--kind KIND] [--verbose]
+                             [--timer-phrasing]
 
 Cases live in ``bench/everyday/{dev,test}.jsonl`` (tune on dev; score test once). Each case gives the
 starting shopping list and timers, one to three turns said in one session, and the expected end
@@ -13,6 +14,8 @@ runs in a fresh agent on the same data folder (the session's context must surviv
 Every case runs in-process through the real ``hearth.Agent`` with the shipped default models.toml,
 in a fresh temporary HEARTH_HOME; the model pool is shared between cases, so a model loads once.
 Prints a table of right/total per kind, then the misses (``--json``: one JSON object instead).
+``--timer-phrasing`` also registers ``hearth.tools.timer_phrasing.match_timer`` as a tier-1
+``match_intent`` hook, as the timers plugin will once it calls it (a preview until then).
 """
 
 from __future__ import annotations
@@ -69,16 +72,34 @@ def _timers_key(timers: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(((t.get("name") or "").lower(), int(t["duration_s"])) for t in timers)
 
 
+def _timer_phrasing_plugin() -> Any:
+    import types
+
+    from hearth import hookimpl
+    from hearth.tools.timer_phrasing import match_timer
+    module = types.ModuleType("timer_phrasing_preview")
+
+    @hookimpl
+    def match_intent(text: str) -> Any:
+        return match_timer(text)
+
+    module.match_intent = match_intent  # type: ignore[attr-defined]
+    return module
+
+
 class Runner:
     """One agent per case (fresh data folder); the model pool is shared so a model loads once."""
 
-    def __init__(self) -> None:
+    def __init__(self, timer_phrasing: bool = False) -> None:
         self.pool: Any = None
+        self.timer_phrasing = timer_phrasing
 
     async def agent(self, home: str) -> Any:
         from hearth import Agent
         os.environ["HEARTH_HOME"] = home
         agent = Agent()
+        if self.timer_phrasing:
+            agent.plugins.register_module(_timer_phrasing_plugin(), "timer_phrasing_preview")
         if self.pool is None:
             self.pool = agent.pool
         else:
@@ -134,8 +155,8 @@ class Runner:
         return out
 
 
-async def run(cases: list[dict[str, Any]], verbose: bool) -> list[dict[str, Any]]:
-    runner = Runner()
+async def run(cases: list[dict[str, Any]], verbose: bool, timer_phrasing: bool = False) -> list[dict[str, Any]]:
+    runner = Runner(timer_phrasing)
     results = []
     for case in cases:
         r = await runner.run_case(case)
@@ -169,6 +190,7 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="run only this case id (repeatable)")
     ap.add_argument("--kind", help="run only cases of this kind")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each case as it runs (stderr)")
+    ap.add_argument("--timer-phrasing", action="store_true", help="preview: timer_phrasing.match_timer on tier 1")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     cases = load(args.split)
@@ -177,7 +199,7 @@ def main() -> None:
     if args.kind:
         cases = [c for c in cases if c["kind"] == args.kind]
     t0 = time.perf_counter()
-    results = asyncio.run(run(cases, args.verbose))
+    results = asyncio.run(run(cases, args.verbose, args.timer_phrasing))
     s = summary(results)
     s["split"], s["seconds"] = args.split, round(time.perf_counter() - t0, 1)
     if args.json:
@@ -186,7 +208,8 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
     console = Console()
-    table = Table(title=f"Everyday requests, {args.split} split: {s['right']}/{s['total']} right "
+    preview = " (timer phrasing preview)" if args.timer_phrasing else ""
+    table = Table(title=f"Everyday requests, {args.split} split{preview}: {s['right']}/{s['total']} right "
                         f"({s['rate']:.0%}); {s['tier1_turns']}/{s['turns']} turns on tier 1; {s['seconds']} s")
     for col in ("kind", "right", "total", "rate"):
         table.add_column(col, justify="left" if col == "kind" else "right")
