@@ -50,7 +50,7 @@ _QTY = re.compile(
     r"(?: instead)?$|^(?P<m>\d+|[a-z]+(?: dozen)?) (?:of them|instead)$")
 _CONTINUE = re.compile(r"^(?:and|also|plus|and also|oh and|what about|how about|and what about)\s+(?P<x>.+?)"
                        r"(?:\s+(?:too|as well|also))?$|^(?P<y>.+?)\s+(?:too|as well)$")
-_TIMER_END = re.compile(rf"^(?:cancel|stop|kill|end|remove|delete|scratch|drop|forget|turn off|switch off) {_PRONOUN}"
+_TIMER_END = re.compile(rf"^(?:cancel|stop|kill|end|remove|delete|scratch|drop|forget|turn off|switch off|undo) {_PRONOUN}"
                         rf"(?: off)?$|^turn {_PRONOUN} off$|^scratch that$")
 _TIMER_LEFT = re.compile(rf"^how (?:much time|much longer|long)(?: is)? (?:left|remaining)?(?: on| for)? {_PRONOUN}$"
                          rf"|^how long (?:is left on|until|till|for) {_PRONOUN}$")
@@ -158,13 +158,30 @@ def read_follow_up(text: str, state: dict[str, Any], tools: Any,
             return FollowUp(text=f"cancel {phrase}", reason=why)
         if _TIMER_LEFT.match(t):
             return FollowUp(text=f"how much time is left on {phrase}", reason=why)
+    tool_name = str(state.get("tool") or "")
+    if re.fullmatch(r"undo(?: that| it)?|take that back", t):
+        if kind == "timer" and tool_name.startswith("start"):
+            return FollowUp(text=f"cancel {phrase}", reason=why)
+        if kind == "item" and tool_name.startswith("add"):
+            return FollowUp(text=f"remove {phrase}", reason=why)
+        if kind == "item" and tool_name.startswith("remove"):
+            return FollowUp(text=f"add {phrase}", reason=why)
+        return None
+    if kind == "item" and re.fullmatch(r"(?:add|put|get|buy) (?:some|one|a few|more|some more)(?: of (?:it|them))?", t):
+        return FollowUp(text=f"add {phrase}", reason=why)
     m = _QTY.match(t)
     if m and kind == "item":
         n = _number(m.group("n") or m.group("m") or "")
+        if n is None and tool_name.startswith("add") and m.group("n"):
+            # "make that turkey": a correction of what was just added
+            return FollowUp(text=f"remove {phrase} and add {m.group('n')}", reason=why)
         if n is not None:
             # of several things just named, "make that a dozen" means the last one
             last = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", phrase)[-1]
             return FollowUp(text=f"change {last} to {n}", reason=why)
+    m = re.fullmatch(r"(?:i meant|i mean|i said|no i meant|i wanted|not that) (?P<x>.+)", t)
+    if m and kind == "item" and tool_name.startswith("add") and len(m.group("x").split()) <= 4:
+        return FollowUp(text=f"remove {phrase} and add {m.group('x')}", reason=why)
     words = t.split()
     if len(words) <= 7 and re.search(rf"\b{_PRONOUN}\b", t) and not re.match(r"^(?:what|that's|thats|is that)\b", t):
         if kind == "item" and re.match(r"^scratch (?:that|it)$", t):
@@ -173,7 +190,7 @@ def read_follow_up(text: str, state: dict[str, Any], tools: Any,
         if rewritten != t and (matches is None or matches(rewritten)):
             return FollowUp(text=rewritten, reason=why)
     m = _CONTINUE.match(t)
-    slot, tool_name = state.get("slot"), state.get("tool")
+    slot = state.get("slot")
     if m and slot and tool_name and not tool_name.startswith("start"):
         thing = (m.group("x") or m.group("y") or "").strip()
         if not thing or (matches is not None and matches(thing)):

@@ -383,6 +383,9 @@ async def test_small_talk_and_capabilities_come_from_the_registered_tools(tmp_pa
     (["add apples", "scratch that"], []),
     (["is butter on my list", "add it"], [("butter", 1, False)]),
     (["add onions", "make it 3", "check them off"], [("onions", 3, True)]),
+    (["add bananas", "undo that"], []),
+    (["add ham", "wait, I meant turkey"], [("turkey", 1, False)]),
+    (["is there any bread on my list", "add some"], [("bread", 1, False)]),
 ])
 async def test_follow_ups_act_on_what_the_last_turn_was_about(tmp_path, monkeypatch, turns, items):
     agent = _everyday_agent(tmp_path, monkeypatch)

@@ -244,7 +244,7 @@ def test_cli_clear(cli):
 
 
 def test_cli_removing_a_missing_item_exits_1_with_its_code(cli):
-    assert cli["remove missing"][:2] == (1, {"error": "item_not_found", "message": "eggs is not on your shopping list."})
+    assert cli["remove missing"][:2] == (1, {"error": "item_not_found", "message": "Eggs is not on your shopping list."})
 
 
 def test_cli_argument_of_the_wrong_type_exits_1_as_invalid(cli):

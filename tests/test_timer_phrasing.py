@@ -61,4 +61,6 @@ def test_match_timer_gives_the_hook_shape_with_a_duration_every_parser_reads():
         "name": "start_timer", "arguments": {"duration": "10 minutes", "name": "pasta"}}
     assert match_timer("how much longer on the rice") == {"name": "timer_status", "arguments": {"name": "rice"}}
     assert match_timer("what is the weather") is None
+    assert match_timer("cancel my timers") == {"name": "cancel_all_timers", "arguments": {}}
+    assert match_timer("cancel the tea one") == {"name": "cancel_timer", "arguments": {"name": "tea"}}
     assert canonical_duration(5400) == "1 hour 30 minutes"

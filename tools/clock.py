@@ -46,9 +46,9 @@ def get_current_date() -> ToolResult:
 @hookimpl
 def register_tools(register):
     register(get_current_time, intents={"HassGetCurrentTime": None}, examples=[
-        "what time is it [now|right now]", "(what's|what is) the [current] time [now|right now]",
+        "what time is it [now|right now]", "(what's|whats|what is) the [current] time [now|right now]",
         "(tell|give) me the time", "do you (know|have) the time", "what's the time now"])
     register(get_current_date, intents={"HassGetCurrentDate": None}, examples=[
-        "what day is it [today]", "(what's|what is) (today's|the|todays) date [today]",
+        "what day is (it|today) [today]", "(what's|whats|what is) (today's|the|todays) date [today]",
         "what is the date", "(tell|give) me [today's|the] date", "what day of the week is it",
         "what's today"])

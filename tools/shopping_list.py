@@ -22,7 +22,7 @@ _NUMBER_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a dozen": 12,
     "dozen": 12, "a few": 3, "couple of": 2, "a couple": 2, "half a dozen": 6, "a half dozen": 6,
     "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20,
-    "two dozen": 24, "a pair of": 2,
+    "two dozen": 24, "a pair of": 2, "another": 1, "one more": 1,
 }
 _CONTAINERS = (
     "loaf|loaves|bottle|bottles|carton|cartons|pack|packs|package|packages|bag|bags|can|cans|jar|jars|"
@@ -212,7 +212,7 @@ def remove_from_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
             s.delete(row)
             removed.append(row.name)
     if not removed:
-        raise ToolError(f"{_join(missing)} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
+        raise ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
                         "item_not_found")
     say = f"Removed {_join(removed)} from your shopping list."
     if missing:
@@ -240,7 +240,7 @@ def check_off_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
             done.append(row.name)
             rows.append({"name": row.name, "quantity": row.quantity, "checked": True})
     if not done:
-        raise ToolError(f"{_join(missing)} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
+        raise ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
                         "item_not_found")
     say = f"Checked off {_join(done)}."
     if missing:
@@ -330,23 +330,25 @@ def register_tools(register):
     # {item} may name several things ("milk and two loaves of bread"): the tool splits them.
     register(add_to_shopping_list, slot_values=slots, intents={"HassShoppingListAddItem": None}, examples=[
         f"add {{item}} [to {_LIST}]", f"(put|stick|toss|throw|pop) {{item}} (on|onto) {_LIST}",
-        "we need [to (buy|get)] {item}", "I need to (buy|get|pick up) {item}", "need more {item}",
-        "(we're|we are|I'm|I am) [running|almost] (out of|low on) {item}",
-        "(we've|we have|I've|I have) run out of {item}", "[we're|we are] out of {item}",
+        "we need [to (buy|get)] {item}", "I need to (buy|get|pick up) {item}", "need more {item}", "I need {item}",
+        "(we're|we are|I'm|I am) [running|almost|all] (out of|low on) {item}",
+        "(we've|we have|I've|I have|we|I) (run|ran) out of {item}", "[we're|we are] out of {item}",
+        "(can|could) (we|I) (get|buy|grab) {item}", "(buy|grab|get) {item} [next time|at the (store|shop)|later]",
         "remember to (get|buy|pick up) {item}", "remind me to (get|buy|pick up) {item}",
         "don't [let me] forget [to (get|buy|pick up)] {item}", "write down {item}", "(buy|get) more {item}",
         f"(put|write) {{item}} (on|down on) {_LIST}"])
     register(remove_from_shopping_list, slot_values=slots, intents={"HassShoppingListRemoveItem": None}, examples=[
         f"(remove|delete|drop) {{item}} [(from|on|off|in) {_LIST}]", f"take {{item}} off [{_LIST}]",
         f"scratch {{item}} [off {_LIST}]", "(forget [about]) {item}", f"get rid of {{item}} [(on|from) {_LIST}]",
-        "(we|I) (don't|do not) need {item} [any more|anymore]", "no more {item}"])
+        "(we|I) (don't|do not) need {item} [any more|anymore]", "no more {item}",
+        "no need for {item} [any more|anymore]", "(we|I) (have|got) enough {item} [now]"])
     register(check_off_shopping_list, slot_values=slots, intents={"HassShoppingListCompleteItem": None}, examples=[
         f"check off {{item}} [(on|from) {_LIST}]", f"check {{item}} off [{_LIST}]",
-        "[I|we] [just] (bought|got|grabbed|picked up) {item}", "mark {item} as (bought|done)",
+        "[I|we] [just] (bought|got|grabbed|picked up) {item}", "(I've|I have|we've|we have) (got|bought|picked up) {item}", "mark {item} as (bought|done)",
         "(cross|tick) off {item}", f"(cross|tick) {{item}} off [{_LIST}]"])
     register(get_shopping_list, examples=[
-        f"what is on {_LIST}", f"what's on {_LIST}", f"what's left on {_LIST}", f"read [me] {_LIST}",
-        f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to buy",
+        f"(what is|what's|whats) [left] on {_LIST}", f"read [me] {_LIST}",
+        f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to (buy|get)",
         "what do (I|we) need from the (store|shop|supermarket)", f"is there anything on {_LIST}"])
     register(clear_shopping_list, examples=[
         f"(clear|empty) {_LIST}", f"delete everything on {_LIST}", f"remove everything from {_LIST}"])
@@ -354,6 +356,7 @@ def register_tools(register):
         "(change|set|make) [the] {item} to {quantity}", "(change|set) [the] quantity of {item} to {quantity}"])
     register(is_on_shopping_list, slot_values={"item": _ITEMS}, examples=[
         f"(is|are) [there] {{item}} on {_LIST}", "(is|are) {item} on there", "do (I|we) [still] need {item}",
+        "do (I|we) [still] need to (buy|get) {item}",
         f"do (I|we) have {{item}} [on {_LIST}]", f"did (I|we) [already] (add|put) {{item}} [on {_LIST}]",
         f"have (I|we) got {{item}} on {_LIST}", f"how many {{item}} [(do|are|did)] [I|we] [need|have|there|got] [on {_LIST}]",
         "did (I|we) [already] (check|tick|cross) off {item}", f"is {{item}} (checked|ticked|crossed) off [{_LIST}]"])

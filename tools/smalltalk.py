@@ -51,6 +51,12 @@ _OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [(topic, re.compile(rf"\b(?:{
     ("check traffic", r"traffic|commute"),
     ("look things up on the internet", r"search the web|google|look up|wikipedia|browse"),
     ("order or book things", r"order (?:a |some )?(?:pizza|food|takeout|taxi|uber)|book a|reserve a table"),
+    ("set alarms at a clock time", r"alarm|wake me(?: up)?"),
+    ("look up recipes", r"recipes?|how (?:do|can|should) (?:i|you|we) (?:make|cook|bake|prepare)"),
+    ("answer questions about the world", (r"^(?:who|where|when|why) (?:is|was|are|were|did|does|do)\b|"
+                                          r"^(?:what|what's|whats|what is) (?:the )?(?:capital|population|meaning)\b|"
+                                          r"^how (?:old|tall|far|big) (?:is|are)\b")),
+    ("do maths", r"\d+ (?:plus|minus|times|divided by|multiplied by) \d+"),
 ]]
 _LIST_VERBS = re.compile(r"^(?:please )?(?:add|put|remove|take|buy|get|we need|i need|scratch|check|cross|tick)\b")
 _OWN_WORDS = re.compile(r"\b(?:list|timer|timers|time is it|date)\b")

@@ -43,6 +43,10 @@ _STATUS = re.compile(
     r"|(?:is|are) (?:the|my) ?(?P<name2>.*?) timers? (?:still )?(?:running|going|on))$")
 
 
+_CANCEL_ONE = re.compile(r"(?:cancel|stop|end|kill) the (?P<name>(?!\d)[\w' ]+?) (?:one|timer)")
+_CANCEL_ALL = re.compile(r"(?:cancel|stop|clear|delete|end|kill) (?:all )?(?:of )?(?:my|the) timers")
+
+
 @dataclass(frozen=True)
 class TimerRequest:
     """A request to start a timer: the duration as said, in seconds, and the name (None: unnamed)."""
@@ -156,6 +160,11 @@ def match_timer(text: str) -> dict[str, Any] | None:
         if request.name:
             arguments["name"] = request.name
         return {"name": "start_timer", "arguments": arguments}
+    if _CANCEL_ALL.fullmatch(_normalise(text)):
+        return {"name": "cancel_all_timers", "arguments": {}}
+    m = _CANCEL_ONE.fullmatch(_normalise(text))
+    if m:
+        return {"name": "cancel_timer", "arguments": {"name": m.group("name")}}
     name = parse_timer_status(text)
     if name is not None:
         return {"name": "timer_status", "arguments": {"name": name} if name else {}}
