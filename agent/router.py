@@ -61,7 +61,7 @@ class Route:
 # Words around a request that change nothing: "actually", "please", "can you", "also"; tier 1
 # matches the request without them ("can you please add milk thanks" is "add milk").
 _LEAD_FILLER = re.compile(
-    r"^(?:(?:actually|oh|ok|okay|um|uh|so|well|hearth|please|also|and also|just|hmm|oops|right|alright|"
+    r"^(?:(?:actually|oh|ok|okay|um|uh|so|well|hearth|please|also|and also|just|hmm|oops|right|alright|i think|"
     r"can you|could you|would you|will you|i'd like you to|i want you to|go ahead and)\s+)+", re.I)
 _TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|if you can|if you could))+$", re.I)
 
@@ -290,6 +290,9 @@ class Router:
     def match_all(self, text: str) -> list[IntentMatch]:
         """Tier 1 for a sentence that may hold several requests: one call per request, or []."""
         cleaned = clean_utterance(text)
+        whole = self.match(cleaned)
+        if whole is not None:
+            return [whole]
         for seam in _REQUEST_SEAM.finditer(cleaned):
             left, right = cleaned[:seam.start()], cleaned[seam.end():]
             if not _COMMAND_START.match(right):
@@ -298,8 +301,7 @@ class Router:
             rest = self.match_all(right) if first is not None else []
             if first is not None and rest:
                 return [first, *rest]
-        found = self.match(cleaned)
-        return [found] if found is not None else []
+        return []
 
     def route(self, text: str, *, role: str | None = None, tier: int | None = None) -> Route:
         """Decide the tier; ``role`` forces a model (after tier 1), ``tier`` forces a tier (benchmarks)."""

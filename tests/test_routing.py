@@ -334,6 +334,14 @@ async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
     ("thank you so much", "small_talk", {"kind": "thanks"}),
     ("what's the weather like", "small_talk", {"kind": "out_of_scope", "topic": "check the weather"}),
     ("play some music", "small_talk", {"kind": "out_of_scope", "topic": "play music or media"}),
+    ("add call mom to my to-do list", "small_talk", {"kind": "out_of_scope", "topic": "keep a to-do list"}),
+    ("remind me to call mom at 5", "small_talk", {"kind": "out_of_scope", "topic": "set reminders"}),
+    ("is it cold outside", "small_talk", {"kind": "out_of_scope", "topic": "check the weather"}),
+    ("cool", "small_talk", {"kind": "acknowledge"}),
+    ("Hi Hearth, how are you?", "small_talk", {"kind": "how_are_you"}),
+    ("how many items are on my list", "get_shopping_list", {}),
+    ("I think we need more eggs", "add_to_shopping_list", {"item": "more eggs"}),
+    ("pick up some bread on the way home", "add_to_shopping_list", {"item": "some bread"}),
 ])
 def test_everyday_phrasing_on_tier_1(tmp_path, monkeypatch, text, tool, arguments):
     agent = _everyday_agent(tmp_path, monkeypatch)
@@ -355,6 +363,14 @@ async def test_two_requests_in_one_sentence_both_happen(tmp_path, monkeypatch):
     assert (done.tier, done.tool_calls, done.text) == (1, 2, "Added milk to your shopping list. Timer set for 5 minutes.")
     assert await _items(agent) == [("milk", 1, False)]
     await agent.stop()
+
+
+async def test_everything_and_anything_mean_the_whole_list(tmp_path, monkeypatch):
+    agent = _everyday_agent(tmp_path, monkeypatch)
+    await agent.run_tool("add_to_shopping_list", {"item": "milk and eggs"})
+    assert (await agent.ask("do we need anything else", session="k")).text == "On your shopping list: milk, eggs."
+    assert (await agent.ask("mark everything as done", session="k")).text == "Checked off milk and eggs."
+    assert (await agent.ask("clear everything", session="k")).text == "Cleared your shopping list (2 items)."
 
 
 async def test_questions_never_write(tmp_path, monkeypatch):

@@ -50,5 +50,5 @@ def register_tools(register):
         "(tell|give) me the time", "do you (know|have) the time", "what's the time now"])
     register(get_current_date, intents={"HassGetCurrentDate": None}, examples=[
         "what day is (it|today) [today]", "(what's|whats|what is) (today's|the|todays) date [today]",
-        "what is the date", "(tell|give) me [today's|the] date", "what day of the week is it",
+        "what is the date", "(tell|give) me [today's|the] date", "what day of the week is it", "what year is it",
         "what's today"])

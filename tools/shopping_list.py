@@ -35,7 +35,7 @@ _QTY_WORDS = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, rev
 _LEADING_QTY = re.compile(
     r"^(?P<n>\d+|" + _QTY_WORDS + r")\s+(?:(?:" + _CONTAINERS + r")\s+(?:of\s+)?)?(?P<rest>.+)$", re.I)
 # "some", "the", "more": not part of an item's name
-_ARTICLE = re.compile(r"^(?:(?:some|the|more|extra|any|our|my|a|an)\s+)+", re.I)
+_ARTICLE = re.compile(r"^(?:(?:some|the|more|extra|any|our|my|a|an|all of|all(?= the\b))\s+)+", re.I)
 # "... to my shopping list", "... off the list": the list itself is never part of an item
 _LIST_TAIL = re.compile(
     r"\s+(?:(?:from|on|off|to|onto|in|of)\s+)?(?:(?:my|the|our)\s+)?(?:shopping\s+|grocery\s+)?list$", re.I)
@@ -196,12 +196,24 @@ def add_to_shopping_list(item: str, ctx: ToolContext, quantity: int = 1) -> Tool
     return ToolResult(result, say=f"Added {_join(spoken)} to your shopping list.")
 
 
+_EVERYTHING = {"everything", "all", "all of it", "all of them", "the whole list", "everything on it"}
+_ANYTHING = {"anything", "anything else", "something", "something else", "everything"}
+
+
+def _all_keys(ctx: ToolContext, checked: bool | None = None) -> list[str]:
+    with ctx.storage.session() as s:
+        rows = s.exec(select(ShoppingItem).order_by(ShoppingItem.added_at, ShoppingItem.id)).all()  # type: ignore[arg-type]
+        return [r.name for r in rows if checked is None or r.checked == checked]
+
+
 def remove_from_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
     """Remove one or more items from the shopping list entirely.
 
     Args:
         item: The item to remove, e.g. "milk", or several: "milk and eggs".
     """
+    if isinstance(item, str) and item.strip().lower() in _EVERYTHING:
+        return clear_shopping_list(ctx)
     removed, missing = [], []
     with ctx.storage.session() as s:
         for name, key, _ in _items(item):
@@ -228,6 +240,11 @@ def check_off_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
     Args:
         item: The item that was bought, e.g. "eggs", or several: "eggs and milk".
     """
+    if isinstance(item, str) and item.strip().lower() in _EVERYTHING:
+        names = _all_keys(ctx, checked=False)
+        if not names:
+            raise ToolError("Your shopping list has nothing left to check off.", "item_not_found")
+        item = ", ".join(names)
     done, missing, rows = [], [], []
     with ctx.storage.session() as s:
         for name, key, _ in _items(item):
@@ -277,6 +294,8 @@ def is_on_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
     Args:
         item: The item asked about, e.g. "milk".
     """
+    if isinstance(item, str) and item.strip().lower() in _ANYTHING:
+        return get_shopping_list(ctx)
     answers, found = [], []
     with ctx.storage.session() as s:
         for name, key, _ in _items(item):
@@ -334,24 +353,27 @@ def register_tools(register):
         "(we're|we are|I'm|I am) [running|almost|all] (out of|low on) {item}",
         "(we've|we have|I've|I have|we|I) (run|ran) out of {item}", "[we're|we are] out of {item}",
         "(can|could) (we|I) (get|buy|grab) {item}", "(buy|grab|get) {item} [next time|at the (store|shop)|later]",
+        "we could use [some|more] {item}", "pick up {item} [on the way home|at the (store|shop)|later|next time]",
+        "(put|write) down {item}",
         "remember to (get|buy|pick up) {item}", "remind me to (get|buy|pick up) {item}",
         "don't [let me] forget [to (get|buy|pick up)] {item}", "write down {item}", "(buy|get) more {item}",
         f"(put|write) {{item}} (on|down on) {_LIST}"])
     register(remove_from_shopping_list, slot_values=slots, intents={"HassShoppingListRemoveItem": None}, examples=[
-        f"(remove|delete|drop) {{item}} [(from|on|off|in) {_LIST}]", f"take {{item}} off [{_LIST}]",
+        f"(remove|delete|drop) {{item}} [(from|on|off|in) {_LIST}]", f"take {{item}} off [{_LIST}]", "take off {item}",
         f"scratch {{item}} [off {_LIST}]", "(forget [about]) {item}", f"get rid of {{item}} [(on|from) {_LIST}]",
         "(we|I) (don't|do not) need {item} [any more|anymore]", "no more {item}",
         "no need for {item} [any more|anymore]", "(we|I) (have|got) enough {item} [now]"])
     register(check_off_shopping_list, slot_values=slots, intents={"HassShoppingListCompleteItem": None}, examples=[
         f"check off {{item}} [(on|from) {_LIST}]", f"check {{item}} off [{_LIST}]",
-        "[I|we] [just] (bought|got|grabbed|picked up) {item}", "(I've|I have|we've|we have) (got|bought|picked up) {item}", "mark {item} as (bought|done)",
+        "[I|we] [just|already] (bought|got|grabbed|picked up) {item}", "(I've|I have|we've|we have) (got|bought|picked up) {item}", "mark {item} as (bought|done)",
         "(cross|tick) off {item}", f"(cross|tick) {{item}} off [{_LIST}]"])
     register(get_shopping_list, examples=[
-        f"(what is|what's|whats) [left] on {_LIST}", f"read [me] {_LIST}",
+        f"(what is|what's|whats) [still|left] on {_LIST}", f"read [me] {_LIST}",
+        f"how many (items|things) are [there] on {_LIST}", f"how long is {_LIST}",
         f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to (buy|get)",
         "what do (I|we) need from the (store|shop|supermarket)", f"is there anything on {_LIST}"])
     register(clear_shopping_list, examples=[
-        f"(clear|empty) {_LIST}", f"delete everything on {_LIST}", f"remove everything from {_LIST}"])
+        f"(clear|empty) {_LIST}", f"(clear|delete|remove) everything [(on|from) {_LIST}]"])
     register(set_shopping_list_quantity, slot_values=slots, examples=[
         "(change|set|make) [the] {item} to {quantity}", "(change|set) [the] quantity of {item} to {quantity}"])
     register(is_on_shopping_list, slot_values={"item": _ITEMS}, examples=[

@@ -17,15 +17,16 @@ from hearth import hookimpl
 __version__ = "0.1.0"
 
 Kind = Literal["greeting", "thanks", "capabilities", "identity", "how_are_you", "goodbye", "joke", "nevermind",
-               "out_of_scope"]
+               "compliment", "acknowledge", "out_of_scope"]
 
 _registry: Any = None  # the running agent's tool registry (a weak reference), for the capability sentence
 
 # whole-utterance patterns, after lower-casing and dropping punctuation
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(rf"^(?:hey |hi |ok |okay |so )?(?:hearth )?(?:{rx})(?: hearth)?$")) for kind, rx in [
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(rf"^(?:hey |hi |ok |okay |so )?(?:hearth )?(?:and )?(?:{rx})(?: hearth)?$")) for kind, rx in [
     ("greeting", r"hello|hi|hey|hiya|howdy|yo|hello there|hi there|hey there|good (?:morning|afternoon|evening|day)"),
     ("thanks", (r"(?:thanks|thank you|thank you so much|thanks a lot|many thanks|cheers|ta|thanks a bunch|"
-                r"great thanks|perfect thanks|awesome thanks|thank you very much|much appreciated)")),
+                r"great thanks|perfect thanks|awesome thanks|thank you very much|much appreciated|okay thanks|ok thanks)"
+                r"(?: that's all| that is all| that's it)?")),
     ("capabilities", (r"(?:what|which things) (?:can|could) you (?:do|help (?:me )?with)(?: for me)?|help|help me|"
                       r"what do you do|what are you (?:able to do|good at|for)|how can you help(?: me)?|"
                       r"what can i (?:ask|say)(?: you)?|what (?:are your|kind of) (?:skills|things can you do)")),
@@ -34,12 +35,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(rf"^(?:hey |hi
     ("goodbye", r"bye|goodbye|good night|goodnight|see you(?: later)?|bye bye|that's all|that is all|talk to you later"),
     ("joke", r"tell me a joke|(?:tell me |say )?something funny|make me laugh|do you know any jokes|another joke"),
     ("nevermind", r"never ?mind|forget it|nothing|no thanks|cancel that request"),
+    ("compliment", r"you're (?:awesome|great|the best|amazing|so helpful)|good job|well done|nice work|love you"),
+    ("acknowledge", r"great|cool|ok|okay|nice|perfect|awesome|good|got it|alright|all right|sounds good|yes|yeah|yep|"
+                    r"no|nope|sorry|fine|sure"),
 ]]
 
 # requests about the world right now, or devices and services Hearth has no tool for
 _OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [(topic, re.compile(rf"\b(?:{rx})\b")) for topic, rx in [
     ("check the weather", (r"weather|forecast|rain(?:ing|y)?|snow(?:ing)?|sunny|umbrella|temperature outside|"
-                           r"temperature (?:today|tomorrow)|how (?:hot|cold|warm) is it|humid(?:ity)?|wind(?:y)?")),
+                           r"temperature (?:today|tomorrow)|how (?:hot|cold|warm) is it|humid(?:ity)?|wind(?:y)?|"
+                           r"(?:cold|hot|warm|nice|chilly) outside")),
     ("read the news", r"news|headlines?"),
     ("look up scores or results", r"who won|score|scores|game last night|match last night|standings"),
     ("check the markets", r"stocks?|stock market|share price|bitcoin|exchange rate"),
@@ -57,6 +62,13 @@ _OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [(topic, re.compile(rf"\b(?:{
                                           r"^(?:what|what's|whats|what is) (?:the )?(?:capital|population|meaning)\b|"
                                           r"^how (?:old|tall|far|big) (?:is|are)\b")),
     ("do maths", r"\d+ (?:plus|minus|times|divided by|multiplied by) \d+"),
+]]
+# out of scope although they name a list or the time
+_BEFORE_OWN_WORDS = [(topic, re.compile(rx)) for topic, rx in [
+    ("keep a to-do list", r"\bto ?do list\b|\btodo list\b|\btask list\b"),
+    ("tell the time in other places", r"\btime (?:is it )?in [a-z]+"),
+    ("set reminders", r"\bset a reminder\b|\breminders?\b|\bremind me (?:at|on|tomorrow|tonight|in|every)\b|"
+                      r"\bremind me to (?!buy|get|pick up|grab)"),
 ]]
 _LIST_VERBS = re.compile(r"^(?:please )?(?:add|put|remove|take|buy|get|we need|i need|scratch|check|cross|tick)\b")
 _OWN_WORDS = re.compile(r"\b(?:list|timer|timers|time is it|date)\b")
@@ -81,6 +93,9 @@ def classify(text: str) -> tuple[Kind, str | None] | None:
     for kind, rx in _PATTERNS:
         if rx.match(t):
             return kind, None  # type: ignore[return-value]  # the kinds above are Kind's values
+    for topic, rx in _BEFORE_OWN_WORDS:
+        if rx.search(t):
+            return "out_of_scope", topic
     if _OWN_WORDS.search(t) or _LIST_VERBS.match(t):
         return None
     for topic, rx in _OUT_OF_SCOPE:
@@ -129,7 +144,7 @@ def small_talk(kind: Kind, topic: str | None = None) -> Any:
 
     Args:
         kind: What was said: greeting, thanks, capabilities, identity, how_are_you, goodbye, joke,
-            nevermind or out_of_scope.
+            nevermind, compliment, acknowledge or out_of_scope.
         topic: For out_of_scope, what was asked for, e.g. "check the weather".
     """
     from hearth import ToolResult
@@ -143,6 +158,8 @@ def small_talk(kind: Kind, topic: str | None = None) -> Any:
         "goodbye": "Bye! Talk to you later.",
         "joke": _JOKES[0],
         "nevermind": "Okay.",
+        "compliment": "Thank you!",
+        "acknowledge": "Okay.",
     }.get(kind)
     if kind == "joke":
         global _joke_no

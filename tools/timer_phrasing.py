@@ -36,7 +36,9 @@ _STOP = {"set", "start", "make", "put", "create", "begin", "can", "could", "woul
          "i'd", "like", "add", "run", "give"}
 _QUESTION = re.compile(r"^(?:how|what|when|which|is|are|do|does|did|any|cancel|stop|end|delete|remove|pause|resume)\b")
 _STATUS = re.compile(
-    r"^(?:how (?:much (?:time|longer)|long)(?: is)?(?: (?:left|remaining))?(?: (?:on|for|till|until))?"
+    r"^(?:how much time do (?:i|we) have left(?: on (?:the |my )?(?P<name3>.*?)(?: timer)?)?"
+    r"|how long (?:until|till|before) (?:the |my )?(?P<name4>.*?) (?:is|are) (?:done|ready)"
+    r"|how (?:much (?:time|longer)|long)(?: is)?(?: (?:left|remaining))?(?: (?:on|for|till|until))?"
     r"(?: (?:the|my))? ?(?P<name>.*?)(?: timer)?"
     r"|(?:what|which) timers? (?:do (?:i|we) have|are (?:running|on|set|going))"
     r"|(?:are there )?any timers?(?: running| going| on| set)?"
@@ -135,7 +137,7 @@ def parse_timer_status(text: str) -> str | None:
     m = _STATUS.fullmatch(t)
     if m is None:
         return None
-    name = (m.group("name") or m.group("name2") or "").strip()
+    name = (m.group("name") or m.group("name2") or m.group("name3") or m.group("name4") or "").strip()
     name = re.sub(r"^(?:the|my|on|for)\s+", "", name).strip()
     if name in ("timer", "timers", "it", "them"):
         name = ""
