@@ -63,4 +63,6 @@ def test_match_timer_gives_the_hook_shape_with_a_duration_every_parser_reads():
     assert match_timer("what is the weather") is None
     assert match_timer("cancel my timers") == {"name": "cancel_all_timers", "arguments": {}}
     assert match_timer("cancel the tea one") == {"name": "cancel_timer", "arguments": {"name": "tea"}}
+    assert match_timer("turn off the timer") == {"name": "cancel_timer", "arguments": {}}
+    assert match_timer("switch off the pasta timer") == {"name": "cancel_timer", "arguments": {"name": "pasta"}}
     assert canonical_duration(5400) == "1 hour 30 minutes"

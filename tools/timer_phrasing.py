@@ -45,7 +45,8 @@ _STATUS = re.compile(
     r"|(?:is|are) (?:the|my) ?(?P<name2>.*?) timers? (?:still )?(?:running|going|on))$")
 
 
-_CANCEL_ONE = re.compile(r"(?:cancel|stop|end|kill) the (?P<name>(?!\d)[\w' ]+?) (?:one|timer)")
+_CANCEL_ONE = re.compile(r"(?:cancel|stop|end|kill) the (?P<name>(?!\d)[\w' ]+?) one"
+                         r"|(?:turn|switch|shut) off (?:the|my) (?:(?P<name2>(?!\d)[\w' ]+?) )?timer")
 _CANCEL_ALL = re.compile(r"(?:cancel|stop|clear|delete|end|kill) (?:all )?(?:of )?(?:my|the) timers")
 
 
@@ -166,7 +167,8 @@ def match_timer(text: str) -> dict[str, Any] | None:
         return {"name": "cancel_all_timers", "arguments": {}}
     m = _CANCEL_ONE.fullmatch(_normalise(text))
     if m:
-        return {"name": "cancel_timer", "arguments": {"name": m.group("name")}}
+        name = m.group("name") or m.group("name2")
+        return {"name": "cancel_timer", "arguments": {"name": name} if name else {}}
     name = parse_timer_status(text)
     if name is not None:
         return {"name": "timer_status", "arguments": {"name": name} if name else {}}
