@@ -355,7 +355,7 @@ def register_tools(register):
         "(can|could) (we|I) (get|buy|grab) {item}", "(buy|grab|get) {item} [next time|at the (store|shop)|later]",
         "we could use [some|more] {item}", "pick up {item} [on the way home|at the (store|shop)|later|next time]",
         "(put|write) down {item}",
-        "remember to (get|buy|pick up) {item}", "remind me to (get|buy|pick up) {item}",
+        "remember [to (get|buy|pick up)] {item}", "remind me to (get|buy|pick up) {item}",
         "don't [let me] forget [to (get|buy|pick up)] {item}", "write down {item}", "(buy|get) more {item}",
         f"(put|write) {{item}} (on|down on) {_LIST}"])
     register(remove_from_shopping_list, slot_values=slots, intents={"HassShoppingListRemoveItem": None}, examples=[
@@ -366,9 +366,10 @@ def register_tools(register):
     register(check_off_shopping_list, slot_values=slots, intents={"HassShoppingListCompleteItem": None}, examples=[
         f"check off {{item}} [(on|from) {_LIST}]", f"check {{item}} off [{_LIST}]",
         "[I|we] [just|already] (bought|got|grabbed|picked up) {item}", "(I've|I have|we've|we have) (got|bought|picked up) {item}", "mark {item} as (bought|done)",
-        "(cross|tick) off {item}", f"(cross|tick) {{item}} off [{_LIST}]"])
+        "(cross|tick) off {item}", f"(cross|tick) {{item}} off [{_LIST}]",
+        "{item} (is|are) (done|bought|in the (cart|basket|trolley))"])
     register(get_shopping_list, examples=[
-        f"(what is|what's|whats) [still|left] on {_LIST}", f"read [me] {_LIST}",
+        f"(what is|what's|whats) [still|left] on {_LIST} [right now|now|today]", f"read [me] {_LIST}",
         f"how many (items|things) are [there] on {_LIST}", f"how long is {_LIST}",
         f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to (buy|get)",
         "what do (I|we) need from the (store|shop|supermarket)", f"is there anything on {_LIST}"])
@@ -378,7 +379,7 @@ def register_tools(register):
         "(change|set|make) [the] {item} to {quantity}", "(change|set) [the] quantity of {item} to {quantity}"])
     register(is_on_shopping_list, slot_values={"item": _ITEMS}, examples=[
         f"(is|are) [there] {{item}} on {_LIST}", "(is|are) {item} on there", "do (I|we) [still] need {item}",
-        "do (I|we) [still] need to (buy|get) {item}",
+        "do (I|we) [still] (need|have) to (buy|get) {item}", f"any {{item}} on {_LIST}",
         f"do (I|we) have {{item}} [on {_LIST}]", f"did (I|we) [already] (add|put) {{item}} [on {_LIST}]",
         f"have (I|we) got {{item}} on {_LIST}", f"how many {{item}} [(do|are|did)] [I|we] [need|have|there|got] [on {_LIST}]",
         "did (I|we) [already] (check|tick|cross) off {item}", f"is {{item}} (checked|ticked|crossed) off [{_LIST}]"])

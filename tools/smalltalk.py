@@ -30,7 +30,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(rf"^(?:hey |hi
     ("capabilities", (r"(?:what|which things) (?:can|could) you (?:do|help (?:me )?with)(?: for me)?|help|help me|"
                       r"what do you do|what are you (?:able to do|good at|for)|how can you help(?: me)?|"
                       r"what can i (?:ask|say)(?: you)?|what (?:are your|kind of) (?:skills|things can you do)")),
-    ("identity", r"who are you|what are you|what is your name|what's your name|who am i talking to|are you a robot"),
+    ("identity", r"who are you|what are you|what is your name|what's your name|who am i talking to|are you a robot|"
+                 r"tell me about yourself|introduce yourself"),
     ("how_are_you", r"how are you(?: doing| today)?|how's it going|how are things|how do you do|what's up|sup"),
     ("goodbye", r"bye|goodbye|good night|goodnight|see you(?: later)?|bye bye|that's all|that is all|talk to you later"),
     ("joke", r"tell me a joke|(?:tell me |say )?something funny|make me laugh|do you know any jokes|another joke"),
