@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 import uuid
@@ -14,7 +13,8 @@ from typing import Any
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
 from .errors import HearthError
-from .events import Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
+from .events import (Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished,
+                     TurnStarted)
 from .pluginmanager import PluginManager
 from .pool import ModelPool
 from .router import IntentMatch, IntentMatcher, Route, Router
@@ -258,6 +258,8 @@ class Agent:
             await self.start(load_model=False)
         # -- dialogue context (issue 14): a follow-up ("make that a dozen", "cancel it", "and sugar too")
         # is read against what this session's last calls were about, then routed like any request
+        from dataclasses import replace
+
         from .dialogue import Dialogue
         dialogue = getattr(self, "_dialogue", None)
         if dialogue is None or dialogue.storage is not self.storage:
@@ -275,7 +277,7 @@ class Agent:
                 routed_text = follow.text if follow is not None and follow.text else text
                 route = self.router.route(routed_text, role=role, tier=tier)
                 if routed_text != text:
-                    route = dataclasses.replace(route, reason=f"{follow.reason if follow else ''}, read as "
+                    route = replace(route, reason=f"{follow.reason if follow else ''}, read as "
                                                 f"{routed_text!r}: {route.reason}")
         except HearthError as err:
             yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
