@@ -30,15 +30,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(rf"^(?:hey |hi
     ("capabilities", (r"(?:what|which things) (?:can|could) you (?:do|help (?:me )?with)(?: for me)?|help|help me|"
                       r"what do you do|what are you (?:able to do|good at|for)|how can you help(?: me)?|"
                       r"what can i (?:ask|say)(?: you)?|what (?:are your|kind of) (?:skills|things can you do)")),
-    ("identity", r"who are you|what are you|what is your name|what's your name|who am i talking to|are you a robot|"
-                 r"tell me about yourself|introduce yourself"),
+    ("identity", (r"who are you|what are you|what is your name|what's your name|who am i talking to|are you a robot|"
+                  r"tell me about yourself|introduce yourself")),
     ("how_are_you", r"how are you(?: doing| today)?|how's it going|how are things|how do you do|what's up|sup"),
     ("goodbye", r"bye|goodbye|good night|goodnight|see you(?: later)?|bye bye|that's all|that is all|talk to you later"),
     ("joke", r"tell me a joke|(?:tell me |say )?something funny|make me laugh|do you know any jokes|another joke"),
     ("nevermind", r"never ?mind|forget it|nothing|no thanks|cancel that request"),
     ("compliment", r"you're (?:awesome|great|the best|amazing|so helpful)|good job|well done|nice work|love you"),
-    ("acknowledge", r"great|cool|ok|okay|nice|perfect|awesome|good|got it|alright|all right|sounds good|yes|yeah|yep|"
-                    r"no|nope|sorry|fine|sure"),
+    ("acknowledge", (r"great|cool|ok|okay|nice|perfect|awesome|good|got it|alright|all right|sounds good|yes|yeah|"
+                     r"yep|no|nope|sorry|fine|sure")),
 ]]
 
 # requests about the world right now, or devices and services Hearth has no tool for
@@ -68,8 +68,8 @@ _OUT_OF_SCOPE: list[tuple[str, re.Pattern[str]]] = [(topic, re.compile(rf"\b(?:{
 _BEFORE_OWN_WORDS = [(topic, re.compile(rx)) for topic, rx in [
     ("keep a to-do list", r"\bto ?do list\b|\btodo list\b|\btask list\b"),
     ("tell the time in other places", r"\btime (?:is it )?in [a-z]+"),
-    ("set reminders", r"\bset a reminder\b|\breminders?\b|\bremind me (?:at|on|tomorrow|tonight|in|every)\b|"
-                      r"\bremind me to (?!buy|get|pick up|grab)"),
+    ("set reminders", (r"\bset a reminder\b|\breminders?\b|\bremind me (?:at|on|tomorrow|tonight|in|every)\b|"
+                       r"\bremind me to (?!buy|get|pick up|grab)")),
 ]]
 _LIST_VERBS = re.compile(r"^(?:please )?(?:add|put|remove|take|buy|get|we need|i need|scratch|check|cross|tick)\b")
 _OWN_WORDS = re.compile(r"\b(?:list|timer|timers|time is it|date)\b")
