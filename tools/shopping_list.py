@@ -166,12 +166,14 @@ class ShoppingItem(SQLModel, table=True):
 
 
 def add_to_shopping_list(item: str, ctx: ToolContext, quantity: int = 1) -> ToolResult:
-    """Add one or more items to the shopping list; adding an item already there raises its quantity.
+    """Add an item to the shopping list; adding an item already there raises its quantity.
 
     Args:
-        item: What to buy, e.g. "bread", or several: "milk, eggs and 2 loaves of bread".
-        quantity: How many to add (of a single item).
+        item: What to buy, e.g. "bread".
+        quantity: How many to add.
     """
+    # ``item`` may name several things ("milk, eggs and 2 loaves of bread"): each is added with its
+    # own quantity; ``quantity`` applies to a single item.
     parts = _items(item)
     added: list[dict[str, Any]] = []
     spoken: list[str] = []
