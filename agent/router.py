@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # A wildcard slot (an item, a timer name) longer than this is not a slot but a sentence that a
 # loose template ("we need {item}") happened to fit: tier 1 lets a model have it.
 MAX_WILDCARD_WORDS = 6
+MAX_WILDCARD_LIST_WORDS = 24  # several items said in one breath: each at most MAX_WILDCARD_WORDS
 _NOT_A_SLOT_START = {"to", "that", "if", "when", "what", "how", "why", "whether"}
 
 
@@ -52,7 +53,34 @@ class Route:
     model: str | None = None
     match: IntentMatch | None = None
     ms: float = 0.0
+    # tier 1 only: further calls of one sentence holding several requests ("add milk and set a timer")
+    more: tuple[IntentMatch, ...] = ()
     escalate_to: str | None = None  # tier 2 only: the role to try when the router produces no valid call
+
+
+# Words around a request that change nothing: "actually", "please", "can you", "also"; tier 1
+# matches the request without them ("can you please add milk thanks" is "add milk").
+_LEAD_FILLER = re.compile(
+    r"^(?:(?:actually|oh|ok|okay|um|uh|so|well|hearth|please|also|and also|just|hmm|oops|right|alright|i think|"
+    r"can you|could you|would you|will you|i'd like you to|i want you to|go ahead and)\s+)+", re.I)
+_TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|if you can|if you could))+$", re.I)
+
+
+# where a second request may start in one sentence: "add milk and set a timer for 5 minutes"
+_REQUEST_SEAM = re.compile(r"\s+(?:and then|and also|and|then|also|plus)\s+", re.I)
+_COMMAND_START = re.compile(
+    r"^(?:please\s+)?(?:add|put|set|start|cancel|stop|remove|delete|take|check|tick|cross|scratch|what|what's|how|"
+    r"tell|read|clear|empty|is|are|do|did|show|remind|timer)\b", re.I)
+
+
+def clean_utterance(text: str) -> str:
+    """``"Actually, can you please add milk, thanks!"`` -> ``"add milk"``; never empties a request."""
+    t = re.sub(r"\s+", " ", text.strip().strip(".!?,;:")).strip()
+    t = re.sub(r"^(\w+),\s+", r"\1 ", t)  # "Oh, add milk" -> "Oh add milk"
+    cleaned = _TAIL_FILLER.sub("", _LEAD_FILLER.sub("", t)).strip(" ,")
+    # hassil drops commas, so a list said with commas keeps its seams as "and"
+    cleaned = re.sub(r"\s*,\s*(?:and\s+)?", " and ", cleaned)
+    return cleaned or text.strip()
 
 
 def _display(sentence: str) -> str:
@@ -161,7 +189,13 @@ class IntentMatcher:
             if isinstance(value, str):
                 value = value.strip()
                 words = value.split()
-                if entity.is_wildcard and (len(words) > MAX_WILDCARD_WORDS
+                # a list ("two loaves of bread and a jar of peanut butter") is judged item by item
+                seams = re.split(r"\s+(?:and then|and|then|plus)\s+", value)
+                pieces = [p.split() for p in seams]
+                if entity.is_wildcard and len(seams) > 1 and any(_COMMAND_START.match(p) for p in seams[1:]):
+                    return None  # "add eggs and start a timer": two requests, not two items
+                if entity.is_wildcard and (max(len(p) for p in pieces) > MAX_WILDCARD_WORDS
+                                           or len(words) > MAX_WILDCARD_LIST_WORDS
                                            or (words and words[0].lower() in _NOT_A_SLOT_START)):
                     return None
             slots[name] = value
@@ -244,6 +278,31 @@ class Router:
                 hits.setdefault(tool.plugin or tool.name, set()).update(common)
         return hits
 
+    def match(self, text: str) -> IntentMatch | None:
+        """Tier 1 alone: the first matcher's call for ``text`` (fillers dropped), or None."""
+        cleaned = clean_utterance(text)
+        for matcher in self.matchers:
+            found = matcher(cleaned)
+            if found is not None:
+                return found
+        return None
+
+    def match_all(self, text: str) -> list[IntentMatch]:
+        """Tier 1 for a sentence that may hold several requests: one call per request, or []."""
+        cleaned = clean_utterance(text)
+        whole = self.match(cleaned)
+        if whole is not None:
+            return [whole]
+        for seam in _REQUEST_SEAM.finditer(cleaned):
+            left, right = cleaned[:seam.start()], cleaned[seam.end():]
+            if not _COMMAND_START.match(right):
+                continue
+            first = self.match(left)
+            rest = self.match_all(right) if first is not None else []
+            if first is not None and rest:
+                return [first, *rest]
+        return []
+
     def route(self, text: str, *, role: str | None = None, tier: int | None = None) -> Route:
         """Decide the tier; ``role`` forces a model (after tier 1), ``tier`` forces a tier (benchmarks)."""
         t0 = time.perf_counter()
@@ -252,10 +311,10 @@ class Router:
             return Route(ms=round((time.perf_counter() - t0) * 1000, 3), **kw)
 
         if tier in (None, 1):
-            for matcher in self.matchers:
-                found = matcher(text)
-                if found is not None:
-                    return done(tier=1, reason=found.source, match=found)
+            found = self.match_all(text)
+            if found:
+                reason = " + ".join(f.source for f in found)
+                return done(tier=1, reason=reason, match=found[0], more=tuple(found[1:]))
             if tier == 1:
                 return done(tier=3, role="main", model=self.models.roles.main,
                             reason="no template matched: main")

@@ -8,11 +8,13 @@ import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .backends import Backend, CallRequest, Delta, Done, Progress
 from .config import ModelConfig, ModelsFile, load_models
+from .dialogue import Dialogue
 from .errors import HearthError
 from .events import Event, EventBus, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .pluginmanager import PluginManager
@@ -72,6 +74,7 @@ class Agent:
         # timers and other jobs of plugins; tests pass Scheduler(ManualClock())
         self.scheduler = scheduler or Scheduler()
         self.runner = ToolRunner(self.plugins.tools, before_call=self._before_tool_call)
+        self._dialogue = Dialogue(self.storage)  # what each session's last turns did (follow-ups)
         self.pool = ModelPool(self.models, self.plugins.backends, self.models_path)
         self.intents = IntentMatcher(self.plugins.tools)
         self.router = Router(self.models, self.plugins.tools, matchers=[self._match_intent, self.intents.match])
@@ -188,24 +191,31 @@ class Agent:
                             duration_ms=round(outcome.duration_ms, 1))
 
     async def _fast_path(self, match: IntentMatch, text: str, session: str, turn_id: str, t0: float,
-                         timings: dict[str, float]) -> AsyncIterator[Event]:
-        """Tier 1: a template mapped the message to a call: run the tool, say its sentence, no model."""
+                         timings: dict[str, float], more: tuple[IntentMatch, ...] = ()) -> AsyncIterator[Event]:
+        """Tier 1: templates mapped the message to calls (one per request said): run each, say their
+        sentences, no model."""
         ctx = self.tool_context(session, turn_id)
-        call_id = self.runner.new_call_id()
-        yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=match.name, arguments=match.arguments))
-        outcome = await self.runner.run(match.name, match.arguments, ctx, call_id=call_id)
-        spoken = (outcome.say or "Done.") if outcome.ok else str(outcome.result)
-        call = {"id": call_id, "name": outcome.name, "arguments": outcome.arguments}
-        # the call's log row and the turn's messages in one transaction, before anyone hears of it
+        outcomes: list[ToolOutcome] = []
+        for m in (match, *more):
+            call_id = self.runner.new_call_id()
+            yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=m.name, arguments=m.arguments))
+            outcomes.append(await self.runner.run(m.name, m.arguments, ctx, call_id=call_id))
+        spoken = " ".join((o.say or "Done.") if o.ok else str(o.result) for o in outcomes)
+        calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments} for o in outcomes]
+        # the calls' log rows and the turn's messages in one transaction, before anyone hears of it
         await asyncio.to_thread(self.storage.add_messages, session, turn_id, [
-            {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": [call]},
-            {"role": "tool", "tool_call_id": call_id, "name": outcome.name, "content": outcome.for_model()},
-            {"role": "assistant", "content": spoken}], outcome)
-        yield await self.emit(self._returned(outcome, ctx))
+            {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": calls},
+            *({"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes),
+            {"role": "assistant", "content": spoken}], outcomes[0])
+        for o in outcomes[1:]:
+            await asyncio.to_thread(self.storage.log_tool_call, session, turn_id, o)
+        for o in outcomes:
+            yield await self.emit(self._returned(o, ctx))
+            timings[f"tool_{o.name}_ms"] = round(o.duration_ms, 3)
         yield await self.emit(TextDelta(session, turn_id, text=spoken))
-        timings[f"tool_{outcome.name}_ms"] = round(outcome.duration_ms, 3)
         timings["first_token_ms"] = timings["total_ms"] = _ms(t0)
-        yield await self.emit(TurnFinished(session, turn_id, text=spoken, tool_calls=1, tier=1, timings=timings))
+        yield await self.emit(TurnFinished(session, turn_id, text=spoken, tool_calls=len(outcomes), tier=1,
+                                            timings=timings))
 
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
@@ -264,30 +274,54 @@ class Agent:
             return
         if not self._started:
             await self.start(load_model=False)
+        # -- dialogue context (issue 14): a follow-up ("make that a dozen", "cancel it", "and sugar too")
+        # is read against what this session's last calls were about, then routed like any request
+        dialogue = self._dialogue
+        if dialogue.storage is not self.storage:  # storage swapped after construction (benches, tests)
+            dialogue = self._dialogue = Dialogue(self.storage)
+        routed_text = text
         try:
-            route = self.router.route(text, role=role, tier=tier)
+            follow = None
+            if tier in (None, 1) and not role:
+                if not dialogue.known(session):
+                    await asyncio.to_thread(dialogue.load, session)
+                follow = dialogue.resolve(session, text, self.tools, lambda t: self.router.match(t) is not None)
+            if follow is not None and follow.match is not None:
+                route = Route(tier=1, reason=follow.match.source, match=follow.match)
+            else:
+                routed_text = follow.text if follow is not None and follow.text else text
+                route = self.router.route(routed_text, role=role, tier=tier)
+                if routed_text != text:
+                    route = replace(route, reason=f"{follow.reason if follow else ''}, read as "
+                                                f"{routed_text!r}: {route.reason}")
         except HearthError as err:
             yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
             return
+        # -- end dialogue context
         timings["route_ms"] = route.ms
         yield await self.emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
         yield await self.emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
         if route.match is not None:
-            async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings):
+            fast_calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
+            async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings, route.more):
+                self._remember_call(dialogue, session, ev, fast_calls)  # dialogue context
                 yield ev
             return
         try:
             history = await asyncio.to_thread(self.storage.history, session)
             user_msg = {"role": "user", "content": text}
             await asyncio.to_thread(self.storage.add_messages, session, turn_id, [user_msg])
+            user_msg = {"role": "user", "content": routed_text}  # dialogue: the model sees what "it" meant
         except Exception as err:
             log.exception("turn failed before the model ran")
             yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
             return
         state = {"tier": route.tier}
+        calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
         try:
             try:
                 async for ev in self._model_turn(route, [*history, user_msg], session, turn_id, t0, timings, state):
+                    self._remember_call(dialogue, session, ev, calls)  # dialogue context
                     yield ev
             except _Escalate as why:
                 main = self.models.roles.main
@@ -296,12 +330,21 @@ class Agent:
                 yield await self.emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
                 escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
                 async for ev in self._model_turn(escalated, [*history, user_msg], session, turn_id, t0, timings, state):
+                    self._remember_call(dialogue, session, ev, calls)  # dialogue context
                     yield ev
         except HearthError as err:
             yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
         except Exception as err:
             log.exception("turn failed")
             yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+
+    @staticmethod
+    def _remember_call(dialogue: Any, session: str, ev: Event, calls: dict[str, dict[str, Any]]) -> None:
+        """Dialogue context (part of ``_turn``): remember what a tool call was about (in memory)."""
+        if isinstance(ev, ToolCalled):
+            calls[ev.call_id] = ev.arguments
+        elif isinstance(ev, ToolReturned) and ev.call_id in calls and ev.ok:
+            dialogue.remember(session, ev.name, calls[ev.call_id], ev.result)
 
     def _valid_call(self, call: CallRequest) -> bool:
         tool = self.tools.get(call.name)

@@ -15,10 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from hearth import Agent, Storage
 from hearth.config import ModelConfig, ModelsFile, Roles
-from hearth.tools.shopping_list import item_key, split_quantity
+from hearth.tools.shopping_list import item_key, split_items, split_quantity
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 
@@ -114,6 +113,71 @@ async def test_list_sentence_names_only_open_items(agent):
     assert outcome.say == "On your shopping list: 3 lemons, milk."
 
 
+@pytest.mark.parametrize("text, items", [
+    ("milk and eggs", ["milk", "eggs"]),
+    ("bananas, yogurt and granola", ["bananas", "yogurt", "granola"]),
+    ("two loaves of bread and a jar of peanut butter", ["two loaves of bread", "a jar of peanut butter"]),
+    ("mac and cheese", ["mac and cheese"]),
+    ("salt and pepper chips", ["salt and pepper chips"]),
+    ("strawberry and banana yogurt", ["strawberry and banana yogurt"]),
+    ("macaroni and cheese and apples", ["macaroni and cheese", "apples"]),
+    ("apples and chocolate chips", ["apples", "chocolate chips"]),
+    ("milk to my shopping list", ["milk"]),
+    ("the apples and the pears off my list", ["the apples", "the pears"]),
+])
+def test_split_items_keeps_names_that_are_one_thing_whole(text, items):
+    assert split_items(text) == items
+
+
+async def test_several_items_in_one_add_each_with_its_quantity(agent):
+    outcome = await agent.run_tool("add_to_shopping_list", {"item": "two loaves of bread, milk and a jar of peanut butter"})
+
+    assert outcome.say == "Added 2 bread, milk and peanut butter to your shopping list."
+    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
+    assert [(i["name"], i["quantity"]) for i in items] == [("bread", 2), ("milk", 1), ("peanut butter", 1)]
+
+
+async def test_removing_several_items_names_the_missing_one(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "milk and eggs"})
+
+    outcome = await agent.run_tool("remove_from_shopping_list", {"item": "milk, eggs and tea"})
+
+    assert outcome.say == "Removed milk and eggs from your shopping list. Tea was not on it."
+    assert (await agent.run_tool("get_shopping_list", {})).result["items"] == []
+
+
+async def test_checking_off_several_items(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "tortillas, salsa and limes"})
+
+    outcome = await agent.run_tool("check_off_shopping_list", {"item": "the tortillas and the salsa"})
+
+    assert outcome.say == "Checked off tortillas and salsa."
+    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
+    assert [(i["name"], i["checked"]) for i in items] == [("tortillas", True), ("salsa", True), ("limes", False)]
+
+
+async def test_is_on_shopping_list_answers_and_changes_nothing(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "a dozen eggs"})
+    await agent.run_tool("add_to_shopping_list", {"item": "milk"})
+    await agent.run_tool("check_off_shopping_list", {"item": "milk"})
+
+    says = [(await agent.run_tool("is_on_shopping_list", {"item": i})).say for i in ("eggs", "bread", "milk")]
+
+    assert says == ["Yes, 12 eggs are on your shopping list.", "No, bread is not on your shopping list.",
+                    "Milk is on your list, already checked off."]
+    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
+    assert [(i["name"], i["quantity"], i["checked"]) for i in items] == [("eggs", 12, False), ("milk", 1, True)]
+
+
+async def test_set_quantity_replaces_the_count(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "3 apples"})
+
+    outcome = await agent.run_tool("set_shopping_list_quantity", {"item": "apples", "quantity": 5})
+
+    assert (outcome.result, outcome.say) == ({"name": "apples", "quantity": 5, "checked": False},
+                                             "Changed apples to 5 on your shopping list.")
+
+
 # ---- the CLI, in subprocesses --------------------------------------------------------------------------
 
 # Each timeline runs in order in its own HEARTH_HOME; the two run side by side.
@@ -180,7 +244,7 @@ def test_cli_clear(cli):
 
 
 def test_cli_removing_a_missing_item_exits_1_with_its_code(cli):
-    assert cli["remove missing"][:2] == (1, {"error": "item_not_found", "message": "eggs is not on your shopping list."})
+    assert cli["remove missing"][:2] == (1, {"error": "item_not_found", "message": "Eggs is not on your shopping list."})
 
 
 def test_cli_argument_of_the_wrong_type_exits_1_as_invalid(cli):

@@ -266,7 +266,8 @@ def test_grammar_root_and_calls_rules(shopping_schemas):
     assert (lines[0], [ln for ln in lines if ln.startswith(("call ::=", "calls ::="))]) == (
         "root ::= ws (calls | text)",
         ["call ::= call-add-to-shopping-list | call-check-off-shopping-list | call-clear-shopping-list | "
-         "call-get-shopping-list | call-remove-from-shopping-list",
+         "call-get-shopping-list | call-is-on-shopping-list | call-remove-from-shopping-list | "
+         "call-set-shopping-list-quantity",
          'calls ::= "[" call ("," ws call){0,2} "]"'],
     )
 

@@ -1,7 +1,8 @@
 """Timers: start, cancel and ask about named or unnamed timers, rung by the agent's scheduler.
 
 ``durations`` reads and says durations, ``names`` names timers, ``store`` is the timers table,
-``tools`` the four tools, ``ha_slots`` maps Home Assistant's timer intents to them, and ``ringing``
+``tools`` the four tools, ``ha_slots`` maps Home Assistant's timer intents to them, ``phrasing``
+understands timer requests in any slot order (tier 1, before the templates), and ``ringing``
 sets each timer's job on the core scheduler (``agent.scheduler``) and announces it with a
 :class:`hearth.TimerFinished` event addressed to the session that set it.
 """
@@ -16,6 +17,7 @@ from . import ringing
 from .durations import MAX_DURATION_S, DurationError, parse_duration, spoken_duration
 from .ha_slots import cancel_args, start_args, status_args
 from .names import clean_name
+from .phrasing import match_timer
 from .tools import cancel_all_timers, cancel_timer, start_timer, timer_status
 
 __version__ = "0.1.0"
@@ -28,6 +30,13 @@ __all__ = ["MAX_DURATION_S", "DurationError", "cancel_all_timers", "cancel_args"
 async def startup(agent: Agent) -> None:
     """Give every running timer (also those that ended while Hearth was off) its job."""
     await ringing.sweep(agent.scheduler, agent.storage, agent.emit)
+
+
+@hookimpl
+def match_intent(text: str) -> dict[str, Any] | None:
+    """Timer requests as people phrase them: name before or after the duration, after "for the",
+    durations in words, status questions, "cancel the tea one"."""
+    return match_timer(text)
 
 
 _SLOTS: dict[str, list[Any]] = {"duration": ["5 minutes", "1 hour", "30 seconds"], "name": ["pizza", "eggs", "tea"]}

@@ -1,0 +1,203 @@
+"""Everyday requests: does Hearth leave the list and timers right, with a short, true reply?
+
+    python bench/everyday.py [--split dev|test|all] [--json] [--only ID] [--kind KIND] [--verbose]
+
+Cases live in ``bench/everyday/{dev,test}.jsonl`` (tune on dev; score test once). Each case gives the
+starting shopping list and timers, one to three turns said in one session, and the expected end
+state: items with quantities and checked flags, running timers by name and duration; each turn may
+ask its reply to contain words (``has``: all of them, ``any``: one of them), not to contain words
+(``not``), or to match a regular expression (``match``). Every reply must also be short and free of
+transcript artifacts ("You:", "Assistant:") and call syntax (``name(``). A turn with ``"restart": true``
+runs in a fresh agent on the same data folder (the session's context must survive a restart).
+
+Every case runs in-process through the real ``hearth.Agent`` with the shipped default models.toml,
+in a fresh temporary HEARTH_HOME; the model pool is shared between cases, so a model loads once.
+Prints a table of right/total per kind, then the misses (``--json``: one JSON object instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent / "everyday"
+KINDS = ["add", "remove", "check_off", "read", "question", "timer", "time", "smalltalk", "out_of_scope", "followup"]
+MAX_REPLY = 300
+ARTIFACTS = re.compile(r"\b(?:you|user|assistant|model|system)\s*:|\b[a-z_]{3,}\(|<\/?\w+>|```|\{\s*\"", re.I)
+
+
+def load(split: str) -> list[dict[str, Any]]:
+    names = ["dev", "test"] if split == "all" else [split]
+    return [json.loads(line) for n in names for line in (HERE / f"{n}.jsonl").read_text().splitlines() if line.strip()]
+
+
+def reply_problems(turn: dict[str, Any], reply: str) -> list[str]:
+    """Why a reply is wrong, in words; empty when it is right."""
+    low = reply.lower()
+    out = []
+    if not reply.strip():
+        out.append("empty reply")
+    if len(reply) > MAX_REPLY:
+        out.append(f"reply longer than {MAX_REPLY} characters")
+    if ARTIFACTS.search(reply):
+        out.append("transcript artifact or call syntax in the reply")
+    out += [f"reply lacks {w!r}" for w in turn.get("has", []) if w.lower() not in low]
+    if turn.get("any") and not any(w.lower() in low for w in turn["any"]):
+        out.append(f"reply has none of {turn['any']}")
+    out += [f"reply has {w!r}" for w in turn.get("not", []) if re.search(rf"\b{re.escape(w.lower())}\b", low)]
+    if turn.get("match") and not re.search(turn["match"], reply):
+        out.append(f"reply does not match /{turn['match']}/")
+    return out
+
+
+def _items_key(items: list[dict[str, Any]]) -> list[tuple[str, int, bool]]:
+    from hearth.tools.shopping_list import item_key
+    return sorted((item_key(i["name"]), int(i["quantity"]), bool(i["checked"])) for i in items)
+
+
+def _timers_key(timers: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted(((t.get("name") or "").lower(), int(t["duration_s"])) for t in timers)
+
+
+class Runner:
+    """One agent per case (fresh data folder); the model pool is shared so a model loads once."""
+
+    def __init__(self) -> None:
+        self.pool: Any = None
+
+    async def agent(self, home: str) -> Any:
+        from hearth import Agent
+        os.environ["HEARTH_HOME"] = home
+        agent = Agent()
+        if self.pool is None:
+            self.pool = agent.pool
+        else:
+            agent.pool = self.pool
+        await agent.start(load_model=False)
+        return agent
+
+    async def close(self, agent: Any, final: bool = False) -> None:
+        from hearth.pool import ModelPool
+        if not final:
+            agent.pool = ModelPool(agent.models, agent.plugins.backends, agent.models_path)  # keep the shared one
+        await agent.stop()
+
+    async def run_case(self, case: dict[str, Any]) -> dict[str, Any]:
+        home = tempfile.mkdtemp(prefix="hearth-everyday-")
+        session = f"ev-{case['id']}"
+        out: dict[str, Any] = {"id": case["id"], "kind": case["kind"], "turns": [], "problems": []}
+        agent = await self.agent(home)
+        try:
+            for it in case.get("list", []):
+                await agent.run_tool("add_to_shopping_list", {"item": it["name"], "quantity": it["quantity"]}, "seed")
+                if it.get("checked"):
+                    await agent.run_tool("check_off_shopping_list", {"item": it["name"]}, "seed")
+            for tm in case.get("timers", []):
+                args = {"duration": f"{tm['duration_s']} seconds", **({"name": tm["name"]} if tm.get("name") else {})}
+                seeded = await agent.run_tool("start_timer", args, "seed")
+                assert seeded.ok, seeded.result
+            for turn in case["turns"]:
+                if turn.get("restart"):
+                    await self.close(agent)
+                    agent = await self.agent(home)
+                t0 = time.perf_counter()
+                done = await agent.ask(turn["say"], session=session)
+                ms = (time.perf_counter() - t0) * 1000
+                reply = done.text if done.type == "finished" else f"[failed: {done.message}]"
+                problems = reply_problems(turn, reply) if done.type == "finished" else [f"turn failed: {done.message}"]
+                out["turns"].append({"say": turn["say"], "reply": reply, "tier": getattr(done, "tier", None),
+                                     "ms": round(ms, 1), "problems": problems})
+                out["problems"] += [f"turn {len(out['turns'])}: {p}" for p in problems]
+            items = (await agent.run_tool("get_shopping_list", {}, "check")).result["items"]
+            status = await agent.run_tool("timer_status", {}, "check")
+            timers = status.result.get("timers", []) if status.ok else []
+            if _items_key(items) != _items_key(case["end_list"]):
+                out["problems"].append(f"list {_items_key(items)} != expected {_items_key(case['end_list'])}")
+            if _timers_key(timers) != _timers_key(case["end_timers"]):
+                out["problems"].append(f"timers {_timers_key(timers)} != expected {_timers_key(case['end_timers'])}")
+        except Exception as err:  # a crash is a miss, not the end of the benchmark
+            out["problems"].append(f"crashed: {type(err).__name__}: {err}")
+        finally:
+            await self.close(agent)
+            shutil.rmtree(home, ignore_errors=True)
+        out["right"] = not out["problems"]
+        return out
+
+
+async def run(cases: list[dict[str, Any]], verbose: bool) -> list[dict[str, Any]]:
+    runner = Runner()
+    results = []
+    for case in cases:
+        r = await runner.run_case(case)
+        results.append(r)
+        if verbose:
+            print(("ok  " if r["right"] else "MISS"), r["id"], " | ".join(f"{t['say']} -> {t['reply']}" for t in r["turns"]),
+                  file=sys.stderr, flush=True)
+    if runner.pool is not None:
+        await runner.pool.close()
+    return results
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    kinds: dict[str, dict[str, int]] = {}
+    for r in results:
+        k = kinds.setdefault(r["kind"], {"right": 0, "total": 0})
+        k["total"] += 1
+        k["right"] += int(r["right"])
+    right = sum(k["right"] for k in kinds.values())
+    tiers = [t["tier"] for r in results for t in r["turns"]]
+    return {"right": right, "total": len(results), "rate": round(right / max(1, len(results)), 3),
+            "kinds": {k: kinds[k] for k in sorted(kinds, key=lambda k: KINDS.index(k) if k in KINDS else 99)},
+            "tier1_turns": sum(1 for t in tiers if t == 1), "turns": len(tiers),
+            "misses": [r for r in results if not r["right"]]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", choices=["dev", "test", "all"], default="dev")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--only", action="append", help="run only this case id (repeatable)")
+    ap.add_argument("--kind", help="run only cases of this kind")
+    ap.add_argument("--verbose", "-v", action="store_true", help="print each case as it runs (stderr)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    cases = load(args.split)
+    if args.only:
+        cases = [c for c in cases if c["id"] in args.only]
+    if args.kind:
+        cases = [c for c in cases if c["kind"] == args.kind]
+    t0 = time.perf_counter()
+    results = asyncio.run(run(cases, args.verbose))
+    s = summary(results)
+    s["split"], s["seconds"] = args.split, round(time.perf_counter() - t0, 1)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    console = Console()
+    table = Table(title=f"Everyday requests, {args.split} split: {s['right']}/{s['total']} right "
+                        f"({s['rate']:.0%}); {s['tier1_turns']}/{s['turns']} turns on tier 1; {s['seconds']} s")
+    for col in ("kind", "right", "total", "rate"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, k in s["kinds"].items():
+        table.add_row(kind, str(k["right"]), str(k["total"]), f"{k['right'] / k['total']:.0%}")
+    console.print(table)
+    for r in s["misses"]:
+        console.print(f"[bold]{r['id']}[/bold]: " + "; ".join(r["problems"]), highlight=False)
+        for t in r["turns"]:
+            console.print(f"    {t['say']!r} -> {t['reply']!r} (tier {t['tier']})", highlight=False)
+
+
+if __name__ == "__main__":
+    main()
