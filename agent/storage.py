@@ -8,11 +8,15 @@ known to SQLModel's metadata, theirs included.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -87,17 +91,32 @@ class TurnRecord(SQLModel, table=True):
     created_at: float = Field(default_factory=_now)
 
 
-class Storage:
-    """Engine and the core's queries; every method is synchronous (call it via a thread)."""
+T = TypeVar("T")
 
-    def __init__(self, url: str | None = None) -> None:
+
+class Storage:
+    """Engine and the core's queries; every method is synchronous: from async code, ``await
+    storage.call(storage.history, session)`` runs it on the storage's own threads.
+
+    Those threads (``workers`` at most) are the storage's alone: not the event loop's default
+    executor, and not the tools' threads, so neither a hung tool nor a slow model can keep a
+    request from reading or writing the database."""
+
+    def __init__(self, url: str | None = None, workers: int = 4) -> None:
         self.url = url or database_url()
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hearth-storage")
         connect_args: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
             connect_args = {"check_same_thread": False, "timeout": 30}
         self.engine = create_engine(self.url, connect_args=connect_args)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run the synchronous ``fn(*args, **kwargs)`` (a method of this storage, or any function
+        that uses it) on the storage's threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def create_tables(self) -> None:
         SQLModel.metadata.create_all(self.engine)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import HearthError, PluginError, ToolBlocked, ToolError
+from .text import clean_arguments
 from .tool import Tool, ToolContext, ToolDefinitionError, ToolResult
 from .toolregistry import ToolRegistry
 
@@ -106,6 +107,9 @@ class ToolRunner:
 
     async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None) -> ToolOutcome:
         call_id = call_id or self.new_call_id()
+        # every string argument loses its control and invisible formatting characters before anything
+        # sees it: the tool stores "milk", never "milk\x00" or a right-to-left override
+        arguments = clean_arguments(arguments)
         args = arguments if isinstance(arguments, dict) else {}
         start = time.perf_counter()
 
