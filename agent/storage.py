@@ -154,7 +154,7 @@ class Storage:
         """Append messages (and, in the same transaction, a tool call's log row)."""
         self.ensure_conversation(conversation_id)
         with self.session() as s:
-            if tool_outcome is not None:
+            if tool_outcome is not None and not getattr(tool_outcome, "recorded", False):
                 s.add(_tool_call_row(conversation_id, turn_id, tool_outcome))
             conv = s.get(Conversation, conversation_id)
             assert conv is not None  # made above; conversations are never deleted
@@ -180,8 +180,24 @@ class Storage:
         return [r.to_chat() for r in reversed(rows)]
 
     def log_tool_call(self, conversation_id: str, turn_id: str, outcome: Any) -> None:
+        """Store the record of a call (unless it was committed with the call's effect already)."""
+        if getattr(outcome, "recorded", False):
+            return
         with self.session() as s:
             s.add(_tool_call_row(conversation_id, turn_id, outcome))
+
+    def commit_call(self, tx: Session, conversation_id: str, turn_id: str, outcome: Any) -> None:
+        """Commit a tool's transaction (``ToolContext.transaction()``) with the record of its call in
+        it, and mark the outcome ``recorded``; on failure roll both back and raise."""
+        try:
+            tx.add(_tool_call_row(conversation_id, turn_id, outcome))
+            tx.commit()
+            outcome.recorded = True
+        except BaseException:
+            tx.rollback()
+            raise
+        finally:
+            tx.close()
 
     def log_turn(self, conversation_id: str, turn_id: str, text: str, routes: list[dict[str, Any]],
                  last: dict[str, Any]) -> None:
