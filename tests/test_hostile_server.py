@@ -16,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
-
 from conftest import HEARTH, run_hearth
 from test_server import PLUGINS, Server, chat, shopping_list
+from websockets.asyncio.client import connect
 
 ADD = "add {} to my shopping list"
 
@@ -173,7 +172,7 @@ async def test_control_and_invisible_characters_are_cleaned_from_items_and_repli
     assert shopping_list(server) == ["egnaro", "milk"]
     reply = frames[-1]["text"]
     assert "\u202e" not in reply and "egnaro" in reply
-    r = httpx.post(server.url + "/api/tools/add_to_shopping_list", json={"item": "bread\x1b[31m\x85"})
+    assert httpx.post(server.url + "/api/tools/add_to_shopping_list", json={"item": "bread\x1b[31m\x85"}).json()["ok"]
     assert "bread[31m" in shopping_list(server)
     assert not any(c in json.dumps(httpx.get(server.url + "/api/sessions/" + frames[-1]["session"]).json())
                    for c in ("\\u0000", "\\u202e", "\\u200b"))
