@@ -38,6 +38,7 @@ from .server_hub import Hub
 from .server_settings import ServerSettings
 from .server_ws import Connection
 from .storage import Storage
+from .text import visible_pattern
 
 log = logging.getLogger(__name__)
 SESSION_HEADER = r"^[!-~]([ -~]*[!-~])?$"  # an X-Session-ID: visible ASCII, inner spaces allowed
@@ -50,7 +51,7 @@ FAILED_STATUS = {"empty_message": 400, "model_load_failed": 503, "busy": 503, "b
 
 
 class ChatRequest(BaseModel):
-    message: str = Field(min_length=1, pattern=r"\S", description="What the user says, e.g. 'add eggs to my shopping list'.")
+    message: str = Field(min_length=1, description="What the user says, e.g. 'add eggs to my shopping list'.")
     user_id: str | None = Field(None, max_length=128, description="Who speaks. Without X-Session-ID, the "
                                 "user's own conversation continues: session 'user-ID', with ID percent-encoded "
                                 "(RFC 3986) unless it is plain ASCII letters, digits and '-._~'.")
@@ -143,7 +144,7 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
     app.state.hub = hub
     # the message's limit is a setting, so the schema (and the check) are built here
     Chat = create_model("ChatRequest", __base__=ChatRequest, message=(str, Field(
-        min_length=1, max_length=settings.max_message, pattern=r"\S",
+        min_length=1, max_length=settings.max_message, pattern=visible_pattern(),
         description=ChatRequest.model_fields["message"].description)))
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_middleware(host_guard, settings=settings)  # outermost: the Host is checked first
@@ -250,7 +251,8 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
     chat.__annotations__["body"] = Chat  # the model with this server's message limit
     app.post("/api/chat", response_model=ChatReply, summary="Answer one message",
              responses={**API_ERRORS, **_errors(502, 503, 504), 200: {"content": {"text/event-stream": {
-                 "schema": {"type": "string", "description": "With ?stream=true: server-sent events."}}}}})(chat)
+                 "schema": {"description": "With ?stream=true: server-sent events, each event's data one of the "
+                                           "turn's event dicts (see the README)."}}}}})(chat)
 
     @app.get("/api/sessions/{session_id}", response_model=SessionHistory, responses={**API_ERRORS, **_errors(404)},
              summary="A conversation's messages")
@@ -300,6 +302,10 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     operation.get("responses", {}).pop("422", None)
+            tool = schema.get("paths", {}).get("/api/tools/{name}", {}).get("post", {})
+            for param in tool.get("parameters", []):  # the tools there are at start, as examples
+                if param.get("name") == "name":
+                    param["examples"] = {t.name: {"value": t.name} for t in hub.agent.tools}
             for name in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(name, None)
             app.openapi_schema = schema

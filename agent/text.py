@@ -9,7 +9,9 @@ right-to-left override cannot reorder what a person reads. Tabs and line breaks 
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from typing import Any
 
@@ -41,3 +43,20 @@ def clean_arguments(value: Any) -> Any:
     if isinstance(value, list):
         return [clean_arguments(v) for v in value]
     return value
+
+
+@functools.cache
+def visible_pattern() -> str:
+    """A regular expression (Python, ECMA and Rust alike) matching text with at least one character
+    that :func:`clean_text` keeps and that is not whitespace: a message that is not empty once cleaned."""
+    ranges: list[list[int]] = []
+    for c in range(sys.maxunicode + 1):
+        if 0xD800 <= c <= 0xDFFF:  # surrogates cannot be written in a pattern (JSON refuses them anyway)
+            continue
+        if unicodedata.category(chr(c)) in ("Cc", "Cf"):
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    body = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+    return "[^\\s" + body + "]"  # control and format characters are never \\, ], ^ or -
