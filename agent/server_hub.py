@@ -8,9 +8,23 @@ from typing import Any, Protocol
 
 from .events import Event, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
 from .server_settings import ServerError, ServerSettings
+from .text import clean_text
 from .turn_gate import TurnGate
 
+SAID = {TextDelta.type: "text", TurnFinished.type: "text", TurnFailed.type: "message"}  # what a person reads
 TURN_EVENTS = {cls.type for cls in (TurnStarted, Routed, TextDelta, ToolCalled, ToolReturned, TurnFinished, TurnFailed)}
+
+
+STOP_GRACE_S = 2.0  # how long a stopping server lets running turns finish
+
+
+def said(frame: dict[str, Any]) -> dict[str, Any]:
+    """The frame with what a person reads (a reply's text, a failure's message) cleaned of control
+    and invisible formatting characters (a model's reply may carry a right-to-left override)."""
+    key = SAID.get(frame.get("type", ""))
+    if key and isinstance(frame.get(key), str):
+        frame[key] = clean_text(frame[key])
+    return frame
 
 
 class Follower(Protocol):
@@ -37,8 +51,8 @@ class Hub:
     async def stop(self) -> None:
         if self._unsubscribe:
             self._unsubscribe()
-        if self.tasks:  # let turns whose clients left finish and be stored
-            await asyncio.wait(self.tasks, timeout=self.settings.turn_timeout)
+        if self.tasks:  # let turns whose clients left finish and be stored, for a moment: a stop is prompt
+            await asyncio.wait(self.tasks, timeout=min(self.settings.turn_timeout, STOP_GRACE_S))
         await self.agent.stop()
 
     async def _push(self, event: Event) -> None:
@@ -65,6 +79,8 @@ class Hub:
         ``timeout`` past ``turn_timeout``, ``cancelled`` when the client asked. A cancel takes
         effect between events, so a tool call that started is finished and logged.
         """
+        text = clean_text(text)  # the message is stored and matched without control or invisible characters
+
         async def queued(position: int) -> None:
             await send({"type": "queued", "session": session, "position": position})
 
@@ -79,7 +95,7 @@ class Hub:
                     async with asyncio.timeout(self.settings.turn_timeout):
                         async for ev in agen:
                             turn_id = ev.turn_id
-                            await send(ev.to_dict())
+                            await send(said(ev.to_dict()))
                             if cancelled is not None and cancelled.is_set() and not isinstance(ev, (TurnFinished, TurnFailed)):
                                 await agen.aclose()  # stop the turn before saying so
                                 await send(TurnFailed(session, turn_id, message="Cancelled.", code="cancelled").to_dict())

@@ -31,7 +31,15 @@ class ServerSettings:
     prewarm: bool = True
 
     def check(self) -> None:
-        """Refuse to listen beyond this machine without a token."""
+        """Refuse a token that is empty, blank or not visible ASCII, and listening beyond this machine
+        without a token."""
+        if self.token is not None:
+            if not self.token.strip():
+                raise ServerError("the token is empty or only spaces; set a real one with --token or HEARTH_TOKEN "
+                                  "(or unset HEARTH_TOKEN to serve on loopback without one)", "token_invalid")
+            if not (self.token.isascii() and self.token.isprintable()) or " " in self.token:
+                raise ServerError("the token must be visible ASCII characters without spaces, so that every "
+                                  "client can send it in a header or a URL", "token_invalid")
         if not is_loopback(self.host) and not self.token:
             raise ServerError(
                 f"binding to {self.host} exposes Hearth to the network; set a token with --token or "

@@ -88,7 +88,8 @@ class Connection:
             session = frame.get("session") or self.session
             if not isinstance(session, str):
                 return await self.error("bad_frame", "'session' must be a string.")
-            messages = await asyncio.to_thread(self.hub.agent.storage.history, session)
+            storage = self.hub.agent.storage
+            messages = await storage.call(storage.history, session)
             await self.send({"type": "history", "session": session, "messages": messages})
         else:
             await self.error("unknown_type", f"Unknown frame type {kind!r}; use chat, cancel, ping or history.")

@@ -8,11 +8,15 @@ known to SQLModel's metadata, theirs included.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -87,17 +91,32 @@ class TurnRecord(SQLModel, table=True):
     created_at: float = Field(default_factory=_now)
 
 
-class Storage:
-    """Engine and the core's queries; every method is synchronous (call it via a thread)."""
+T = TypeVar("T")
 
-    def __init__(self, url: str | None = None) -> None:
+
+class Storage:
+    """Engine and the core's queries; every method is synchronous: from async code, ``await
+    storage.call(storage.history, session)`` runs it on the storage's own threads.
+
+    Those threads (``workers`` at most) are the storage's alone: not the event loop's default
+    executor, and not the tools' threads, so neither a hung tool nor a slow model can keep a
+    request from reading or writing the database."""
+
+    def __init__(self, url: str | None = None, workers: int = 4) -> None:
         self.url = url or database_url()
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hearth-storage")
         connect_args: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
             connect_args = {"check_same_thread": False, "timeout": 30}
         self.engine = create_engine(self.url, connect_args=connect_args)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run the synchronous ``fn(*args, **kwargs)`` (a method of this storage, or any function
+        that uses it) on the storage's threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def create_tables(self) -> None:
         SQLModel.metadata.create_all(self.engine)
@@ -135,7 +154,7 @@ class Storage:
         """Append messages (and, in the same transaction, a tool call's log row)."""
         self.ensure_conversation(conversation_id)
         with self.session() as s:
-            if tool_outcome is not None:
+            if tool_outcome is not None and not getattr(tool_outcome, "recorded", False):
                 s.add(_tool_call_row(conversation_id, turn_id, tool_outcome))
             conv = s.get(Conversation, conversation_id)
             assert conv is not None  # made above; conversations are never deleted
@@ -161,8 +180,24 @@ class Storage:
         return [r.to_chat() for r in reversed(rows)]
 
     def log_tool_call(self, conversation_id: str, turn_id: str, outcome: Any) -> None:
+        """Store the record of a call (unless it was committed with the call's effect already)."""
+        if getattr(outcome, "recorded", False):
+            return
         with self.session() as s:
             s.add(_tool_call_row(conversation_id, turn_id, outcome))
+
+    def commit_call(self, tx: Session, conversation_id: str, turn_id: str, outcome: Any) -> None:
+        """Commit a tool's transaction (``ToolContext.transaction()``) with the record of its call in
+        it, and mark the outcome ``recorded``; on failure roll both back and raise."""
+        try:
+            tx.add(_tool_call_row(conversation_id, turn_id, outcome))
+            tx.commit()
+            outcome.recorded = True
+        except BaseException:
+            tx.rollback()
+            raise
+        finally:
+            tx.close()
 
     def log_turn(self, conversation_id: str, turn_id: str, text: str, routes: list[dict[str, Any]],
                  last: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import docstring_parser
 import pydantic
 from pydantic.json_schema import GenerateJsonSchema
+from sqlmodel import Session
 
 from .errors import HearthError, ToolError
 from .events import Event, EventBus
@@ -43,6 +44,9 @@ class ToolContext:
     ``storage`` the agent's :class:`hearth.Storage` (``storage.session()`` for a plugin's own SQLModel
     tables), ``scheduler`` the agent's :class:`hearth.Scheduler`, and ``await ctx.emit(event)`` sends
     an event to the bus and every ``on_event`` hook. The agent builds it (``Agent.tool_context``).
+
+    ``ctx.transaction()`` is a storage session for the call's effect: Hearth commits it together
+    with the record of the call, so the two are stored together or not at all (see :meth:`transaction`).
     """
 
     session: str
@@ -51,6 +55,19 @@ class ToolContext:
     turn_id: str = ""
     _scheduler: Scheduler | None = field(default=None, repr=False)
     _emit: Emit | None = field(default=None, repr=False)
+    _transaction: Session | None = field(default=None, repr=False)
+
+    def transaction(self) -> Session:
+        """A SQLModel session on Hearth's storage for this call's effect (a plugin's own tables).
+
+        Add, change or delete rows in it and return; do not commit. When the tool returns, Hearth
+        adds the record of the call (the ``tool_calls`` row) to the same session and commits both
+        in one transaction, so after a crash either the effect and its record are both stored or
+        neither is. When the tool raises or times out the session is rolled back: no effect. Each
+        call gets its own (the same session on every call of ``transaction()`` within a call)."""
+        if self._transaction is None:
+            self._transaction = Session(self.storage.engine, expire_on_commit=False)
+        return self._transaction
 
     @property
     def scheduler(self) -> Scheduler:

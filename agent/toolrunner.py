@@ -4,6 +4,7 @@ failure into a :class:`ToolOutcome` with a stable code."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import threading
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import HearthError, PluginError, ToolBlocked, ToolError
+from .text import clean_arguments
 from .tool import Tool, ToolContext, ToolDefinitionError, ToolResult
 from .toolregistry import ToolRegistry
 
@@ -35,6 +37,9 @@ class ToolOutcome:
     say: str | None = None
     error_code: str | None = None
     duration_ms: float = 0.0
+    # true when the call's record is already stored, committed with the tool's effect (``ctx.transaction()``);
+    # the storage then does not log it a second time
+    recorded: bool = False
 
     def for_model(self) -> str:
         """The message content the model reads back."""
@@ -106,6 +111,9 @@ class ToolRunner:
 
     async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None) -> ToolOutcome:
         call_id = call_id or self.new_call_id()
+        # every string argument loses its control and invisible formatting characters before anything
+        # sees it: the tool stores "milk", never "milk\x00" or a right-to-left override
+        arguments = clean_arguments(arguments)
         args = arguments if isinstance(arguments, dict) else {}
         start = time.perf_counter()
 
@@ -126,8 +134,25 @@ class ToolRunner:
             return done(False, str(err), err.code)
         except Exception as err:  # a before_call that is not the agent's: its failure is the plugin's
             return done(False, f"The check before {name} failed: {type(err).__name__}: {err}", PluginError.code)
-        if tool.context_param:
-            kwargs[tool.context_param] = ctx
+        if tool.context_param:  # each call its own context, so its transaction is its own
+            ctx = kwargs[tool.context_param] = dataclasses.replace(ctx, _transaction=None)
+        outcome = await self._call(tool, kwargs, done)
+        tx = ctx._transaction if tool.context_param else None
+        if tx is not None:  # the tool's effect and the record of its call: one transaction, or no effect
+            storage = ctx.storage
+            if outcome.ok:
+                try:
+                    await storage.call(storage.commit_call, tx, ctx.session, ctx.turn_id, outcome)
+                except Exception as err:
+                    log.exception("the effect of %s could not be stored", name)
+                    return done(False, f"{name} could not store its change: {type(err).__name__}", "storage_failed")
+            else:
+                await storage.call(tx.close)  # rolls the effect back
+        return outcome
+
+    async def _call(self, tool: Tool, kwargs: dict[str, Any], done: Callable[..., ToolOutcome]) -> ToolOutcome:
+        """Run the validated call under its timeout; every failure becomes a coded outcome."""
+        name = tool.name
         timeout = self.timeout or tool.timeout
         try:
             if tool.is_async:

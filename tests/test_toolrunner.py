@@ -344,7 +344,7 @@ async def test_sync_tool_past_its_timeout_is_abandoned_quickly(ctx):
         release.set()  # let the worker thread finish so the loop can close
 
     assert (settled(outcome), outcome.duration_ms < 1000) == (
-        ToolOutcome("c1", "slow_lookup", {}, False, "slow_lookup did not answer within 0.2 s",
+        ToolOutcome("c1", "slow_lookup", {}, False, "slow_lookup did not answer within 0.2 s, so Hearth stopped waiting for it",
                     error_code="tool_timeout"),
         True,
     )
@@ -361,7 +361,7 @@ async def test_async_tool_that_hangs_times_out(ctx):
     outcome = await runner.run("wait_forever", {}, ctx, call_id="c1")
 
     assert (settled(outcome), outcome.duration_ms < 1000) == (
-        ToolOutcome("c1", "wait_forever", {}, False, "wait_forever did not answer within 0.2 s",
+        ToolOutcome("c1", "wait_forever", {}, False, "wait_forever did not answer within 0.2 s, so Hearth stopped waiting for it",
                     error_code="tool_timeout"),
         True,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ from .common import build_agent, fail, models_option
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs a token."),
     port: int = typer.Option(8765, min=0, max=65535, help="Port (0: any free port; the address is printed)."),
-    token: Optional[str] = typer.Option(None, envvar="HEARTH_TOKEN", show_envvar=True,
+    token: str | None = typer.Option(None, envvar="HEARTH_TOKEN", show_envvar=True,
                                         help="Required on every request and websocket when set."),
     concurrency: int = typer.Option(4, min=1, help="Turns that run at once across sessions."),
     queue: int = typer.Option(64, min=0, help="Turns that may wait for a slot; past it, 'busy'."),
@@ -25,10 +24,10 @@ def serve(
     burst: int = typer.Option(20, min=1, help="Frames allowed at once above the rate."),
     turn_timeout: float = typer.Option(120.0, min=1, help="Seconds a turn may take."),
     prewarm: bool = typer.Option(True, help="Load the role models in the background at start."),
-    models: Optional[Path] = models_option(),
+    models: Path | None = models_option(),
 ) -> None:
     """Serve Hearth: websocket /ws, HTTP /api/chat, a chat page at /, /healthz and /openapi.json."""
-    settings = ServerSettings(host=host, port=port, token=token or None, concurrency=concurrency, queue=queue,
+    settings = ServerSettings(host=host, port=port, token=token, concurrency=concurrency, queue=queue,
                               max_frame=max_frame, rate=rate, burst=burst, turn_timeout=turn_timeout, prewarm=prewarm)
     try:
         settings.check()
@@ -46,9 +45,11 @@ def serve(
     settings = ServerSettings(**{**settings.__dict__, "port": sock.getsockname()[1]})
     agent = build_agent(models)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"Hearth {'(token required) ' if settings.token else ''}on http://{shown}:{settings.port}/ "
-          f"- websocket ws://{shown}:{settings.port}/ws - Ctrl-C stops", flush=True)
-    run_server(agent, settings, log_level="warning", sock=sock)
+
+    def ready() -> None:  # called once the port accepts connections and the app has started
+        print(f"Hearth {'(token required) ' if settings.token else ''}on http://{shown}:{settings.port}/ "
+              f"- websocket ws://{shown}:{settings.port}/ws - Ctrl-C stops", flush=True)
+    run_server(agent, settings, log_level="warning", sock=sock, on_ready=ready)
 
 
 def register(app: typer.Typer) -> None:
