@@ -178,23 +178,23 @@ def add_to_shopping_list(item: str, ctx: ToolContext, quantity: int = 1) -> Tool
     parts = _items(item)
     added: list[dict[str, Any]] = []
     spoken: list[str] = []
-    with ctx.storage.session() as s:
-        for name, key, qty in parts:
-            n = qty if qty is not None and (quantity == 1 or len(parts) > 1) else (quantity if len(parts) == 1 else 1)
-            if n < 1:
-                raise ToolError(f"The quantity must be at least 1, not {n}.", "invalid_quantity")
-            row = _find(s, key)
-            if row is None:
-                row = ShoppingItem(key=key, name=name, quantity=n)
-            elif row.checked:
-                row.checked, row.quantity = False, n
-            else:
-                row.quantity += n
-            row.updated_at = time.time()
-            s.add(row)
-            s.flush()
-            added.append({"name": row.name, "quantity": row.quantity, "checked": row.checked})
-            spoken.append(f"{n} {name}" if n > 1 else name)
+    s = ctx.transaction()  # committed by Hearth together with the record of this call
+    for name, key, qty in parts:
+        n = qty if qty is not None and (quantity == 1 or len(parts) > 1) else (quantity if len(parts) == 1 else 1)
+        if n < 1:
+            raise ToolError(f"The quantity must be at least 1, not {n}.", "invalid_quantity")
+        row = _find(s, key)
+        if row is None:
+            row = ShoppingItem(key=key, name=name, quantity=n)
+        elif row.checked:
+            row.checked, row.quantity = False, n
+        else:
+            row.quantity += n
+        row.updated_at = time.time()
+        s.add(row)
+        s.flush()
+        added.append({"name": row.name, "quantity": row.quantity, "checked": row.checked})
+        spoken.append(f"{n} {name}" if n > 1 else name)
     result: dict[str, Any] = added[0] if len(added) == 1 else {"items": added}
     return ToolResult(result, say=f"Added {_join(spoken)} to your shopping list.")
 
@@ -218,14 +218,14 @@ def remove_from_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
     if isinstance(item, str) and item.strip().lower() in _EVERYTHING:
         return clear_shopping_list(ctx)
     removed, missing = [], []
-    with ctx.storage.session() as s:
-        for name, key, _ in _items(item):
-            row = _find(s, key)
-            if row is None:
-                missing.append(name)
-                continue
-            s.delete(row)
-            removed.append(row.name)
+    s = ctx.transaction()  # committed by Hearth together with the record of this call
+    for name, key, _ in _items(item):
+        row = _find(s, key)
+        if row is None:
+            missing.append(name)
+            continue
+        s.delete(row)
+        removed.append(row.name)
     if not removed:
         raise ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
                         "item_not_found")
@@ -249,16 +249,16 @@ def check_off_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
             raise ToolError("Your shopping list has nothing left to check off.", "item_not_found")
         item = ", ".join(names)
     done, missing, rows = [], [], []
-    with ctx.storage.session() as s:
-        for name, key, _ in _items(item):
-            row = _find(s, key)
-            if row is None:
-                missing.append(name)
-                continue
-            row.checked, row.updated_at = True, time.time()
-            s.add(row)
-            done.append(row.name)
-            rows.append({"name": row.name, "quantity": row.quantity, "checked": True})
+    s = ctx.transaction()  # committed by Hearth together with the record of this call
+    for name, key, _ in _items(item):
+        row = _find(s, key)
+        if row is None:
+            missing.append(name)
+            continue
+        row.checked, row.updated_at = True, time.time()
+        s.add(row)
+        done.append(row.name)
+        rows.append({"name": row.name, "quantity": row.quantity, "checked": True})
     if not done:
         raise ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
                         "item_not_found")
@@ -281,13 +281,13 @@ def set_shopping_list_quantity(item: str, quantity: int, ctx: ToolContext) -> To
     name, key, _ = parts[0]
     if quantity < 1:
         raise ToolError(f"The quantity must be at least 1, not {quantity}.", "invalid_quantity")
-    with ctx.storage.session() as s:
-        row = _find(s, key)
-        if row is None:
-            row = ShoppingItem(key=key, name=name, quantity=quantity)
-        row.quantity, row.checked, row.updated_at = quantity, False, time.time()
-        s.add(row)
-        result = {"name": row.name, "quantity": row.quantity, "checked": False}
+    s = ctx.transaction()  # committed by Hearth together with the record of this call
+    row = _find(s, key)
+    if row is None:
+        row = ShoppingItem(key=key, name=name, quantity=quantity)
+    row.quantity, row.checked, row.updated_at = quantity, False, time.time()
+    s.add(row)
+    result = {"name": row.name, "quantity": row.quantity, "checked": False}
     return ToolResult(result, say=f"Changed {result['name']} to {quantity} on your shopping list.")
 
 
@@ -332,11 +332,11 @@ def get_shopping_list(ctx: ToolContext) -> ToolResult:
 
 def clear_shopping_list(ctx: ToolContext) -> ToolResult:
     """Remove every item from the shopping list."""
-    with ctx.storage.session() as s:
-        rows = s.exec(select(ShoppingItem)).all()
-        for r in rows:
-            s.delete(r)
-        n = len(rows)
+    s = ctx.transaction()  # committed by Hearth together with the record of this call
+    rows = s.exec(select(ShoppingItem)).all()
+    for r in rows:
+        s.delete(r)
+    n = len(rows)
     return ToolResult({"removed": n}, say=f"Cleared your shopping list ({n} item{'s' if n != 1 else ''}).")
 
 
