@@ -237,8 +237,9 @@ def on_event(event) -> None:
 def match_intent(text: str, tools) -> Any:
     """Fast path: map an utterance to a tool call without a model.
 
-    Return ``{"name": ..., "arguments": {...}}`` to call that tool directly, or ``None`` to let
-    the next matcher (and finally the model) try. Stops at first non-None result.
+    Return ``{"name": ..., "arguments": {...}}`` to call that tool directly (optionally with
+    ``"reason": "..."``, a few words the ``routed`` event shows), or ``None`` to let the next matcher
+    (and finally the model) try. Stops at first non-None result.
     """
 
 

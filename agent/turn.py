@@ -22,6 +22,7 @@ from .pool import ModelPool
 from .router import IntentMatch, IntentMatcher, Route, Router
 from .scheduler import Scheduler
 from .storage import Storage
+from .text import clean_text
 from .tool import ToolContext
 from .toolcalls import bind_positional, call_error, fn_schema
 from .toolrunner import ToolOutcome, ToolRunner
@@ -98,7 +99,7 @@ class Agent:
         answer (tier-1 turns need no model; a turn waits only for the model it needs).
         """
         if not self._started:
-            await asyncio.to_thread(self.storage.create_tables)
+            await self.storage.call(self.storage.create_tables)
             await self.plugins.call_each("startup", agent=self)  # a raising plugin is blocked, the rest start
             await asyncio.to_thread(self.intents.build)
             self._started = True
@@ -149,7 +150,10 @@ class Agent:
 
     async def emit(self, event: Event) -> Event:
         """Send an event to the bus and to every ``on_event`` hook (tools use ``ctx.emit``, plugins
-        this, for events outside a turn, e.g. a timer that finished)."""
+        this, for events outside a turn, e.g. a timer that finished). What a person reads (reply text)
+        is cleaned of control and invisible formatting characters first."""
+        if isinstance(event, (TextDelta, TurnFinished)) and event.text and not event.text.isprintable():
+            event = replace(event, text=clean_text(event.text))
         await self.bus.emit(event)
         await self.plugins.notify("on_event", event=event)
         return event
@@ -173,7 +177,10 @@ class Agent:
                 if not isinstance(found, dict) or not isinstance(found.get("name"), str):
                     self.plugins.block(impl.plugin_name, f"match_intent returned {found!r}, not {{'name': ..., 'arguments': {{...}}}}")
                     continue
-                return IntentMatch(found["name"], found.get("arguments") or {}, f"plugin {impl.plugin_name} matched")
+                why = found.get("reason")
+                return IntentMatch(found["name"], found.get("arguments") or {},
+                                   f"plugin {impl.plugin_name}: {why}" if isinstance(why, str) and why else
+                                   f"plugin {impl.plugin_name} matched")
         return None
 
     async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str) -> ToolOutcome:
@@ -181,7 +188,7 @@ class Agent:
         if ctx._scheduler is None or ctx._emit is None:  # a bare ToolContext: give it this agent's services
             ctx = self.tool_context(ctx.session, ctx.turn_id)
         outcome = await self.runner.run(name, arguments, ctx, call_id=call_id)
-        await asyncio.to_thread(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
+        await self.storage.call(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
         return outcome
 
     @staticmethod
@@ -203,12 +210,12 @@ class Agent:
         spoken = " ".join((o.say or "Done.") if o.ok else str(o.result) for o in outcomes)
         calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments} for o in outcomes]
         # the calls' log rows and the turn's messages in one transaction, before anyone hears of it
-        await asyncio.to_thread(self.storage.add_messages, session, turn_id, [
+        await self.storage.call(self.storage.add_messages, session, turn_id, [
             {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": calls},
             *({"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes),
             {"role": "assistant", "content": spoken}], outcomes[0])
         for o in outcomes[1:]:
-            await asyncio.to_thread(self.storage.log_tool_call, session, turn_id, o)
+            await self.storage.call(self.storage.log_tool_call, session, turn_id, o)
         for o in outcomes:
             yield await self.emit(self._returned(o, ctx))
             timings[f"tool_{o.name}_ms"] = round(o.duration_ms, 3)
@@ -222,7 +229,7 @@ class Agent:
         if not self._started:
             await self.start(load_model=False)
         ctx = self.tool_context(session, "direct")
-        await asyncio.to_thread(self.storage.ensure_conversation, session)
+        await self.storage.call(self.storage.ensure_conversation, session)
         return await self._run_logged(name, arguments, ctx, self.runner.new_call_id())
 
     # ---- one turn --------------------------------------------------------------------------------
@@ -260,7 +267,7 @@ class Agent:
             finally:
                 if isinstance(last, (TurnFinished, TurnFailed)) and (text or "").strip():
                     try:
-                        await asyncio.to_thread(self.storage.log_turn, session, turn_id, text.strip(),
+                        await self.storage.call(self.storage.log_turn, session, turn_id, text.strip(),
                                                 [r.to_dict() for r in routes], last.to_dict())
                     except Exception:  # the trace must never cost the turn
                         log.exception("could not store the trace of turn %s", turn_id)
@@ -308,9 +315,9 @@ class Agent:
                 yield ev
             return
         try:
-            history = await asyncio.to_thread(self.storage.history, session)
+            history = await self.storage.call(self.storage.history, session)
             user_msg = {"role": "user", "content": text}
-            await asyncio.to_thread(self.storage.add_messages, session, turn_id, [user_msg])
+            await self.storage.call(self.storage.add_messages, session, turn_id, [user_msg])
             user_msg = {"role": "user", "content": routed_text}  # dialogue: the model sees what "it" meant
         except Exception as err:
             log.exception("turn failed before the model ran")
@@ -413,7 +420,7 @@ class Agent:
                 said = "".join(text_buf).strip()
                 if not calls:
                     reply_parts.append(said)
-                    await asyncio.to_thread(self.storage.add_messages, session, turn_id,
+                    await self.storage.call(self.storage.add_messages, session, turn_id,
                                             [{"role": "assistant", "content": said}])
                     break
                 outcomes: list[ToolOutcome] = []
@@ -428,7 +435,7 @@ class Agent:
                     if (problem := call_error(c, by_name.get(c.name))) is not None:
                         # a call that cannot run as written: the model is told what is wrong and may retry
                         outcome = ToolOutcome(call_id, c.name, c.arguments, False, problem, None, "invalid_arguments")
-                        await asyncio.to_thread(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
+                        await self.storage.call(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
                     else:
                         outcome = await self._run_logged(c.name, c.arguments, ctx, call_id)
                     timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 3)
@@ -437,14 +444,14 @@ class Agent:
                 new_msgs = [{"role": "assistant", "content": said, "tool_calls": call_dicts}]
                 new_msgs += [{"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes]
                 messages += new_msgs
-                await asyncio.to_thread(self.storage.add_messages, session, turn_id, new_msgs)
+                await self.storage.call(self.storage.add_messages, session, turn_id, new_msgs)
                 if cfg.reply == "tool":
                     spoken = " ".join((o.say if o.ok else str(o.result)) or "" for o in outcomes).strip()
                     if spoken or all(o.ok for o in outcomes):
                         spoken = spoken or "Done."
                         reply_parts.append(spoken)
                         yield await self.emit(TextDelta(session, turn_id, text=spoken))
-                        await asyncio.to_thread(self.storage.add_messages, session, turn_id,
+                        await self.storage.call(self.storage.add_messages, session, turn_id,
                                                 [{"role": "assistant", "content": spoken}])
                         break
         timings["total_ms"] = _ms(t0)

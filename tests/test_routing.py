@@ -117,9 +117,10 @@ async def test_home_assistant_test_sentences_go_through_tier_1(tmp_path, monkeyp
     ("add milk to my shopping list", 1, "template: add {item} [to [my|the|our] [shopping|grocery] list]"),
     ("put apples on the list", 1, "template: (put|stick|toss|throw|pop) {item} (on|onto) [my|the|our] [shopping|grocery] list"),
     ("add milk and set a timer for 5 minutes", 1, ("template: add {item} [to [my|the|our] [shopping|grocery] list] + "
-                                                   "template: (set|start) a timer for {duration}")),
-    ("start a 5 minute timer named pizza", 1, "template: (set|start) a {duration} timer (named|called|for) {name}"),
-    ("5 minute timer", 1, "Home Assistant intent HassStartTimer: {minutes}( |-)minute[s] timer"),
+                                                   "plugin timers: a timer request")),
+    ("start a 5 minute timer named pizza", 1, "plugin timers: a timer request"),
+    ("5 minute timer", 1, "plugin timers: a timer request"),
+    ("cancel all my timers", 1, "plugin timers: cancel every timer"),
     ("bread should go on the list", 2, "short, one tool (shopping_list): router"),
     ("we need to plan dinner for four around what's on my list", 3, "open-ended (plan): main"),
     ("tell me about the history of bread making in medieval europe and its guilds", 3, "long request (14 words): main"),

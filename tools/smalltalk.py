@@ -114,7 +114,10 @@ def _capabilities(tools: Iterable[Any]) -> list[str]:
         by_plugin.setdefault(tool.plugin, []).append(tool)
     phrases = []
     for plugin, tools_ in by_plugin.items():
-        module = sys.modules.get(getattr(tools_[0].fn, "__module__", ""))
+        name = getattr(tools_[0].fn, "__module__", "") or ""
+        while name and name.rsplit(".", 1)[-1] != plugin and "." in name:  # the plugin's own (package) module
+            name = name.rsplit(".", 1)[0]
+        module = sys.modules.get(name) or sys.modules.get(getattr(tools_[0].fn, "__module__", ""))
         doc = ((module.__doc__ if module else None) or "").strip().splitlines()
         subject = doc[0].split(":")[0].strip().rstrip(".") if doc and ":" in doc[0] else plugin.replace("_", " ")
         subject = subject[:1].lower() + subject[1:]

@@ -50,6 +50,11 @@ _CANCEL_ONE = re.compile(r"(?:cancel|stop|end|kill) the (?P<name>(?!\d)[\w' ]+?)
 _CANCEL_ALL = re.compile(r"(?:cancel|stop|clear|delete|end|kill) (?:all )?(?:of )?(?:my|the) timers")
 
 
+# "add milk and set a timer for 5 minutes": two requests, which the router splits; not a timer named milk
+_TWO_REQUESTS = re.compile(r"\band (?:then )?(?:also )?(?:set|start|make|create|put|add|remove|take|check|cancel|stop|"
+                           r"buy|get|tell|what|how)\b")
+
+
 @dataclass(frozen=True)
 class TimerRequest:
     """A request to start a timer: the duration as said, in seconds, and the name (None: unnamed)."""
@@ -113,7 +118,7 @@ def parse_timer_request(text: str) -> TimerRequest | None:
     timer for 45 minutes", "10 minute timer for the rice", "start a timer called tea for 4 minutes".
     """
     t = _normalise(text)
-    if not re.search(r"\b(?:timer|countdown)\b", t) or _QUESTION.match(t):
+    if not re.search(r"\b(?:timer|countdown)\b", t) or _QUESTION.match(t) or _TWO_REQUESTS.search(t):
         return None
     spans = list(DURATION.finditer(t))
     if len(spans) != 1:
@@ -162,14 +167,14 @@ def match_timer(text: str) -> dict[str, Any] | None:
         arguments: dict[str, Any] = {"duration": canonical_duration(request.seconds)}
         if request.name:
             arguments["name"] = request.name
-        return {"name": "start_timer", "arguments": arguments}
+        return {"name": "start_timer", "arguments": arguments, "reason": "a timer request"}
     if _CANCEL_ALL.fullmatch(_normalise(text)):
-        return {"name": "cancel_all_timers", "arguments": {}}
+        return {"name": "cancel_all_timers", "arguments": {}, "reason": "cancel every timer"}
     m = _CANCEL_ONE.fullmatch(_normalise(text))
     if m:
         name = m.group("name") or m.group("name2")
-        return {"name": "cancel_timer", "arguments": {"name": name} if name else {}}
+        return {"name": "cancel_timer", "arguments": {"name": name} if name else {}, "reason": "cancel a timer"}
     name = parse_timer_status(text)
     if name is not None:
-        return {"name": "timer_status", "arguments": {"name": name} if name else {}}
+        return {"name": "timer_status", "arguments": {"name": name} if name else {}, "reason": "a timer question"}
     return None
