@@ -10,6 +10,7 @@ call. Every decision carries a reason in plain words.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -92,6 +93,11 @@ def _number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _slot_ref(tool: str, m: re.Match[str]) -> str:
+    """``{item}`` in a tool's template as hassil's list reference ``{tool__item:item}``."""
+    return f"{{{tool}__{m.group(1)}:{m.group(1)}}}"
+
+
 class IntentMatcher:
     """Tier 1: hassil over the tools' example templates and the HA intents tools claim."""
 
@@ -145,7 +151,7 @@ class IntentMatcher:
                 if any(s not in props for s in slots):
                     log.warning("tool %s: example %r names a slot that is no argument; skipped", tool.name, template)
                     continue
-                sentence = re.sub(r"\{(\w+)\}", lambda m: f"{{{tool.name}__{m.group(1)}:{m.group(1)}}}", template)
+                sentence = re.sub(r"\{(\w+)\}", functools.partial(_slot_ref, tool.name), template)
                 blocks.append({"sentences": [sentence], "metadata": {"template": template}})
             if not blocks:
                 continue

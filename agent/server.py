@@ -149,11 +149,11 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_middleware(host_guard, settings=settings)  # outermost: the Host is checked first
     if mcp_face is not None:  # a route, not a mount, so /mcp itself answers; the token and Host rules apply
-        app.add_route("/mcp", mcp_face.app, methods=["GET", "POST", "DELETE"])
+        app.add_route("/mcp", mcp_face.app, methods=["GET", "POST", "DELETE"])  # type: ignore[arg-type]  # an ASGI app
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"msg": "invalid request", "loc": ()}
+        first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {"msg": "invalid request", "loc": ()}
         if first.get("type") == "json_invalid":
             detail = (first.get("ctx") or {}).get("error", "")
             return error_response("bad_json", f"The body is not valid JSON{': ' + detail if detail else ''}.", 400)
@@ -172,7 +172,8 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
         message = (f"The body is larger than {settings.max_frame} bytes." if exc.status_code == 413
                    else str(exc.detail))
         # a 405 keeps the Allow header Starlette gives it
-        return error_response(codes.get(exc.status_code, "http_error"), message, exc.status_code, exc.headers)
+        return error_response(codes.get(exc.status_code, "http_error"), message, exc.status_code,
+                              dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:

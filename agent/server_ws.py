@@ -24,7 +24,7 @@ class Connection:
     def __init__(self, hub: Hub, ws: WebSocket, session: str) -> None:
         self.hub, self.ws, self.session = hub, ws, session
         self.settings = hub.settings
-        self.chats: asyncio.Queue[tuple[str, str]] = asyncio.Queue(self.settings.connection_queue)
+        self.chats: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue(self.settings.connection_queue)
         self.bucket = TokenBucket(self.settings.rate, self.settings.burst)
         self.cancelled = asyncio.Event()
         self.busy = False

@@ -44,7 +44,7 @@ class SpeakerSink:
         except (self._sd.PortAudioError, ValueError) as err:
             raise MicrophoneError(f"no speaker found ({err}); connect one, pick one with --speaker, "
                                   "or write the replies to a file with --output reply.wav", "no_speaker") from err
-        self._stream = None
+        self._stream: Any = None  # a sounddevice RawOutputStream once open
         self._rate = 0
         self._stopped = False
 

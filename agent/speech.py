@@ -231,9 +231,10 @@ class Speech:
 
     async def synthesize(self, text: str) -> AsyncIterator[bytes]:
         """Chunks of speech as the engine makes them, each made in a thread."""
-        assert self.tts is not None
+        tts = self.tts
+        assert tts is not None
         async with self._tts_lock:
-            chunks = await asyncio.to_thread(lambda: iter(self.tts.synthesize(text)))
+            chunks = await asyncio.to_thread(lambda: iter(tts.synthesize(text)))
             while True:
                 chunk = await asyncio.to_thread(next, chunks, None)
                 if chunk is None:

@@ -192,7 +192,7 @@ class Tool:
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[pname] = (hints[pname], pydantic.Field(default, description=arg_docs.get(pname)))
         try:
-            self.arguments_model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
+            self.arguments_model: type[pydantic.BaseModel] = pydantic.create_model(
                 f"{self.name}_arguments", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
             raw = self.arguments_model.model_json_schema(schema_generator=_ToolSchema)
         except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticInvalidForJsonSchema, TypeError) as err:

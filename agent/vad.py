@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .errors import HearthError
@@ -21,6 +23,10 @@ class Vad:
 
     def __init__(self, kind: str = "silero") -> None:
         self.kind = kind
+        self._context: np.ndarray = np.zeros(self.CONTEXT, dtype=np.float32)
+        self._h: Any = None  # the model's recurrent state, carried from frame to frame
+        self._c: Any = None
+        self._rest = b""
         try:
             if kind == "silero":
                 from faster_whisper.vad import get_vad_model
@@ -41,11 +47,11 @@ class Vad:
             out, self._h, self._c = self._session.run(None, {"input": x, "h": self._h, "c": self._c})
             self._context = audio[-self.CONTEXT:]
             return float(out.reshape(-1)[0])
-        audio, best = self._rest + frame, 0.0
-        n = len(audio) - len(audio) % 320
+        pcm, best = self._rest + frame, 0.0
+        n = len(pcm) - len(pcm) % 320
         for i in range(0, n, 320):  # microVAD takes 10 ms pieces
-            best = max(best, self._micro.process_10ms(audio[i:i + 320]))
-        self._rest = audio[n:]
+            best = max(best, self._micro.process_10ms(pcm[i:i + 320]))
+        self._rest = pcm[n:]
         return best
 
     def reset(self) -> None:

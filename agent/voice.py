@@ -25,8 +25,17 @@ from pathlib import Path
 
 from .audio_sinks import AudioSink
 from .errors import HearthError
-from .events import (BargeIn, Event, SpeechStarted, TextDelta, Transcribed, TurnFailed, VoiceFailed, VoiceTimings,
-                     WakeWordDetected)
+from .events import (
+    BargeIn,
+    Event,
+    SpeechStarted,
+    TextDelta,
+    Transcribed,
+    TurnFailed,
+    VoiceFailed,
+    VoiceTimings,
+    WakeWordDetected,
+)
 from .sentences import SentenceSplitter, spoken_failure
 from .sound_devices import microphone
 from .speech import RATE, Speech, VoiceConfig, read_wav
@@ -141,7 +150,7 @@ class VoiceLoop:
             return
         if self._utt is None:
             if speech:
-                self._start_utterance(t, preroll=False)
+                self._utt = self._start_utterance(t, preroll=False)
                 self._utt += frame
                 await self._announce(SpeechStarted(self.session, "", at_s=t))
             else:
@@ -158,13 +167,15 @@ class VoiceLoop:
         if self._silent * FRAME_S >= cfg.silence_s or len(self._utt) / 2 / RATE >= cfg.max_utterance_s:
             await self._end_utterance()
 
-    def _start_utterance(self, t: float, *, preroll: bool) -> None:
+    def _start_utterance(self, t: float, *, preroll: bool) -> bytearray:
+        """Begin an utterance with the frames heard just before it; returns (and keeps) its buffer."""
         frames = list(self._preroll) if preroll else list(self._preroll)[len(self._preroll) - self._preroll_n:]
-        self._utt = bytearray(b"".join(frames))
+        self._utt = utt = bytearray(b"".join(frames))
         self._utt_start = max(0.0, t - len(frames) * FRAME_S)
         self._voiced = self._overtalk if preroll else 1
         self._silent = self._overtalk = 0
         self._preroll.clear()
+        return utt
 
     async def _end_utterance(self) -> None:
         pcm, start = bytes(self._utt or b""), self._utt_start

@@ -249,7 +249,7 @@ class SatelliteLink:
                     await self._run_once()
                     delay = 1.0
                     self._set("disconnected", "the satellite closed the connection")
-                except (OSError, asyncio.TimeoutError, ConnectionError) as err:
+                except (TimeoutError, OSError, ConnectionError) as err:
                     self._set("unreachable", f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
                 finally:
                     self._client = None
@@ -276,9 +276,10 @@ class SatelliteLink:
             await self.send(RunSatellite().event())
             self._set("running")
             while True:
-                event = await client.read_event()
-                if event is None:
+                incoming = await client.read_event()
+                if incoming is None:
                     break
+                event = incoming
                 if AudioChunk.is_type(event.type):
                     if loop is None:
                         loop = self._voice_loop(remote_wake=False)

@@ -39,11 +39,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from hearth import CallRequest, Delta, Done
 from hearth.config import load_models
 from hearth.pluginmanager import PluginManager
-from rich.console import Console
-from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"

@@ -16,12 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from hearth import CallRequest
 from hearth.config import load_models
 from hearth.pluginmanager import PluginManager
 from hearth.tools.shopping_list import item_key, split_quantity
-from rich.console import Console
-from rich.table import Table
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "shopping_requests.json"
 

@@ -34,11 +34,11 @@ async def main(runs: int) -> None:
     os.environ["HEARTH_HOME"] = scratch
     os.environ.setdefault("HEARTH_LOAD_PLUGINS", "shopping_list,faster_whisper,piper")
     from hearth import Agent, Storage
+    from hearth.audio_sinks import MemorySink
     from hearth.config import ModelConfig, ModelsFile, Roles
-    from hearth.speech import RATE, Speech, SpeechConfig, resample
     from hearth.plugins.faster_whisper import FasterWhisper
     from hearth.plugins.piper import Piper
-    from hearth.audio_sinks import MemorySink
+    from hearth.speech import RATE, Speech, SpeechConfig, resample
     from hearth.vad import Vad
     from hearth.voice import FRAME, VoiceLoop
 

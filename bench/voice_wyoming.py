@@ -29,6 +29,7 @@ os.environ["HEARTH_LOAD_PLUGINS"] = "shopping_list,faster_whisper,piper,wyoming_
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+
 from hearth.stats import percentile  # noqa: E402
 
 REQUESTS = ["Add bread to the shopping list.", "Put butter on my shopping list.", "Add lemons to my shopping list.",
@@ -69,9 +70,9 @@ def start_servers(tmp: Path) -> tuple[list[subprocess.Popen], str, str]:
 
 async def run_path(label: str, speech_table: dict, wavs: list[Path], runs: int) -> dict[str, list[float]]:
     from hearth import Agent
+    from hearth.audio_sinks import MemorySink
     from hearth.events import VoiceTimings
     from hearth.speech import Speech, read_wav, speech_config
-    from hearth.audio_sinks import MemorySink
     from hearth.voice import VoiceLoop
     agent = Agent()
     await agent.start(load_model=False)

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from hearth import Check, SchemaTool, ToolError, ToolResult, hearth_home, hookimpl
 from hearth.config import models_toml_path, read_toml, validation_error
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __version__ = "0.1.0"
 

@@ -46,7 +46,7 @@ async def _connect(uri: str, what: str, retries: int) -> AsyncClient:
         try:
             await asyncio.wait_for(client.connect(), 5)
             return client
-        except (OSError, asyncio.TimeoutError) as err:
+        except (TimeoutError, OSError) as err:
             last = err
             if attempt < retries:
                 await asyncio.sleep(delay)
@@ -145,7 +145,7 @@ class WyomingTts:
         if self.voice and voices and self.voice not in voices:
             raise ModelLoadError(f"the Wyoming server at {self.uri} has no voice {self.voice!r}; it has "
                                  f"{', '.join(sorted(voices))}", "voice_not_found")
-        for chunk in self.synthesize("Ready."):  # learns the sample rate and warms the server
+        for _chunk in self.synthesize("Ready."):  # learns the sample rate and warms the server
             pass
 
     def synthesize(self, text: str) -> Iterator[bytes]:

@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def fixture_objects(name: str) -> list[dict[str, Any]]:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def chunk(model: str, content: str = "", tool_calls: list[dict[str, Any]] | None = None,
@@ -252,7 +252,7 @@ class OllamaServer:
     def _mark_running(self, model: FakeModel, data: dict[str, Any]) -> None:
         keep = data.get("keep_alive", 300)
         seconds = keep if isinstance(keep, (int, float)) else 300
-        expires = datetime.now(timezone.utc) + timedelta(days=3650 if seconds < 0 else 0, seconds=max(seconds, 0))
+        expires = datetime.now(UTC) + timedelta(days=3650 if seconds < 0 else 0, seconds=max(seconds, 0))
         num_ctx = (data.get("options") or {}).get("num_ctx") or 4096
         self.running[model.name] = {"expires_at": expires.isoformat(), "context_length": num_ctx}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run_hearth
+
 from hearth import Agent, CallRequest, Delta, Done
 from hearth.tools.shopping_list import item_key, split_quantity
 

@@ -4,10 +4,9 @@ and no header is ever cut; help texts show what they say."""
 from __future__ import annotations
 
 import pytest
+from conftest import run_hearth
 
 from hearth.stats import percentile
-
-from conftest import run_hearth
 
 NARROW = {"COLUMNS": "80", "HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,timers"}
 

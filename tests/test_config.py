@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
+from pydantic import BaseModel, ConfigDict
+
 from hearth import Agent, Backend, Done, ModelConfig, Storage, hookimpl
 from hearth.backends import settings_models
 from hearth.config import DEFAULT_MODELS_TOML, load_models, models_toml_path, parse_duration
 from hearth.errors import ConfigError
 from hearth.pluginmanager import PluginManager
-from pydantic import BaseModel, ConfigDict
 
 MINIMAL = '[roles]\nmain = "tiny"\n\n[models.tiny]\nbackend = "llamacpp"\nmodel = "tiny.gguf"\n'
 

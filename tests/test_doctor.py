@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import free_port
+from ollama_server import FakeModel, OllamaServer, fixture_text
 from typer.testing import CliRunner
 
 from hearth.cli import app
 from hearth.gpu import probe as gpu_probe
-
-from conftest import free_port
-from ollama_server import FakeModel, OllamaServer, fixture_text
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 MODEL = "qwen2.5:0.5b"

@@ -12,11 +12,22 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import run_hearth
+
 from hearth import ModelConfig
-from hearth.gpu import (GpuDevice, MemoryProbe, ModelShape, PlanError, is_out_of_memory, manual_probe, plan_model,
-                        plan_shape, probe_cpu, read_shape, step_down)
+from hearth.gpu import (
+    GpuDevice,
+    MemoryProbe,
+    ModelShape,
+    PlanError,
+    is_out_of_memory,
+    manual_probe,
+    plan_model,
+    plan_shape,
+    probe_cpu,
+    read_shape,
+    step_down,
+)
 from hearth.gpu.plan import FLOOR_MARGIN, RUNTIME_OVERHEAD, assign_layers
 
 MiB = 1 << 20

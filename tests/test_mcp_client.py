@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("mcp")
 
 from conftest import REPO, free_port, run_hearth  # noqa: E402
+
 from hearth import Agent, ToolResult, TurnFinished  # noqa: E402
 from hearth.config import ModelConfig, ModelsFile, Roles  # noqa: E402
 from hearth.errors import ConfigError  # noqa: E402

@@ -13,11 +13,12 @@ import pytest
 pytest.importorskip("mcp")
 
 import uvicorn  # noqa: E402
-from conftest import REPO, free_port  # noqa: E402
+from conftest import free_port  # noqa: E402
+from mcp import Client, StdioServerParameters  # noqa: E402
+
 from hearth import Agent  # noqa: E402
 from hearth.config import ModelConfig, ModelsFile, Roles  # noqa: E402
 from hearth.mcp_server import mcp_asgi_app  # noqa: E402
-from mcp import Client, StdioServerParameters  # noqa: E402
 
 HEARTH = shutil.which("hearth", path=str(Path(sys.executable).parent)) or "hearth"
 
@@ -85,9 +86,10 @@ async def test_hearth_serve_mcp_route_behind_the_token(home, monkeypatch):
     """The wiring the lead adds to ``hearth serve``: /mcp routed to McpHttp.app, behind the same guard."""
     import httpx
     import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
     from hearth.mcp_server import McpHttp
     from hearth.server import ServerSettings, create_app
-    from mcp.client.streamable_http import streamable_http_client
 
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers")
     agent = placeholder_agent()

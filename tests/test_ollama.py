@@ -14,12 +14,13 @@ import httpx
 import ollama
 import pytest
 from conftest import free_port
+from ollama_server import FakeModel, OllamaServer, Reply, chunk, fixture_objects, fixture_text, tool_call
+
 from hearth import Agent, CallRequest, Delta, Done, ModelLoadError, Storage
 from hearth.config import ModelConfig
 from hearth.errors import BackendError
 from hearth.plugins.ollama import OllamaBackend
 from hearth.toolcalls import render_tools_prompt
-from ollama_server import FakeModel, OllamaServer, Reply, chunk, fixture_objects, fixture_text, tool_call
 
 MODEL = "qwen2.5:0.5b"
 ADD_TOOL = {"type": "function", "function": {

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, run_hearth
+
 from hearth import Agent
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager

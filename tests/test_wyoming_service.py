@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import HEARTH
 from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
@@ -19,8 +20,6 @@ from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.intent import Intent, NotRecognized, Recognize
 from wyoming.ping import Ping, Pong
-
-from conftest import HEARTH
 
 PLUGINS = Path(__file__).parent / "plugins"
 
@@ -72,9 +71,10 @@ async def test_transcript_is_handled_and_the_item_stored(service):
     handled = Handled.from_event(reply)
     assert handled.text == "Added honey to your shopping list."
     assert handled.context == {"conversation_id": "c1"}
-    from hearth.tools.shopping_list import ShoppingItem
-    from hearth import Storage
     from sqlmodel import select
+
+    from hearth import Storage
+    from hearth.tools.shopping_list import ShoppingItem
     with Storage().session() as s:
         assert [i.name for i in s.exec(select(ShoppingItem)).all()] == ["honey"]
 
@@ -107,9 +107,10 @@ async def test_recognize_answers_tier_one_intents_without_running_them(service):
     assert intent.name == "HassCancelTimer" and ("start_minutes", 5) in [(e.name, e.value) for e in intent.entities]
     (none,) = await exchange(port, Recognize("what is the meaning of life").event())
     assert NotRecognized.is_type(none.type)
-    from hearth.tools.shopping_list import ShoppingItem
-    from hearth import Storage
     from sqlmodel import select
+
+    from hearth import Storage
+    from hearth.tools.shopping_list import ShoppingItem
     with Storage().session() as s:
         assert s.exec(select(ShoppingItem)).all() == []  # recognized, not run
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -31,7 +31,7 @@ def bench(
     runs: int = typer.Option(3, min=1, help="Times each request is replayed per tier."),
     tiers: str = typer.Option("1,2,3", help="Tiers to measure, e.g. 1 or 1,3."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    models: Optional[Path] = models_option(),
+    models: Path | None = models_option(),
 ) -> None:
     """Replay a fixed set of requests through each tier and print p50 / p95 / max per stage (ms).
 

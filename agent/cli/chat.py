@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
 
 from ..errors import HearthError
-from ..events import (Event, Routed, TextDelta, TimerFinished, ToolCalled, ToolReturned, TurnFailed,
-                      TurnFinished)
+from ..events import Event, Routed, TextDelta, TimerFinished, ToolCalled, ToolReturned, TurnFailed, TurnFinished
 from ..storage import Storage
 from ..turn import Agent
 from .common import build_agent, err, fail, models_option, out, progress_printer
@@ -43,14 +41,14 @@ def announce(event: Event) -> None:
 
 
 def chat(
-    message: Optional[str] = typer.Argument(None, help="Answer this once and exit; without it, chat interactively."),
-    session: Optional[str] = typer.Option(None, "--session", "-s", help="Continue this conversation."),
+    message: str | None = typer.Argument(None, help="Answer this once and exit; without it, chat interactively."),
+    session: str | None = typer.Option(None, "--session", "-s", help="Continue this conversation."),
     as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
-    role: Optional[str] = typer.Option(None, help="Which role's model answers after tier 1 (main or router; default: "
+    role: str | None = typer.Option(None, help="Which role's model answers after tier 1 (main or router; default: "
                                        "the router decides)."),
-    tier: Optional[int] = typer.Option(None, "--tier", min=1, max=3, help="Force a tier: 1 templates only, 2 router "
+    tier: int | None = typer.Option(None, "--tier", min=1, max=3, help="Force a tier: 1 templates only, 2 router "
                                        "model, 3 main model."),
-    models: Optional[Path] = models_option(),
+    models: Path | None = models_option(),
 ) -> None:
     """Talk to Hearth in text. Each turn is routed: tier 1 (templates, no model), 2 (router model), 3 (main model)."""
     if message is not None and not message.strip():

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console, Group
@@ -54,7 +54,7 @@ def load_plugins(*, report: bool = True) -> PluginManager:
     return pm
 
 
-def build_agent(models: Optional[Path]) -> Agent:
+def build_agent(models: Path | None) -> Agent:
     """The agent for ``models`` (a models.toml path or None), or a clean exit naming what is wrong."""
     try:
         agent = Agent(models=models)
@@ -128,7 +128,7 @@ def render_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[
         block = Table.grid(padding=(0, 2))
         block.add_column(style="dim", no_wrap=True)
         block.add_column(overflow="fold")
-        for c, cell in zip(columns[1:], row[1:]):
+        for c, cell in zip(columns[1:], row[1:], strict=False):
             if _plain(cell).strip():
                 block.add_row(escape(c.header), cell)
         style = styles[n] if styles else ""

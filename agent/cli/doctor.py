@@ -12,15 +12,15 @@ import asyncio
 import inspect
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
 from wyoming.client import AsyncClient
 from wyoming.info import Describe, Info
 
-from ..checks import Check
 from ..backends import settings_models
+from ..checks import Check
 from ..config import ModelsFile, bind_backend_settings, load_models
 from ..errors import HearthError
 from ..gpu import MemoryProbe, probe_memory
@@ -79,7 +79,7 @@ async def plugin_checks(pm: PluginManager, models: ModelsFile, load: bool) -> li
     return checks
 
 
-async def satellite_checks(models: Optional[Path]) -> list[Check]:
+async def satellite_checks(models: Path | None) -> list[Check]:
     """Each ``[[speech.satellites]]`` entry: does it answer ``describe`` as a satellite?"""
     try:
         config = load_speech_config(models)
@@ -110,7 +110,7 @@ async def satellite_check(name: str, uri: str) -> Check:
     return Check("ok", label, f"{uri} answers: {sat.name}" + (f" in {sat.area}" if sat.area else ""), {"uri": uri})
 
 
-def run_checks(models: Optional[Path] = None, load: bool = False) -> list[Check]:
+def run_checks(models: Path | None = None, load: bool = False) -> list[Check]:
     """Every check, in order. Never raises for what it checks: each problem is a line."""
     checks: list[Check] = []
     pm = PluginManager()
@@ -154,7 +154,7 @@ def doctor(
     as_json: bool = typer.Option(False, "--json", help="Print the checks as one JSON object."),
     load: bool = typer.Option(False, "--load", help="Load each Ollama model (as `hearth chat` would) to see "
                               "how much of it sits in GPU memory."),
-    models: Optional[Path] = models_option("models.toml to check (default: $HEARTH_MODELS, "
+    models: Path | None = models_option("models.toml to check (default: $HEARTH_MODELS, "
                                            "$HEARTH_HOME/models.toml, the shipped one)"),
 ) -> None:
     """Check the setup: models.toml, plugins, the GPU, the Ollama server, and where each model sits.

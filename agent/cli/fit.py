@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -43,7 +42,7 @@ def model_file(pm: PluginManager, model: str) -> Path | None:
     return None
 
 
-def _resolve(model: str, models: Optional[Path]) -> tuple[str | None, ModelConfig, Path]:
+def _resolve(model: str, models: Path | None) -> tuple[str | None, ModelConfig, Path]:
     """(name or None, ModelConfig, GGUF path) for a models.toml name, a GGUF path or package:NAME."""
     name, cfg = None, None
     try:
@@ -71,16 +70,16 @@ def _resolve(model: str, models: Optional[Path]) -> tuple[str | None, ModelConfi
 
 def fit(
     model: str = typer.Argument(..., help="A model name from models.toml, a GGUF path, or package:NAME."),
-    ctx: Optional[int] = typer.Option(None, "--ctx", min=256, help="Context length (default: the model's n_ctx)."),
-    kv: Optional[str] = typer.Option(None, "--kv", help="KV cache type: f16, q8_0 or q4_0 (quantized implies --flash-attn)."),
-    flash_attn: Optional[bool] = typer.Option(None, "--flash-attn/--no-flash-attn", help="Flash attention (default: the model's)."),
-    num_gpu: Optional[int] = typer.Option(None, "--num-gpu", min=-1, help="-1 auto, 0 CPU, N layers, 99 all (default: the model's)."),
-    vram: Optional[list[str]] = typer.Option(None, "--vram", help="Plan for GPUs with this many MiB free instead of this "
+    ctx: int | None = typer.Option(None, "--ctx", min=256, help="Context length (default: the model's n_ctx)."),
+    kv: str | None = typer.Option(None, "--kv", help="KV cache type: f16, q8_0 or q4_0 (quantized implies --flash-attn)."),
+    flash_attn: bool | None = typer.Option(None, "--flash-attn/--no-flash-attn", help="Flash attention (default: the model's)."),
+    num_gpu: int | None = typer.Option(None, "--num-gpu", min=-1, help="-1 auto, 0 CPU, N layers, 99 all (default: the model's)."),
+    vram: list[str] | None = typer.Option(None, "--vram", help="Plan for GPUs with this many MiB free instead of this "
                                              "machine's; repeat or comma-separate for several GPUs (a split)."),
-    gpus: Optional[str] = typer.Option(None, "--gpus", help="Which GPUs to use, e.g. 0,1 (of this machine, or of --vram)."),
-    target_vram: Optional[float] = typer.Option(None, "--target-vram", min=0.05, max=1.0, help="Share of free memory to use."),
+    gpus: str | None = typer.Option(None, "--gpus", help="Which GPUs to use, e.g. 0,1 (of this machine, or of --vram)."),
+    target_vram: float | None = typer.Option(None, "--target-vram", min=0.05, max=1.0, help="Share of free memory to use."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as one JSON object."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use"),
+    models: Path | None = typer.Option(None, "--models", help="models.toml to use"),
 ) -> None:
     """Plan how many layers of a model fit on the GPU(s): weights, KV cache, compute buffer and
     overhead per device, the headroom, and what the naive KV formula would have chosen."""

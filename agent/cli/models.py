@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -36,7 +36,7 @@ def context_budget(name: str, cfg: ModelConfig, pm: PluginManager, tools: list[d
 
 def models(
     as_json: bool = typer.Option(False, "--json"),
-    models_path: Optional[Path] = typer.Option(None, "--models", help="models.toml to show"),
+    models_path: Path | None = typer.Option(None, "--models", help="models.toml to show"),
     budget: bool = typer.Option(True, "--budget/--no-budget", help="Count each model's context budget (reads each "
                                 "tokenizer)."),
 ) -> None:

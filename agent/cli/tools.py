@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -76,7 +76,7 @@ def coerce(value: str, schema: dict[str, Any]) -> Any:
 def tools_run(
     name: str = typer.Argument(..., help="Tool name, e.g. get_shopping_list."),
     arg: list[str] = typer.Option([], "--arg", "-a", help="An argument as key=value (repeat)."),
-    args_json: Optional[str] = typer.Option(None, "--json-args", help="All arguments as one JSON object."),
+    args_json: str | None = typer.Option(None, "--json-args", help="All arguments as one JSON object."),
     session: str = typer.Option("cli", "--session", "-s"),
 ) -> None:
     """Call a tool directly and print its JSON result (exit 1 on a tool error)."""

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -23,7 +23,7 @@ from ..wakeword import WakeWord
 from .common import build_agent, err, fail, load_plugins, out, print_json_event
 
 
-def _speech(plugins: PluginManager, models: Optional[Path], *, stt: bool, tts: bool) -> tuple[SpeechConfig, Speech]:
+def _speech(plugins: PluginManager, models: Path | None, *, stt: bool, tts: bool) -> tuple[SpeechConfig, Speech]:
     """The speech settings and the engines they name, or a clean exit naming what is wrong."""
     try:
         cfg = load_speech_config(models)
@@ -41,24 +41,24 @@ async def _load_engines(speech: Speech, quiet: bool) -> None:
 
 
 def listen(
-    input: Optional[Path] = typer.Option(None, "--input", "-i", help="Listen to this WAV file instead of the microphone (any rate; resampled)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the spoken replies to this WAV file instead of the speaker."),
+    input: Path | None = typer.Option(None, "--input", "-i", help="Listen to this WAV file instead of the microphone (any rate; resampled)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the spoken replies to this WAV file instead of the speaker."),
     as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
-    session: Optional[str] = typer.Option(None, "--session", "-s", help="Continue this conversation."),
-    role: Optional[str] = typer.Option(None, help="Which role's model answers after tier 1 (main or router)."),
-    wake_word: Optional[str] = typer.Option(None, "--wake-word", help="Wake word model (okay_nabu, hey_jarvis, hey_mycroft, alexa, or a .json); default: wake_word in speech.voice for the microphone, none for --input."),
+    session: str | None = typer.Option(None, "--session", "-s", help="Continue this conversation."),
+    role: str | None = typer.Option(None, help="Which role's model answers after tier 1 (main or router)."),
+    wake_word: str | None = typer.Option(None, "--wake-word", help="Wake word model (okay_nabu, hey_jarvis, hey_mycroft, alexa, or a .json); default: wake_word in speech.voice for the microphone, none for --input."),
     no_wake_word: bool = typer.Option(False, "--no-wake-word", help="Listen continuously: every utterance is a request."),
-    device: Optional[str] = typer.Option(None, "--device", help="Input device (number or name; `python -m sounddevice` lists them)."),
-    speaker: Optional[str] = typer.Option(None, "--speaker", help="Output device (number or name)."),
+    device: str | None = typer.Option(None, "--device", help="Input device (number or name; `python -m sounddevice` lists them)."),
+    speaker: str | None = typer.Option(None, "--speaker", help="Output device (number or name)."),
     realtime: bool = typer.Option(False, "--realtime", help="With --input: feed the file at speaking pace and answer while it plays on (barge-in), as a microphone would."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its speech table sets the engines)"),
+    models: Path | None = typer.Option(None, "--models", help="models.toml to use (its speech table sets the engines)"),
 ) -> None:
     """Talk to Hearth: microphone (or --input WAV) -> voice activity -> transcript -> turn -> spoken reply.
 
     Utterances end on silence. With a wake word, say it first ("okay nabu, add milk to my shopping
     list"); saying it while Hearth speaks interrupts it. Ctrl-C stops listening.
     """
-    def parse_device(value: Optional[str]) -> int | str | None:
+    def parse_device(value: str | None) -> int | str | None:
         return int(value) if value is not None and value.isdigit() else value
 
     if input is not None and not input.is_file():
@@ -160,10 +160,10 @@ def listen(
 
 def say(
     text: str = typer.Argument(..., help="What to say."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write a WAV file instead of playing it."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write a WAV file instead of playing it."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    speaker: Optional[str] = typer.Option(None, "--speaker", help="Output device (number or name)."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its speech.tts table names the engine)"),
+    speaker: str | None = typer.Option(None, "--speaker", help="Output device (number or name)."),
+    models: Path | None = typer.Option(None, "--models", help="models.toml to use (its speech.tts table names the engine)"),
 ) -> None:
     """Speak text with the TTS engine that models.toml's speech.tts table names, to the speaker or a WAV file."""
     if not text.strip():
@@ -205,7 +205,7 @@ def say(
 def transcribe(
     wav: Path = typer.Argument(..., help="A WAV file (any rate or channel count; resampled to 16 kHz mono)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    models: Optional[Path] = typer.Option(None, "--models", help="models.toml to use (its speech.stt table names the engine)"),
+    models: Path | None = typer.Option(None, "--models", help="models.toml to use (its speech.stt table names the engine)"),
 ) -> None:
     """Print the words in a WAV file, with the STT engine that models.toml's speech.stt table names."""
     _, speech = _speech(load_plugins(), models, stt=True, tts=False)

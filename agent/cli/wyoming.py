@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -26,7 +25,7 @@ def wyoming(
     no_wake_word: bool = typer.Option(False, "--no-wake-word", help="Satellites that leave the wake word to Hearth: "
                                       "answer every utterance."),
     as_json: bool = typer.Option(False, "--json", help="Print satellites' voice events as JSON lines."),
-    models: Optional[Path] = models_option(),
+    models: Path | None = models_option(),
 ) -> None:
     """Serve Hearth over Wyoming (Home Assistant's Wyoming integration uses it as a conversation
     agent), and drive Wyoming satellites, one conversation per room."""

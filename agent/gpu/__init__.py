@@ -5,10 +5,29 @@
 >>> plan.n_gpu_layers, plan.fits, plan.warnings
 """
 
-from .plan import (DevicePlan, Plan, PlanError, is_out_of_memory, llama_gpu_offload, oom_reason, plan_model,
-                   plan_shape, step_down)
-from .probe import (GpuDevice, MemoryProbe, detect_tegra, manual_probe, probe_cpu, probe_jetson, probe_memory,
-                    probe_nvml, read_meminfo, register_probe)
+from .plan import (
+                   DevicePlan,
+                   Plan,
+                   PlanError,
+                   is_out_of_memory,
+                   llama_gpu_offload,
+                   oom_reason,
+                   plan_model,
+                   plan_shape,
+                   step_down,
+)
+from .probe import (
+                   GpuDevice,
+                   MemoryProbe,
+                   detect_tegra,
+                   manual_probe,
+                   probe_cpu,
+                   probe_jetson,
+                   probe_memory,
+                   probe_nvml,
+                   read_meminfo,
+                   register_probe,
+)
 from .shape import ModelShape, ModelShapeError, read_shape
 
 __all__ = [

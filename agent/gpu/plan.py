@@ -289,7 +289,7 @@ class _Setup:
 def _layout(s: _Setup, k: int) -> tuple[list[DevicePlan], dict[str, int]]:
     shape = s.shape
     where = assign_layers(shape.n_layer, k, s.splits)
-    plans = [DevicePlan(d.index, d.name, d.total_bytes, d.free_bytes, b) for d, b in zip(s.devices, s.budgets)]
+    plans = [DevicePlan(d.index, d.name, d.total_bytes, d.free_bytes, b) for d, b in zip(s.devices, s.budgets, strict=True)]
     host = {"weights_bytes": shape.input_bytes, "kv_bytes": 0, "compute_bytes": 0}
 
     def kv(il: int) -> int:

@@ -24,11 +24,12 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError, hookimpl
+from pydantic import BaseModel, ConfigDict, Field
+
+from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError
 from hearth.backends import Progress
 from hearth.errors import BackendError
 from hearth.toolcalls import HoldBack, fn_schema, injected_messages
-from pydantic import BaseModel, ConfigDict, Field
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)

@@ -161,7 +161,7 @@ async def timer_status(ctx: ToolContext, name: str | None = None) -> ToolResult:
         return ToolResult({"timers": []}, say="No timers are running.")
     timers = [store.info(r, now) for r in rows]
     clauses = []
-    for r, info in zip(rows, timers):
+    for r, info in zip(rows, timers, strict=True):
         what = f"{r.name} timer" if r.name else ("timer" if len(rows) == 1 else label(r))
         clauses.append(f"your {what} has {spoken_duration(info['remaining_s'])} left")
     if len(clauses) == 1:
