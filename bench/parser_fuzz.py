@@ -35,6 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--dump", help="write the slowest input to this file")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     errors: dict[str, int] = {}
@@ -54,8 +55,15 @@ def main() -> None:
         if d > slowest:
             slowest, slow_text = d, text
     total = time.perf_counter() - t0
+    again = time.perf_counter()  # the slowest input once more: a pause of the machine, or the parser?
+    parse_calls(slow_text, {"f"})
+    again = time.perf_counter() - again
     print(f"{a.inputs} random inputs in {total:.0f} s; exceptions other than the parser's own: "
-          f"{sum(errors.values())}; slowest {slowest * 1000:.1f} ms ({len(slow_text)} chars)")
+          f"{sum(errors.values())}; slowest {slowest * 1000:.1f} ms ({len(slow_text)} chars; "
+          f"{again * 1000:.1f} ms when parsed again)")
+    if a.dump:
+        with open(a.dump, "w", encoding="utf-8", errors="surrogatepass") as f:
+            f.write(slow_text)
     for k, v in sorted(errors.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  {v} x {k}")
     print("\n| 1 MiB of | calls | seconds |\n|---|---|---|")
