@@ -145,6 +145,7 @@ class ModelsFile(BaseModel):
     # [speech.stt] / [speech.tts] / [speech.voice]: validated by hearth.speech when voice is used,
     # so a text-only install never imports the speech engines.
     speech: dict[str, Any] = Field(default_factory=dict)
+    homeassistant: dict[str, Any] = Field(default_factory=dict)  # [homeassistant]: validated by that plugin
 
     def missing_roles(self) -> list[tuple[str, str]]:
         return [(role, name) for role, name in self.roles.model_dump().items()

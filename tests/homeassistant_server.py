@@ -63,6 +63,8 @@ AREAS = {
     "cover.hall_window": "office",
 }
 ALIASES = {"light.ceiling_lights": ["big light"]}
+EXPOSED = ["media_player.living_room", "media_player.bedroom", "media_player.kitchen", "media_player.walkman"]
+HIDDEN = ["switch.ac"]
 
 CONFIGURATION = """\
 homeassistant:
@@ -130,6 +132,14 @@ class HomeAssistant:
         self.proc: subprocess.Popen[bytes] | None = None
         config_dir.mkdir(parents=True, exist_ok=True)
         (config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port))
+
+    @classmethod
+    def attach(cls, url: str, token: str) -> HomeAssistant:
+        """One already running (``python tests/homeassistant_server.py`` printed its URL and token)."""
+        ha = cls.__new__(cls)
+        ha.url, ha.token, ha.proc = url.rstrip("/"), token, None
+        ha.port = int(ha.url.rsplit(":", 1)[1])
+        return ha
 
     # ---- process ---------------------------------------------------------------------------------
 
@@ -221,6 +231,12 @@ class HomeAssistant:
             if entity_id in ALIASES:
                 msg["aliases"] = ALIASES[entity_id]
             self.ws(self.token, msg)
+        # the demo's media players have no unique id, so Home Assistant does not expose them to Assist by
+        # default; a user exposes them in Settings > Voice assistants. The AC stays hidden from Assist.
+        self.ws(self.token, {"type": "homeassistant/expose_entity", "assistants": ["conversation"],
+                             "entity_ids": EXPOSED, "should_expose": True},
+                {"type": "homeassistant/expose_entity", "assistants": ["conversation"],
+                 "entity_ids": HIDDEN, "should_expose": False})
 
     # ---- Home Assistant's APIs -------------------------------------------------------------------
 

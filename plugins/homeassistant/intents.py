@@ -1,0 +1,139 @@
+"""Tier 1 with Home Assistant's own sentences: hassil and the English sentences of ``home-assistant-intents``
+for the intents the tools answer, with the ``name`` and ``area`` slot lists filled from the live home (the
+exposed entities' names and aliases, each tagged with its domain for the sentences that require one; the
+areas' names and aliases). "turn on the kitchen lights" becomes ``HassTurnOn(name="Kitchen Lights")``
+without a model. Several devices at once ("turn off the kitchen lights and the bed light") match when the
+first part is a sentence and every other part names a device.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from hearth import ToolError
+
+from .registry import Home, fold
+
+log = logging.getLogger("hearth.homeassistant")
+
+# Home Assistant intent -> (tool, the slots that become its arguments)
+INTENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "HassTurnOn": ("HassTurnOn", ("name", "area", "domain")),
+    "HassTurnOff": ("HassTurnOff", ("name", "area", "domain")),
+    "HassLightSet": ("HassLightSet", ("name", "area", "brightness", "color")),
+    "HassSetPosition": ("HassSetPosition", ("name", "area", "position")),
+    "HassClimateSetTemperature": ("HassClimateSetTemperature", ("name", "area", "temperature")),
+    "HassClimateGetTemperature": ("HassClimateGetTemperature", ("name", "area")),
+    "HassMediaPause": ("HassMediaPause", ("name", "area")),
+    "HassMediaUnpause": ("HassMediaUnpause", ("name", "area")),
+    "HassMediaNext": ("HassMediaNext", ("name", "area")),
+    "HassSetVolume": ("HassSetVolume", ("name", "area", "volume_level")),
+    "HassVacuumStart": ("HassVacuumStart", ("name", "area")),
+    "HassVacuumReturnToBase": ("HassVacuumReturnToBase", ("name", "area")),
+    "HassGetState": ("HassGetState", ("name", "area", "domain", "state")),
+}
+_POLITE_START = re.compile(r"^(?:(?:hey|ok|okay)\s+)?(?:(?:please|kindly)\s+|(?:can|could|would|will)\s+you\s+"
+                           r"(?:please\s+)?)+", re.I)
+_POLITE_END = re.compile(r"[\s,]+(?:please|thanks|thank you|for me)\s*$", re.I)
+_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+(?:also\s+)?", re.I)
+
+
+class Matcher:
+    """hassil over Home Assistant's sentences; slot lists follow the home (rebuilt when it is replaced)."""
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
+        self._intents: Any = None
+        self._home: Home | None = None
+        self._lists: dict[str, Any] = {}
+        self.error: str | None = None
+
+    def _build(self) -> bool:
+        if self._intents is not None or self.error:
+            return self.error is None
+        try:
+            from hassil import Intents
+            from home_assistant_intents import get_intents
+            data = get_intents(self.language) or {}
+            self._intents = Intents.from_dict({
+                "language": self.language,
+                "intents": {k: v for k, v in data.get("intents", {}).items() if k in INTENTS},
+                "lists": data.get("lists", {}), "expansion_rules": data.get("expansion_rules", {}),
+                "skip_words": data.get("skip_words", [])})
+        except Exception as err:  # tier 1 for the home is off; the models still answer
+            self.error = f"Home Assistant's sentences did not load: {type(err).__name__}: {err}"
+            log.warning("%s", self.error)
+            return False
+        return True
+
+    def _slot_lists(self, home: Home) -> dict[str, Any]:
+        if home is not self._home:
+            from hassil import TextSlotList
+            names: list[tuple[str, Any, dict[str, Any]]] = []
+            for e in home.entities.values():
+                for n in e.names():
+                    if fold(n):
+                        names.append((n, e.name, {"domain": e.domain, **({"device_class": e.device_class}
+                                                                        if e.device_class else {})}))
+            areas = [(n, a.name) for a in home.areas.values() for n in a.names()]
+            self._lists = {"name": TextSlotList.from_tuples(names, allow_template=False),
+                           "area": TextSlotList.from_tuples(areas, allow_template=False),
+                           "floor": TextSlotList.from_strings([])}
+            self._home = home
+        return self._lists
+
+    def match(self, text: str, home: Home) -> dict[str, Any] | None:
+        """``{"name": tool, "arguments": {...}}`` for ``text``, or None."""
+        if not home.entities or not self._build():
+            return None
+        text = _POLITE_END.sub("", _POLITE_START.sub("", text.strip().rstrip(".!?"))).strip()
+        found = self._one(text, home)
+        if found is not None or not _SPLIT.search(text):
+            return found
+        return self._several(text, home)
+
+    def _one(self, text: str, home: Home) -> dict[str, Any] | None:
+        from hassil import recognize_best
+        try:
+            result = recognize_best(text, self._intents, slot_lists=self._slot_lists(home), language=self.language,
+                                    best_slot_name="name")
+        except Exception:  # a hassil bug must not cost the turn
+            log.exception("hassil failed on %r", text)
+            return None
+        if result is None or result.intent.name not in INTENTS:
+            return None
+        tool, keep = INTENTS[result.intent.name]
+        slots = {k: v.value for k, v in result.entities.items()}
+        args = {k: _plain(slots[k]) for k in keep if slots.get(k) not in (None, "")}
+        if isinstance(args.get("domain"), list):
+            args["domain"] = args["domain"][0] if len(args["domain"]) == 1 else None
+        if result.intent.name == "HassLightSet" and "brightness" not in args and "color" not in args:
+            return None  # colour temperature: not a tool argument; a model answers
+        if result.intent.name == "HassGetState" and (result.response or "") in ("which", "how_many"):
+            args.pop("state", None)
+        return {"name": tool, "arguments": {k: v for k, v in args.items() if v is not None}}
+
+    def _several(self, text: str, home: Home) -> dict[str, Any] | None:
+        parts = [p for p in _SPLIT.split(text) if p.strip()]
+        first = self._one(parts[0], home)
+        if first is None or "name" not in first["arguments"]:
+            return None
+        names = [first["arguments"]["name"]]
+        for part in parts[1:]:
+            try:
+                entities = home.match(name=re.sub(r"^(?:the|my)\s+", "", part.strip(), flags=re.I))
+            except ToolError:
+                return None
+            if len(entities) != 1:
+                return None
+            names.append(entities[0].name)
+        first["arguments"]["name"] = " and ".join(names)
+        return first
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value.strip() if isinstance(value, str) else value
