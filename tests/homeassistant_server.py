@@ -57,7 +57,7 @@ AREAS = {
     "light.living_room_rgbww_lights": "living_room",
     "light.office_rgbw_lights": "office",
     "climate.hvac": "living_room",
-    "climate.ecobee": "bedroom",
+    "climate.heatpump": "bedroom",  # (the Ecobee keeps a range, heat_cool: no single target)
     "cover.kitchen_window": "kitchen",
     "cover.living_room_window": "living_room",
     "cover.hall_window": "office",

@@ -35,8 +35,8 @@ def configured() -> Settings | None:
     ``register_tools`` is called before the agent's models file is at hand, so it reads it here."""
     from hearth import load_models
     try:
-        _, models = load_models()
-        return from_models(models)
+        path, models = load_models()
+        return from_models(models, path)
     except ConfigError as err:
         if "homeassistant" in str(err):
             raise
@@ -53,7 +53,8 @@ def register_tools(register: RegisterTool) -> None:
 
 @hookimpl
 async def startup(agent: Any) -> None:
-    settings = from_models(agent.models)
+    # the agent's models file, or models.toml itself when the agent runs on a placeholder (hearth tools run)
+    settings = from_models(agent.models) or configured()
     if settings is None:
         return
     if not settings.token:

@@ -62,7 +62,6 @@ def resolve(data: dict[str, Any] | None, source: str | Path = "models.toml",
     return Settings(url=url, token=token, token_source=source_name, todo=table.todo, todo_entity=table.todo_entity)
 
 
-def from_models(models: Any) -> Settings | None:
-    """Settings from a parsed ``hearth.config.ModelsFile`` (its ``homeassistant`` table, once the core has
-    the field) and the environment."""
-    return resolve(getattr(models, "homeassistant", None) or {})
+def from_models(models: Any, source: str | Path = "models.toml") -> Settings | None:
+    """Settings from a parsed ``hearth.config.ModelsFile`` (its ``homeassistant`` table) and the environment."""
+    return resolve(getattr(models, "homeassistant", None) or {}, source)
