@@ -99,3 +99,28 @@ def test_prompt_context_fits_the_budget(home):
     assert "- Garage Door: no area, cover" in text
     short = describe(home, 160)
     assert len(short) <= 160 and short.endswith("more (ask HassGetState)")
+
+
+@pytest.mark.parametrize("text, call", [
+    ("turn on the kitchen lights", ("HassTurnOn", {"name": "Kitchen Lights"})),
+    ("could you please switch on the big light", ("HassTurnOn", {"name": "Ceiling Lights"})),
+    ("turn off the lights in the lounge", ("HassTurnOff", {"area": "Living Room", "domain": "light"})),
+    ("turn off the kitchen lights and the bed light", ("HassTurnOff", {"name": "Kitchen Lights and Bed Light"})),
+    ("open the garage", ("HassTurnOn", {"name": "garage"})),  # part of a name, through the wildcard pass
+    ("turn on the bed lamp", ("HassTurnOn", {"name": "bed"})),
+    ("is the garage door open", ("HassGetState", {"name": "Garage Door", "state": "open"})),
+    ("set the bed light brightness to 50%", ("HassLightSet", {"name": "Bed Light", "brightness": 50})),
+    ("dim the kitchen lights to 20 percent", ("HassLightSet", {"name": "Kitchen Lights", "brightness": 20})),
+    ("pause the kitchen", ("HassMediaPause", {"name": "Kitchen"})),
+    ("continue playing the kitchen", ("HassMediaUnpause", {"name": "Kitchen"})),
+])
+def test_tier1_sentences(home, text, call):
+    from hearth.plugins.homeassistant.intents import Matcher
+    assert Matcher().match(text, home) == {"name": call[0], "arguments": call[1]}
+
+
+@pytest.mark.parametrize("text", ["turn on the spaceship", "pause the bed light", "turn on the ac",
+                                  "add milk to my shopping list", "turn on the kitchen lights and make coffee"])
+def test_tier1_leaves_the_rest(home, text):
+    from hearth.plugins.homeassistant.intents import Matcher
+    assert Matcher().match(text, home) is None

@@ -20,8 +20,8 @@ log = logging.getLogger("hearth.homeassistant")
 
 # Home Assistant intent -> (tool, the slots that become its arguments)
 INTENTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "HassTurnOn": ("HassTurnOn", ("name", "area", "domain")),
-    "HassTurnOff": ("HassTurnOff", ("name", "area", "domain")),
+    "HassTurnOn": ("HassTurnOn", ("name", "area", "domain", "device_class")),
+    "HassTurnOff": ("HassTurnOff", ("name", "area", "domain", "device_class")),
     "HassLightSet": ("HassLightSet", ("name", "area", "brightness", "color")),
     "HassSetPosition": ("HassSetPosition", ("name", "area", "position")),
     "HassClimateSetTemperature": ("HassClimateSetTemperature", ("name", "area", "temperature")),
@@ -32,7 +32,39 @@ INTENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "HassSetVolume": ("HassSetVolume", ("name", "area", "volume_level")),
     "HassVacuumStart": ("HassVacuumStart", ("name", "area")),
     "HassVacuumReturnToBase": ("HassVacuumReturnToBase", ("name", "area")),
-    "HassGetState": ("HassGetState", ("name", "area", "domain", "state")),
+    "HassGetState": ("HassGetState", ("name", "area", "domain", "device_class", "state")),
+}
+# Hearth's own sentences for these intents, in the same template language (Home Assistant's expansion rules
+# apply), for phrasings Home Assistant's sentences leave out; each names its device kind.
+EXTRA: dict[str, list[dict[str, Any]]] = {
+    "HassMediaUnpause": [{"sentences": ["(continue|keep) [playing] [<the>] {name}", "play [<the>] {name} again"],
+                          "requires_context": {"domain": "media_player"}}],
+    "HassMediaNext": [{"sentences": ["[play] [the] next (song|track|item) (on|in|for) [<the>] {name}",
+                                     "skip [to] [the] next (song|track|item) (on|in|for) [<the>] {name}"],
+                       "requires_context": {"domain": "media_player"}}],
+    "HassSetVolume": [{"sentences": ["<numeric_value_set> [the] volume (of|on|for|in) [<the>] {name} to "
+                                     "{volume:volume_level}[([ ]%)| percent]",
+                                     "[<the>] {name} volume [to] {volume:volume_level}[([ ]%)| percent]"],
+                       "requires_context": {"domain": "media_player"}}],
+    "HassLightSet": [{"sentences": ["(dim|brighten|lower|raise) [<the>] {name} to {brightness}[([ ]%)| percent]"],
+                      "requires_context": {"domain": "light"}},
+                     {"sentences": ["(dim|brighten|lower|raise) [(<all>|<the>)] <light> <in> [<the>] {area} to "
+                                    "{brightness}[([ ]%)| percent]",
+                                    "(dim|brighten|lower|raise) [<the>] {area} <light> to {brightness}[([ ]%)| percent]"],
+                      "slots": {"domain": "light"}}],
+    "HassVacuumStart": [{"sentences": ["start [<the>] {name} [vacuum [cleaner]]", "[let] {name} (clean|vacuum)"],
+                         "requires_context": {"domain": "vacuum"}}],
+    "HassVacuumReturnToBase": [{"sentences": ["send [<the>] {name} (home|back [(to|into) (its|the) (dock|base)])",
+                                              "[send] [<the>] {name} (back to|to) [(its|the)] (dock|base)",
+                                              "dock [<the>] {name}"],
+                                "requires_context": {"domain": "vacuum"}}],
+}
+# the device kind each intent is about (a name heard through the wildcard pass must be one of these)
+DOMAINS: dict[str, str | list[str] | None] = {
+    "HassLightSet": "light", "HassSetPosition": ["cover", "valve"], "HassClimateSetTemperature": "climate",
+    "HassClimateGetTemperature": "climate", "HassMediaPause": "media_player", "HassMediaUnpause": "media_player",
+    "HassMediaNext": "media_player", "HassSetVolume": "media_player", "HassVacuumStart": "vacuum",
+    "HassVacuumReturnToBase": "vacuum",
 }
 _POLITE_START = re.compile(r"^(?:(?:hey|ok|okay)\s+)?(?:(?:please|kindly)\s+|(?:can|could|would|will)\s+you\s+"
                            r"(?:please\s+)?)+", re.I)
@@ -46,6 +78,7 @@ class Matcher:
     def __init__(self, language: str = "en") -> None:
         self.language = language
         self._intents: Any = None
+        self._wild: Any = None
         self._home: Home | None = None
         self._lists: dict[str, Any] = {}
         self.error: str | None = None
@@ -57,11 +90,15 @@ class Matcher:
             from hassil import Intents
             from home_assistant_intents import get_intents
             data = get_intents(self.language) or {}
-            self._intents = Intents.from_dict({
-                "language": self.language,
-                "intents": {k: v for k, v in data.get("intents", {}).items() if k in INTENTS},
-                "lists": data.get("lists", {}), "expansion_rules": data.get("expansion_rules", {}),
-                "skip_words": data.get("skip_words", [])})
+            chosen = {k: {"data": list(v["data"]) + EXTRA.get(k, [])}
+                      for k, v in data.get("intents", {}).items() if k in INTENTS}
+            common = {"language": self.language, "lists": data.get("lists", {}),
+                      "expansion_rules": data.get("expansion_rules", {}), "skip_words": data.get("skip_words", [])}
+            self._intents = Intents.from_dict({**common, "intents": chosen})
+            # the wildcard pass: a heard name has no domain for hassil to check, so the domain a sentence
+            # requires moves to its metadata and is checked against the devices the name resolves to
+            self._wild = Intents.from_dict({**common, "intents": {k: {"data": [_unrequire(b) for b in v["data"]]}
+                                                                  for k, v in chosen.items()}})
         except Exception as err:  # tier 1 for the home is off; the models still answer
             self.error = f"Home Assistant's sentences did not load: {type(err).__name__}: {err}"
             log.warning("%s", self.error)
@@ -95,9 +132,26 @@ class Matcher:
         return self._several(text, home)
 
     def _one(self, text: str, home: Home) -> dict[str, Any] | None:
+        """Home Assistant's sentences with the home's names; failing that, with any name (a partial name,
+        "the bed lamp") that the home's matching resolves to devices of the intent's kind."""
+        found = self._recognize(text, self._intents, self._slot_lists(home))
+        if found is None:
+            from hassil.intents import WildcardSlotList
+            found = self._recognize(text, self._wild, {**self._slot_lists(home), "name": WildcardSlotList("name")})
+            name = found and found["arguments"].get("name")
+            if not found or not name or len(name.split()) > 6:
+                return None
+            domains = found["domains"] or DOMAINS.get(found["intent"]) or found["arguments"].get("domain")
+            try:
+                home.match(name=name, domain=domains)
+            except ToolError:
+                return None
+        return found and {"name": found["name"], "arguments": found["arguments"]}
+
+    def _recognize(self, text: str, intents: Any, slot_lists: dict[str, Any]) -> dict[str, Any] | None:
         from hassil import recognize_best
         try:
-            result = recognize_best(text, self._intents, slot_lists=self._slot_lists(home), language=self.language,
+            result = recognize_best(text, intents, slot_lists=slot_lists, language=self.language,
                                     best_slot_name="name")
         except Exception:  # a hassil bug must not cost the turn
             log.exception("hassil failed on %r", text)
@@ -113,7 +167,8 @@ class Matcher:
             return None  # colour temperature: not a tool argument; a model answers
         if result.intent.name == "HassGetState" and (result.response or "") in ("which", "how_many"):
             args.pop("state", None)
-        return {"name": tool, "arguments": {k: v for k, v in args.items() if v is not None}}
+        return {"name": tool, "intent": result.intent.name, "domains": (result.intent_metadata or {}).get("domains"),
+                "arguments": {k: v for k, v in args.items() if v is not None}}
 
     def _several(self, text: str, home: Home) -> dict[str, Any] | None:
         parts = [p for p in _SPLIT.split(text) if p.strip()]
@@ -131,6 +186,20 @@ class Matcher:
             names.append(entities[0].name)
         first["arguments"]["name"] = " and ".join(names)
         return first
+
+
+def _unrequire(block: dict[str, Any]) -> dict[str, Any]:
+    """A sentence block without its required domain (kept in its metadata as ``domains``)."""
+    required = dict(block.get("requires_context") or {})
+    domains = required.pop("domain", None)
+    if domains is None:
+        return block
+    out = {**block, "metadata": {**(block.get("metadata") or {}), "domains": domains}}
+    if required:
+        out["requires_context"] = required
+    else:
+        out.pop("requires_context", None)
+    return out
 
 
 def _plain(value: Any) -> Any:

@@ -33,11 +33,19 @@ DOMAIN_WORDS = {
 }
 
 
+# words said for another ("the bed lamp" is the Bed Light)
+SYNONYMS = {"lamp": "light", "lighting": "light", "lights": "light", "telly": "tv", "hoover": "vacuum"}
+# words around a name that are not part of it ("the music on the bedroom speaker" -> "bedroom")
+FILLER = {"the", "my", "our", "on", "in", "of", "music", "song", "track", "speaker", "player", "media", "device",
+          "vacuum", "cleaner", "robot"}
+
+
 def fold(text: str) -> str:
-    """A name as compared: lower case, words only, no leading "the", no plural "s"."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("'s", ""))
-    if words and words[0] in ("the", "my", "all"):
+    """A name as compared: lower case, words only, no leading "the", no plural "s", synonyms folded."""
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("'s", "").replace("_", " "))
+    if words and words[0] in ("the", "my", "all", "our"):
         words = words[1:]
+    words = [SYNONYMS.get(w, w) for w in words]
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
 
 
@@ -187,7 +195,14 @@ class Home:
         # a part of a name: every word said is a word of the name ("bed" -> "Bed Light")
         words = set(key.split())
         partial = [e for e in pool if any(words <= set(fold(n).split()) for n in e.names())]
-        return partial if len(partial) == 1 or (partial and len(words) > 1) else []
+        if len(partial) == 1 or (partial and len(words) > 1):
+            return partial
+        core = words - FILLER
+        if core and core != words:  # "music on the bedroom speaker" -> "bedroom"
+            partial = [e for e in pool if any(core <= set(fold(n).split()) for n in e.names())]
+            if len(partial) == 1:
+                return partial
+        return []
 
 
 def _parts(name: str) -> list[str]:

@@ -85,30 +85,34 @@ def _done(verb: str, entities: list[Entity], name: str | None) -> ToolResult:
     return ToolResult({"success": _described(entities)}, say=say)
 
 
-async def HassTurnOn(name: str | None = None, area: str | None = None, domain: str | None = None) -> ToolResult:
+async def HassTurnOn(name: str | None = None, area: str | None = None, domain: str | None = None,
+                     device_class: str | None = None) -> ToolResult:
     """Turn on a device or entity in the home (opens covers, locks locks, starts vacuums).
 
     Args:
         name: The device's name or alias, e.g. "Kitchen Lights"; several names joined with "and".
         area: The area, e.g. "Living Room" (all matching devices there).
         domain: The kind of device, e.g. "light", "cover", "fan", "switch", "media_player".
+        device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
     """
     await _ready()
-    entities = _targets(name, area, domain)
+    entities = _targets(name, area, domain, device_class)
     await _call_each(entities, lambda e: (e.domain, ON.get(e.domain, ("turn_on",))[0]))
     return _done("Turned on", entities, name)
 
 
-async def HassTurnOff(name: str | None = None, area: str | None = None, domain: str | None = None) -> ToolResult:
+async def HassTurnOff(name: str | None = None, area: str | None = None, domain: str | None = None,
+                     device_class: str | None = None) -> ToolResult:
     """Turn off a device or entity in the home (closes covers, unlocks locks, sends vacuums home).
 
     Args:
         name: The device's name or alias, e.g. "Kitchen Lights"; several names joined with "and".
         area: The area, e.g. "Living Room" (all matching devices there).
         domain: The kind of device, e.g. "light", "cover", "fan", "switch", "media_player".
+        device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
     """
     await _ready()
-    entities = _targets(name, area, domain)
+    entities = _targets(name, area, domain, device_class)
     await _call_each(entities, lambda e: (e.domain, OFF.get(e.domain, ("turn_off",))[0]))
     return _done("Turned off", entities, name)
 
@@ -287,7 +291,7 @@ async def HassVacuumReturnToBase(name: str | None = None, area: str | None = Non
 
 
 async def HassGetState(name: str | None = None, area: str | None = None, domain: str | None = None,
-                       state: str | None = None) -> ToolResult:
+                       state: str | None = None, device_class: str | None = None) -> ToolResult:
     """Read the live state of devices: "is the garage door open", "which lights are on".
 
     Args:
@@ -295,9 +299,10 @@ async def HassGetState(name: str | None = None, area: str | None = None, domain:
         area: The area, e.g. "Kitchen".
         domain: The kind of device, e.g. "light", "cover", "sensor".
         state: A state asked about, e.g. "on", "open": the answer says yes or no.
+        device_class: A kind of cover or sensor, e.g. "garage", "window", "door".
     """
     await _ready()
-    entities = _targets(name, area, domain)
+    entities = _targets(name, area, domain, device_class)
     data = [{"name": e.name, "entity_id": e.entity_id, "state": e.state, "area": e.area_id,
              **({"current_temperature": e.attributes["current_temperature"]}
                 if "current_temperature" in e.attributes else {})} for e in entities]
