@@ -124,3 +124,16 @@ def test_tier1_sentences(home, text, call):
 def test_tier1_leaves_the_rest(home, text):
     from hearth.plugins.homeassistant.intents import Matcher
     assert Matcher().match(text, home) is None
+
+
+def test_several_devices_never_a_wildcard(home):
+    from hearth.plugins.homeassistant.intents import Matcher
+    assert Matcher().match("switch off the bed light and the kitchen lights", home) == {
+        "name": "HassTurnOff", "arguments": {"name": "Bed Light and Kitchen Lights"}}
+    assert Matcher().match("turn off the bed light and the spaceship", home) is None
+
+
+def test_device_class_in_an_area_falls_back_to_the_domain(home):
+    assert names(home.match(area="kitchen", domain="light", device_class="ceiling")) == ["Kitchen Lights"]
+    with pytest.raises(ToolError):  # without an area a class that fits nothing is not "every cover"
+        home.match(domain="cover", device_class="window")

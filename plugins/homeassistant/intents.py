@@ -126,16 +126,17 @@ class Matcher:
         if not home.entities or not self._build():
             return None
         text = _POLITE_END.sub("", _POLITE_START.sub("", text.strip().rstrip(".!?"))).strip()
-        found = self._one(text, home)
-        if found is not None or not _SPLIT.search(text):
-            return found
-        return self._several(text, home)
+        if not _SPLIT.search(text):
+            return self._one(text, home)
+        # several devices: the whole with the home's names, else part by part (no wildcard over the whole:
+        # "the bed light and the kitchen" is no name)
+        return self._one(text, home, wildcard=False) or self._several(text, home)
 
-    def _one(self, text: str, home: Home) -> dict[str, Any] | None:
+    def _one(self, text: str, home: Home, wildcard: bool = True) -> dict[str, Any] | None:
         """Home Assistant's sentences with the home's names; failing that, with any name (a partial name,
         "the bed lamp") that the home's matching resolves to devices of the intent's kind."""
         found = self._recognize(text, self._intents, self._slot_lists(home))
-        if found is None:
+        if found is None and wildcard:
             from hassil.intents import WildcardSlotList
             found = self._recognize(text, self._wild, {**self._slot_lists(home), "name": WildcardSlotList("name")})
             name = found and found["arguments"].get("name")

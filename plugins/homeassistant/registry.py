@@ -150,7 +150,9 @@ class Home:
         if domains:
             pool = [e for e in pool if e.domain in domains]
         if device_class:
-            pool = [e for e in pool if e.device_class == device_class]
+            of_class = [e for e in pool if e.device_class == device_class]
+            # within an area a kind said ("the kitchen windows") may be a device without a class set
+            pool = of_class if of_class or not (the_area and domains) else pool
         if name:
             found = self._by_name(name, pool, domains)
             parts = _parts(name) if not found else []
