@@ -234,3 +234,11 @@ def test_unreachable_url_keeps_hearth_working(home, monkeypatch):
     assert code == 1 and out["error"] == "ha_unavailable"
     r = run_hearth("tools", "run", "add_to_shopping_list", "--arg", "item=milk", timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_follow_up_it(ha, hass_env):
+    ha.call("light", "turn_off", entity_id="light.bed_light")
+    for text, state in (("turn on the bed light", "on"), ("now turn it off", "off")):
+        r = run_hearth("chat", "--session", "follow", text, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert wait_state(ha, "light.bed_light", state)["state"] == state, r.stdout

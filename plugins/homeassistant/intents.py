@@ -15,6 +15,7 @@ from typing import Any
 from hearth import ToolError
 
 from .registry import Home, fold
+from .tools import PRONOUNS
 
 log = logging.getLogger("hearth.homeassistant")
 
@@ -66,8 +67,8 @@ DOMAINS: dict[str, str | list[str] | None] = {
     "HassMediaNext": "media_player", "HassSetVolume": "media_player", "HassVacuumStart": "vacuum",
     "HassVacuumReturnToBase": "vacuum",
 }
-_POLITE_START = re.compile(r"^(?:(?:hey|ok|okay)\s+)?(?:(?:please|kindly)\s+|(?:can|could|would|will)\s+you\s+"
-                           r"(?:please\s+)?)+", re.I)
+_POLITE_START = re.compile(r"^(?:(?:hey|ok|okay|now|and|then|also|so)[\s,]+)*(?:(?:please|kindly)\s+|"
+                           r"(?:can|could|would|will)\s+you\s+(?:please\s+)?)*", re.I)
 _POLITE_END = re.compile(r"[\s,]+(?:please|thanks|thank you|for me)\s*$", re.I)
 _SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+(?:also\s+)?", re.I)
 
@@ -142,6 +143,8 @@ class Matcher:
             name = found and found["arguments"].get("name")
             if not found or not name or len(name.split()) > 6:
                 return None
+            if name.lower() in PRONOUNS:  # a follow-up ("turn it off"): the tool knows the session's last devices
+                return {"name": found["name"], "arguments": found["arguments"]}
             domains = found["domains"] or DOMAINS.get(found["intent"]) or found["arguments"].get("domain")
             try:
                 home.match(name=name, domain=domains)

@@ -6,10 +6,12 @@ Home Assistant's own documentation all speak of the same things.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
-from hearth import ToolError, ToolResult
+from hearth import ToolContext, ToolError, ToolResult
 
 from .client import Connection
 from .registry import Entity
@@ -52,9 +54,40 @@ async def _ready() -> None:
         await c.wait_connected(RECONNECT_GRACE)
 
 
-def _targets(name: str | None, area: str | None, domain: str | list[str] | None,
-             device_class: str | None = None) -> list[Entity]:
-    return connection().require().match(name=name, area=area, domain=domain, device_class=device_class)
+# follow-ups: "turn it off" acts on the devices the session's last successful request named
+PRONOUNS = {"it", "them", "that", "those", "this", "these", "they"}
+
+
+def _last_devices(ctx: ToolContext | None) -> list[str]:
+    """The entity ids of the session's last successful Home Assistant call (from the tool-call log)."""
+    if ctx is None:
+        return []
+    for call in reversed(ctx.storage.tool_calls(ctx.session)):
+        if not (call.ok and call.name.startswith("Hass")):
+            continue
+        try:
+            result = json.loads(call.result)
+        except ValueError:
+            continue
+        rows = (result.get("success") or result.get("states") or []) if isinstance(result, dict) else []
+        ids = [r["entity_id"] for r in rows if isinstance(r, dict) and "entity_id" in r]
+        if ids:
+            return ids
+    return []
+
+
+async def _targets(name: str | None, area: str | None, domain: str | list[str] | None,
+                   device_class: str | None = None, ctx: ToolContext | None = None) -> list[Entity]:
+    home = connection().require()
+    if name and name.strip().lower() in PRONOUNS and not area:
+        ids = await asyncio.to_thread(_last_devices, ctx)
+        found = [home.entities[i] for i in ids if i in home.entities]
+        if domain:
+            found = [e for e in found if e.domain in ([domain] if isinstance(domain, str) else domain)]
+        if not found:
+            raise ToolError(f"Which device do you mean by {name.strip()!r}? Say its name.", "ha_no_target")
+        return found
+    return home.match(name=name, area=area, domain=domain, device_class=device_class)
 
 
 def _described(entities: list[Entity]) -> list[dict[str, Any]]:
@@ -86,7 +119,7 @@ def _done(verb: str, entities: list[Entity], name: str | None) -> ToolResult:
 
 
 async def HassTurnOn(name: str | None = None, area: str | None = None, domain: str | None = None,
-                     device_class: str | None = None) -> ToolResult:
+                     device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Turn on a device or entity in the home (opens covers, locks locks, starts vacuums).
 
     Args:
@@ -96,13 +129,13 @@ async def HassTurnOn(name: str | None = None, area: str | None = None, domain: s
         device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
     """
     await _ready()
-    entities = _targets(name, area, domain, device_class)
+    entities = await _targets(name, area, domain, device_class, ctx)
     await _call_each(entities, lambda e: (e.domain, ON.get(e.domain, ("turn_on",))[0]))
     return _done("Turned on", entities, name)
 
 
 async def HassTurnOff(name: str | None = None, area: str | None = None, domain: str | None = None,
-                     device_class: str | None = None) -> ToolResult:
+                     device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Turn off a device or entity in the home (closes covers, unlocks locks, sends vacuums home).
 
     Args:
@@ -112,13 +145,13 @@ async def HassTurnOff(name: str | None = None, area: str | None = None, domain: 
         device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
     """
     await _ready()
-    entities = _targets(name, area, domain, device_class)
+    entities = await _targets(name, area, domain, device_class, ctx)
     await _call_each(entities, lambda e: (e.domain, OFF.get(e.domain, ("turn_off",))[0]))
     return _done("Turned off", entities, name)
 
 
 async def HassLightSet(name: str | None = None, area: str | None = None, brightness: int | None = None,
-                       color: str | None = None) -> ToolResult:
+                       color: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Set the brightness or the colour of lights.
 
     Args:
@@ -132,7 +165,7 @@ async def HassLightSet(name: str | None = None, area: str | None = None, brightn
         raise ToolError("Say a brightness or a colour", "ha_missing_value")
     if brightness is not None and not 0 <= brightness <= 100:
         raise ToolError("Brightness is a percentage from 0 to 100", "ha_bad_value")
-    entities = _targets(name, area, "light")
+    entities = await _targets(name, area, "light", ctx=ctx)
     data: dict[str, Any] = {}
     if brightness is not None:
         data["brightness_pct"] = brightness
@@ -142,7 +175,7 @@ async def HassLightSet(name: str | None = None, area: str | None = None, brightn
     return ToolResult({"success": _described(entities)}, say="Brightness set" if brightness is not None else "Color set")
 
 
-async def HassSetPosition(position: int, name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassSetPosition(position: int, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Set the position of a cover (blinds, windows, garage door): 0 is closed, 100 open.
 
     Args:
@@ -153,15 +186,15 @@ async def HassSetPosition(position: int, name: str | None = None, area: str | No
     await _ready()
     if not 0 <= position <= 100:
         raise ToolError("The position is a percentage from 0 to 100", "ha_bad_value")
-    entities = _targets(name, area, ["cover", "valve"])
+    entities = await _targets(name, area, ["cover", "valve"], ctx=ctx)
     await _call_each(entities, lambda e: (e.domain, "set_cover_position" if e.domain == "cover"
                                           else "set_valve_position"), {"position": position})
     return ToolResult({"success": _described(entities)}, say="Position set")
 
 
-def _climates(name: str | None, area: str | None) -> list[Entity]:
+async def _climates(name: str | None, area: str | None, ctx: ToolContext | None = None) -> list[Entity]:
     if name or area:
-        return _targets(name, area, "climate")
+        return await _targets(name, area, "climate", ctx=ctx)
     home = connection().require()
     climates = [e for e in home.entities.values() if e.domain == "climate"]
     if not climates:
@@ -169,7 +202,7 @@ def _climates(name: str | None, area: str | None) -> list[Entity]:
     return climates[:1]  # as Home Assistant does: the first thermostat when none is named
 
 
-async def HassClimateSetTemperature(temperature: float, name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassClimateSetTemperature(temperature: float, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Set the target temperature of a thermostat.
 
     Args:
@@ -178,13 +211,13 @@ async def HassClimateSetTemperature(temperature: float, name: str | None = None,
         area: The area whose thermostat to set, e.g. "Living Room".
     """
     await _ready()
-    entities = _climates(name, area)
+    entities = await _climates(name, area, ctx)
     await _call_each(entities, lambda e: ("climate", "set_temperature"), {"temperature": temperature})
     t = int(temperature) if float(temperature).is_integer() else temperature
     return ToolResult({"success": _described(entities)}, say=f"Temperature set to {t} {'degree' if t == 1 else 'degrees'}")
 
 
-async def HassClimateGetTemperature(name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassClimateGetTemperature(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Get the current temperature a thermostat measures.
 
     Args:
@@ -192,16 +225,17 @@ async def HassClimateGetTemperature(name: str | None = None, area: str | None = 
         area: The area, e.g. "Living Room".
     """
     await _ready()
-    e = _climates(name, area)[0]
+    e = (await _climates(name, area, ctx))[0]
     current = e.attributes.get("current_temperature")
     t = e.state if current is None else current
     return ToolResult({"name": e.name, "current_temperature": current, "target_temperature": e.attributes.get("temperature"),
                        "state": e.state}, say=f"{t} degree" if t == 1 else f"{t} degrees")
 
 
-def _players(name: str | None, area: str | None, states: tuple[str, ...]) -> list[Entity]:
+async def _players(name: str | None, area: str | None, states: tuple[str, ...],
+             ctx: ToolContext | None = None) -> list[Entity]:
     if name or area:
-        return _targets(name, area, "media_player")
+        return await _targets(name, area, "media_player", ctx=ctx)
     home = connection().require()
     playing = [e for e in home.entities.values() if e.domain == "media_player" and e.state in states]
     if not playing:
@@ -209,7 +243,8 @@ def _players(name: str | None, area: str | None, states: tuple[str, ...]) -> lis
     return playing
 
 
-async def HassMediaPause(name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassMediaPause(name: str | None = None, area: str | None = None,
+                         *, ctx: ToolContext) -> ToolResult:
     """Pause a media player (all playing ones when none is named).
 
     Args:
@@ -217,12 +252,12 @@ async def HassMediaPause(name: str | None = None, area: str | None = None) -> To
         area: The area, e.g. "Bedroom".
     """
     await _ready()
-    entities = _players(name, area, ("playing",))
+    entities = await _players(name, area, ("playing",), ctx)
     await _call_each(entities, lambda e: ("media_player", "media_pause"))
     return ToolResult({"success": _described(entities)}, say="Paused")
 
 
-async def HassMediaUnpause(name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassMediaUnpause(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Resume a paused media player (all paused ones when none is named).
 
     Args:
@@ -230,12 +265,12 @@ async def HassMediaUnpause(name: str | None = None, area: str | None = None) -> 
         area: The area.
     """
     await _ready()
-    entities = _players(name, area, ("paused",))
+    entities = await _players(name, area, ("paused",), ctx)
     await _call_each(entities, lambda e: ("media_player", "media_play"))
     return ToolResult({"success": _described(entities)}, say="Resumed")
 
 
-async def HassMediaNext(name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassMediaNext(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Skip to the next track on a media player.
 
     Args:
@@ -243,12 +278,12 @@ async def HassMediaNext(name: str | None = None, area: str | None = None) -> Too
         area: The area.
     """
     await _ready()
-    entities = _players(name, area, ("playing",))
+    entities = await _players(name, area, ("playing",), ctx)
     await _call_each(entities, lambda e: ("media_player", "media_next_track"))
     return ToolResult({"success": _described(entities)}, say="Playing next")
 
 
-async def HassSetVolume(volume_level: int, name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassSetVolume(volume_level: int, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Set the volume of a media player.
 
     Args:
@@ -259,12 +294,12 @@ async def HassSetVolume(volume_level: int, name: str | None = None, area: str | 
     await _ready()
     if not 0 <= volume_level <= 100:
         raise ToolError("The volume is a percentage from 0 to 100", "ha_bad_value")
-    entities = _players(name, area, ("playing", "paused", "on", "idle"))
+    entities = await _players(name, area, ("playing", "paused", "on", "idle"), ctx)
     await _call_each(entities, lambda e: ("media_player", "volume_set"), {"volume_level": volume_level / 100})
     return ToolResult({"success": _described(entities)}, say="Volume set")
 
 
-async def HassVacuumStart(name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassVacuumStart(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Start a vacuum cleaner.
 
     Args:
@@ -272,12 +307,13 @@ async def HassVacuumStart(name: str | None = None, area: str | None = None) -> T
         area: The area.
     """
     await _ready()
-    entities = _targets(name, area, "vacuum") if name or area else _targets(None, None, "vacuum")[:1]
+    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
+                else (await _targets(None, None, "vacuum"))[:1])
     await _call_each(entities, lambda e: ("vacuum", "start"))
     return ToolResult({"success": _described(entities)}, say="Started")
 
 
-async def HassVacuumReturnToBase(name: str | None = None, area: str | None = None) -> ToolResult:
+async def HassVacuumReturnToBase(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Send a vacuum cleaner back to its dock.
 
     Args:
@@ -285,13 +321,14 @@ async def HassVacuumReturnToBase(name: str | None = None, area: str | None = Non
         area: The area.
     """
     await _ready()
-    entities = _targets(name, area, "vacuum") if name or area else _targets(None, None, "vacuum")[:1]
+    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
+                else (await _targets(None, None, "vacuum"))[:1])
     await _call_each(entities, lambda e: ("vacuum", "return_to_base"))
     return ToolResult({"success": _described(entities)}, say="Returning")
 
 
 async def HassGetState(name: str | None = None, area: str | None = None, domain: str | None = None,
-                       state: str | None = None, device_class: str | None = None) -> ToolResult:
+                       state: str | None = None, device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Read the live state of devices: "is the garage door open", "which lights are on".
 
     Args:
@@ -302,7 +339,7 @@ async def HassGetState(name: str | None = None, area: str | None = None, domain:
         device_class: A kind of cover or sensor, e.g. "garage", "window", "door".
     """
     await _ready()
-    entities = _targets(name, area, domain, device_class)
+    entities = await _targets(name, area, domain, device_class, ctx)
     data = [{"name": e.name, "entity_id": e.entity_id, "state": e.state, "area": e.area_id,
              **({"current_temperature": e.attributes["current_temperature"]}
                 if "current_temperature" in e.attributes else {})} for e in entities]
