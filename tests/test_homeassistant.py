@@ -169,11 +169,11 @@ def test_models_toml_table(ha, hass_env, home, monkeypatch):
 # ---- an agent that stays up while Home Assistant comes and goes -------------------------------------------
 
 
-async def _agent():
+async def _agent(models_path: Path | None = None):
     from hearth import Agent
     from hearth.config import ModelConfig, ModelsFile, Roles
     models = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
-    agent = Agent(models=models)
+    agent = Agent(models=models_path or models)
     await agent.start(load_model=False)
     return agent
 
@@ -242,3 +242,34 @@ def test_follow_up_it(ha, hass_env):
         r = run_hearth("chat", "--session", "follow", text, timeout=120)
         assert r.returncode == 0, r.stderr
         assert wait_state(ha, "light.bed_light", state)["state"] == state, r.stdout
+
+
+async def test_todo_store_is_home_assistants_shopping_list(ha, hass_env, monkeypatch):
+    """``[homeassistant] todo = true``: the shopping list lives in Home Assistant's todo.shopping_list."""
+    from hearth.plugins.homeassistant import todo
+    agent = await _agent(_models_with(ha, hass_env, "todo = true"))
+    try:
+        store = todo.store()
+        assert store is not None and store.entity_id == "todo.shopping_list"
+        await store.clear()
+        await store.add("milk")
+        await store.add("Apples")
+        assert [(i.name, i.checked) for i in await store.items()] == [("milk", False), ("Apples", False)]
+        assert ha.state("todo.shopping_list")["state"] == "2"  # Home Assistant counts the open items
+        await store.check_off("apple")  # plural- and case-insensitive
+        assert ha.state("todo.shopping_list")["state"] == "1"
+        await store.remove("Milk")
+        assert [(i.name, i.checked) for i in await store.items()] == [("Apples", True)]
+        with pytest.raises(Exception) as err:
+            await store.remove("bread")
+        assert getattr(err.value, "code", None) == "item_not_found"
+    finally:
+        await agent.stop()
+    assert todo.store() is None  # the plugin stopped
+
+
+def _models_with(ha, env: dict[str, str], extra: str) -> Path:
+    from hearth.config import DEFAULT_MODELS_TOML, hearth_home
+    path = hearth_home() / "models.toml"
+    path.write_text(DEFAULT_MODELS_TOML.read_text() + f'\n[homeassistant]\nurl = "{env["HASS_URL"]}"\n{extra}\n')
+    return path

@@ -171,6 +171,19 @@ class Connection:
                             self.error_code)
         return self.home
 
+    async def command(self, command: str, **kwargs: Any) -> Any:
+        """Send a websocket command; its result (a refusal is ``ha_command_failed``)."""
+        from hass_client.exceptions import BaseHassClientError, FailedCommand
+
+        self.require()
+        try:
+            return await asyncio.wait_for(self._client.send_command(command, **kwargs), CALL_TIMEOUT)
+        except FailedCommand as err:
+            raise ToolError(f"Home Assistant refused {command}: {err}", "ha_command_failed") from err
+        except (BaseHassClientError, TimeoutError, asyncio.CancelledError, OSError) as err:
+            raise ToolError(f"Home Assistant at {self.settings.url} is unavailable ({type(err).__name__})",
+                            "ha_unavailable") from err
+
     async def call_service(self, domain: str, service: str, data: dict[str, Any] | None = None,
                            entity_ids: list[str] | None = None) -> None:
         """Call a Home Assistant service on entities; a refusal is ``ha_service_refused``."""
