@@ -273,3 +273,17 @@ def _models_with(ha, env: dict[str, str], extra: str) -> Path:
     path = hearth_home() / "models.toml"
     path.write_text(DEFAULT_MODELS_TOML.read_text() + f'\n[homeassistant]\nurl = "{env["HASS_URL"]}"\n{extra}\n')
     return path
+
+
+async def test_doctor_checks(ha, hass_env, monkeypatch):
+    from hearth.config import ModelConfig, ModelsFile, Roles
+    from hearth.plugins.homeassistant import doctor_checks
+    models = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
+    [check] = await doctor_checks(models, load=False)
+    assert check.status == "ok" and "Home Assistant 2024.3.3" in check.detail and "entities exposed" in check.detail
+    monkeypatch.setenv("HASS_TOKEN", "wrong")
+    [check] = await doctor_checks(models, load=False)
+    assert check.status == "fail" and "rejected the token in $HASS_TOKEN" in check.detail
+    monkeypatch.setenv("HASS_URL", f"http://127.0.0.1:{free_port()}")
+    [check] = await doctor_checks(models, load=False)
+    assert check.status == "fail" and "unreachable" in check.detail

@@ -98,10 +98,8 @@ class Check:
 
 async def doctor_checks(models: Any, load: bool = False) -> list[Any]:
     """The connection, the token and how many entities are exposed to Assist."""
-    try:
-        from hearth import Check as CheckType  # type: ignore[attr-defined]
-    except ImportError:
-        CheckType = Check
+    import hearth
+    CheckType: Any = getattr(hearth, "Check", Check)  # hearth.Check once the CLI helper's branch is merged
     settings = from_models(models)
     if settings is None:
         return []
