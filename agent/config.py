@@ -146,6 +146,7 @@ class ModelsFile(BaseModel):
     # so a text-only install never imports the speech engines.
     speech: dict[str, Any] = Field(default_factory=dict)
     mcp: dict[str, Any] = Field(default_factory=dict)  # [mcp]: validated by the mcp_client plugin
+    homeassistant: dict[str, Any] = Field(default_factory=dict)  # [homeassistant]: validated by that plugin
 
     def missing_roles(self) -> list[tuple[str, str]]:
         return [(role, name) for role, name in self.roles.model_dump().items()

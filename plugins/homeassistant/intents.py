@@ -1,0 +1,212 @@
+"""Tier 1 with Home Assistant's own sentences: hassil and the English sentences of ``home-assistant-intents``
+for the intents the tools answer, with the ``name`` and ``area`` slot lists filled from the live home (the
+exposed entities' names and aliases, each tagged with its domain for the sentences that require one; the
+areas' names and aliases). "turn on the kitchen lights" becomes ``HassTurnOn(name="Kitchen Lights")``
+without a model. Several devices at once ("turn off the kitchen lights and the bed light") match when the
+first part is a sentence and every other part names a device.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from hearth import ToolError
+
+from .registry import Home, fold
+from .tools import PRONOUNS
+
+log = logging.getLogger("hearth.homeassistant")
+
+# Home Assistant intent -> (tool, the slots that become its arguments)
+INTENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "HassTurnOn": ("HassTurnOn", ("name", "area", "domain", "device_class")),
+    "HassTurnOff": ("HassTurnOff", ("name", "area", "domain", "device_class")),
+    "HassLightSet": ("HassLightSet", ("name", "area", "brightness", "color")),
+    "HassSetPosition": ("HassSetPosition", ("name", "area", "position")),
+    "HassClimateSetTemperature": ("HassClimateSetTemperature", ("name", "area", "temperature")),
+    "HassClimateGetTemperature": ("HassClimateGetTemperature", ("name", "area")),
+    "HassMediaPause": ("HassMediaPause", ("name", "area")),
+    "HassMediaUnpause": ("HassMediaUnpause", ("name", "area")),
+    "HassMediaNext": ("HassMediaNext", ("name", "area")),
+    "HassSetVolume": ("HassSetVolume", ("name", "area", "volume_level")),
+    "HassVacuumStart": ("HassVacuumStart", ("name", "area")),
+    "HassVacuumReturnToBase": ("HassVacuumReturnToBase", ("name", "area")),
+    "HassGetState": ("HassGetState", ("name", "area", "domain", "device_class", "state")),
+}
+# Hearth's own sentences for these intents, in the same template language (Home Assistant's expansion rules
+# apply), for phrasings Home Assistant's sentences leave out; each names its device kind.
+EXTRA: dict[str, list[dict[str, Any]]] = {
+    "HassMediaUnpause": [{"sentences": ["(continue|keep) [playing] [<the>] {name}", "play [<the>] {name} again"],
+                          "requires_context": {"domain": "media_player"}}],
+    "HassMediaNext": [{"sentences": ["[play] [the] next (song|track|item) (on|in|for) [<the>] {name}",
+                                     "skip [to] [the] next (song|track|item) (on|in|for) [<the>] {name}"],
+                       "requires_context": {"domain": "media_player"}}],
+    "HassSetVolume": [{"sentences": ["<numeric_value_set> [the] volume (of|on|for|in) [<the>] {name} to "
+                                     "{volume:volume_level}[([ ]%)| percent]",
+                                     "[<the>] {name} volume [to] {volume:volume_level}[([ ]%)| percent]"],
+                       "requires_context": {"domain": "media_player"}}],
+    "HassLightSet": [{"sentences": ["(dim|brighten|lower|raise) [<the>] {name} to {brightness}[([ ]%)| percent]"],
+                      "requires_context": {"domain": "light"}},
+                     {"sentences": ["(dim|brighten|lower|raise) [(<all>|<the>)] <light> <in> [<the>] {area} to "
+                                    "{brightness}[([ ]%)| percent]",
+                                    "(dim|brighten|lower|raise) [<the>] {area} <light> to {brightness}[([ ]%)| percent]"],
+                      "slots": {"domain": "light"}}],
+    "HassVacuumStart": [{"sentences": ["start [<the>] {name} [vacuum [cleaner]]", "[let] {name} (clean|vacuum)"],
+                         "requires_context": {"domain": "vacuum"}}],
+    "HassVacuumReturnToBase": [{"sentences": ["send [<the>] {name} (home|back [(to|into) (its|the) (dock|base)])",
+                                              "[send] [<the>] {name} (back to|to) [(its|the)] (dock|base)",
+                                              "dock [<the>] {name}"],
+                                "requires_context": {"domain": "vacuum"}}],
+}
+# the device kind each intent is about (a name heard through the wildcard pass must be one of these)
+DOMAINS: dict[str, str | list[str] | None] = {
+    "HassLightSet": "light", "HassSetPosition": ["cover", "valve"], "HassClimateSetTemperature": "climate",
+    "HassClimateGetTemperature": "climate", "HassMediaPause": "media_player", "HassMediaUnpause": "media_player",
+    "HassMediaNext": "media_player", "HassSetVolume": "media_player", "HassVacuumStart": "vacuum",
+    "HassVacuumReturnToBase": "vacuum",
+}
+_POLITE_START = re.compile(r"^(?:(?:hey|ok|okay|now|and|then|also|so)[\s,]+)*(?:(?:please|kindly)\s+|"
+                           r"(?:can|could|would|will)\s+you\s+(?:please\s+)?)*", re.I)
+_POLITE_END = re.compile(r"[\s,]+(?:please|thanks|thank you|for me)\s*$", re.I)
+_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+(?:also\s+)?", re.I)
+
+
+class Matcher:
+    """hassil over Home Assistant's sentences; slot lists follow the home (rebuilt when it is replaced)."""
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
+        self._intents: Any = None
+        self._wild: Any = None
+        self._home: Home | None = None
+        self._lists: dict[str, Any] = {}
+        self.error: str | None = None
+
+    def _build(self) -> bool:
+        if self._intents is not None or self.error:
+            return self.error is None
+        try:
+            from hassil import Intents
+            from home_assistant_intents import get_intents
+            data = get_intents(self.language) or {}
+            chosen = {k: {"data": list(v["data"]) + EXTRA.get(k, [])}
+                      for k, v in data.get("intents", {}).items() if k in INTENTS}
+            common = {"language": self.language, "lists": data.get("lists", {}),
+                      "expansion_rules": data.get("expansion_rules", {}), "skip_words": data.get("skip_words", [])}
+            self._intents = Intents.from_dict({**common, "intents": chosen})
+            # the wildcard pass: a heard name has no domain for hassil to check, so the domain a sentence
+            # requires moves to its metadata and is checked against the devices the name resolves to
+            self._wild = Intents.from_dict({**common, "intents": {k: {"data": [_unrequire(b) for b in v["data"]]}
+                                                                  for k, v in chosen.items()}})
+        except Exception as err:  # tier 1 for the home is off; the models still answer
+            self.error = f"Home Assistant's sentences did not load: {type(err).__name__}: {err}"
+            log.warning("%s", self.error)
+            return False
+        return True
+
+    def _slot_lists(self, home: Home) -> dict[str, Any]:
+        if home is not self._home:
+            from hassil import TextSlotList
+            names: list[tuple[str, Any, dict[str, Any]]] = []
+            for e in home.entities.values():
+                for n in e.names():
+                    if fold(n):
+                        names.append((n, e.name, {"domain": e.domain, **({"device_class": e.device_class}
+                                                                        if e.device_class else {})}))
+            areas = [(n, a.name) for a in home.areas.values() for n in a.names()]
+            self._lists = {"name": TextSlotList.from_tuples(names, allow_template=False),
+                           "area": TextSlotList.from_tuples(areas, allow_template=False),
+                           "floor": TextSlotList.from_strings([])}
+            self._home = home
+        return self._lists
+
+    def match(self, text: str, home: Home) -> dict[str, Any] | None:
+        """``{"name": tool, "arguments": {...}}`` for ``text``, or None."""
+        if not home.entities or not self._build():
+            return None
+        text = _POLITE_END.sub("", _POLITE_START.sub("", text.strip().rstrip(".!?"))).strip()
+        if not _SPLIT.search(text):
+            return self._one(text, home)
+        # several devices: the whole with the home's names, else part by part (no wildcard over the whole:
+        # "the bed light and the kitchen" is no name)
+        return self._one(text, home, wildcard=False) or self._several(text, home)
+
+    def _one(self, text: str, home: Home, wildcard: bool = True) -> dict[str, Any] | None:
+        """Home Assistant's sentences with the home's names; failing that, with any name (a partial name,
+        "the bed lamp") that the home's matching resolves to devices of the intent's kind."""
+        found = self._recognize(text, self._intents, self._slot_lists(home))
+        if found is None and wildcard:
+            from hassil.intents import WildcardSlotList
+            found = self._recognize(text, self._wild, {**self._slot_lists(home), "name": WildcardSlotList("name")})
+            name = found and found["arguments"].get("name")
+            if not found or not name or len(name.split()) > 6:
+                return None
+            if name.lower() in PRONOUNS:  # a follow-up ("turn it off"): the tool knows the session's last devices
+                return {"name": found["name"], "arguments": found["arguments"]}
+            domains = found["domains"] or DOMAINS.get(found["intent"]) or found["arguments"].get("domain")
+            try:
+                home.match(name=name, domain=domains)
+            except ToolError:
+                return None
+        return found and {"name": found["name"], "arguments": found["arguments"]}
+
+    def _recognize(self, text: str, intents: Any, slot_lists: dict[str, Any]) -> dict[str, Any] | None:
+        from hassil import recognize_best
+        try:
+            result = recognize_best(text, intents, slot_lists=slot_lists, language=self.language,
+                                    best_slot_name="name")
+        except Exception:  # a hassil bug must not cost the turn
+            log.exception("hassil failed on %r", text)
+            return None
+        if result is None or result.intent.name not in INTENTS:
+            return None
+        tool, keep = INTENTS[result.intent.name]
+        slots = {k: v.value for k, v in result.entities.items()}
+        args = {k: _plain(slots[k]) for k in keep if slots.get(k) not in (None, "")}
+        if isinstance(args.get("domain"), list):
+            args["domain"] = args["domain"][0] if len(args["domain"]) == 1 else None
+        if result.intent.name == "HassLightSet" and "brightness" not in args and "color" not in args:
+            return None  # colour temperature: not a tool argument; a model answers
+        if result.intent.name == "HassGetState" and (result.response or "") in ("which", "how_many"):
+            args.pop("state", None)
+        return {"name": tool, "intent": result.intent.name, "domains": (result.intent_metadata or {}).get("domains"),
+                "arguments": {k: v for k, v in args.items() if v is not None}}
+
+    def _several(self, text: str, home: Home) -> dict[str, Any] | None:
+        parts = [p for p in _SPLIT.split(text) if p.strip()]
+        first = self._one(parts[0], home)
+        if first is None or "name" not in first["arguments"]:
+            return None
+        names = [first["arguments"]["name"]]
+        for part in parts[1:]:
+            try:
+                entities = home.match(name=re.sub(r"^(?:the|my)\s+", "", part.strip(), flags=re.I))
+            except ToolError:
+                return None
+            if len(entities) != 1:
+                return None
+            names.append(entities[0].name)
+        first["arguments"]["name"] = " and ".join(names)
+        return first
+
+
+def _unrequire(block: dict[str, Any]) -> dict[str, Any]:
+    """A sentence block without its required domain (kept in its metadata as ``domains``)."""
+    required = dict(block.get("requires_context") or {})
+    domains = required.pop("domain", None)
+    if domains is None:
+        return block
+    out = {**block, "metadata": {**(block.get("metadata") or {}), "domains": domains}}
+    if required:
+        out["requires_context"] = required
+    else:
+        out.pop("requires_context", None)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value.strip() if isinstance(value, str) else value

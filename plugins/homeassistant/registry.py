@@ -1,0 +1,228 @@
+"""The home as Home Assistant describes it: areas, exposed entities with their aliases and live states, and
+how a spoken name, area or domain picks entities (the way Home Assistant's intents match targets).
+
+Names are compared folded: lower case, punctuation and a leading "the" dropped, a plural "s" off each word
+("Kitchen Lights" = "kitchen light"). A name that names no entity exactly may still name one in part
+("bed" -> "Bed Light") when only one entity fits, or be an area and a kind of device ("living room lights").
+Several names joined with "and" name several entities. Errors carry Home Assistant's own sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hearth import ToolError
+
+# Home Assistant 2024.3's defaults for entities without an explicit Assist setting (exposed_entities.py)
+DEFAULT_EXPOSED_DOMAINS = {"climate", "cover", "fan", "humidifier", "light", "lock", "scene", "script", "switch",
+                           "todo", "vacuum", "water_heater", "media_player"}
+DEFAULT_EXPOSED_SENSOR_CLASSES = {
+    "binary_sensor": {"door", "garage_door", "lock", "occupancy", "opening", "presence", "window"},
+    "sensor": {"aqi", "co", "co2", "humidity", "pm10", "pm25", "temperature", "volatile_organic_compounds"},
+}
+# words that name a kind of device ("the living room lights", "the bedroom blinds")
+DOMAIN_WORDS = {
+    "light": "light", "lamp": "light", "lighting": "light", "fan": "fan", "switch": "switch",
+    "window": "cover", "blind": "cover", "shade": "cover", "curtain": "cover", "shutter": "cover", "cover": "cover",
+    "garage": "cover", "door": "cover", "gate": "cover", "awning": "cover",
+    "tv": "media_player", "television": "media_player", "speaker": "media_player", "music": "media_player",
+    "media": "media_player", "player": "media_player", "thermostat": "climate", "heating": "climate",
+    "heater": "climate", "ac": "climate", "vacuum": "vacuum", "lock": "lock",
+}
+
+
+# words said for another ("the bed lamp" is the Bed Light)
+SYNONYMS = {"lamp": "light", "lighting": "light", "lights": "light", "telly": "tv", "hoover": "vacuum"}
+# words around a name that are not part of it ("the music on the bedroom speaker" -> "bedroom")
+FILLER = {"the", "my", "our", "on", "in", "of", "music", "song", "track", "speaker", "player", "media", "device",
+          "vacuum", "cleaner", "robot"}
+
+
+def fold(text: str) -> str:
+    """A name as compared: lower case, words only, no leading "the", no plural "s", synonyms folded."""
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("'s", "").replace("_", " "))
+    if words and words[0] in ("the", "my", "all", "our"):
+        words = words[1:]
+    words = [SYNONYMS.get(w, w) for w in words]
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+
+
+@dataclass
+class Area:
+    area_id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+@dataclass
+class Entity:
+    entity_id: str
+    name: str
+    state: str = "unknown"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    area_id: str | None = None
+
+    @property
+    def domain(self) -> str:
+        return self.entity_id.split(".", 1)[0]
+
+    @property
+    def device_class(self) -> str | None:
+        return self.attributes.get("device_class")
+
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+    def state_text(self) -> str:
+        """The state as said aloud: "on", "21.5 °C", "closed"."""
+        unit = self.attributes.get("unit_of_measurement")
+        return f"{self.state} {unit}" if unit else self.state.replace("_", " ")
+
+
+@dataclass
+class Home:
+    """What Hearth knows of the home: exposed entities and areas, kept current by the connection."""
+
+    areas: dict[str, Area] = field(default_factory=dict)
+    entities: dict[str, Entity] = field(default_factory=dict)
+
+    # ---- building --------------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, states: list[dict[str, Any]], areas: list[dict[str, Any]], devices: list[dict[str, Any]],
+              registry: list[dict[str, Any]], exposed: dict[str, dict[str, bool]] | None) -> Home:
+        """From Home Assistant's answers: ``get_states``, the area, device and entity registries and
+        ``homeassistant/expose_entity/list`` (None where that command does not exist: all are exposed)."""
+        home = cls(areas={a["area_id"]: Area(a["area_id"], a["name"], list(a.get("aliases") or [])) for a in areas})
+        device_area = {d["id"]: d.get("area_id") for d in devices}
+        entries = {e["entity_id"]: e for e in registry}
+        for s in states:
+            entity_id = s["entity_id"]
+            entry = entries.get(entity_id, {})
+            if not _exposed(entity_id, s.get("attributes") or {}, entry, exposed):
+                continue
+            area = entry.get("area_id") or device_area.get(entry.get("device_id") or "")
+            home.entities[entity_id] = Entity(
+                entity_id, (s.get("attributes") or {}).get("friendly_name") or entity_id, s.get("state", "unknown"),
+                dict(s.get("attributes") or {}), list(entry.get("aliases") or []), area)
+        return home
+
+    def update_state(self, new_state: dict[str, Any] | None, entity_id: str) -> None:
+        """A ``state_changed`` event: keep the entity's state and attributes current."""
+        entity = self.entities.get(entity_id)
+        if entity is None:
+            return
+        if new_state is None:  # removed
+            del self.entities[entity_id]
+            return
+        entity.state = new_state.get("state", entity.state)
+        entity.attributes = dict(new_state.get("attributes") or {})
+        entity.name = entity.attributes.get("friendly_name") or entity.name
+
+    # ---- matching --------------------------------------------------------------------------------
+
+    def area_named(self, name: str) -> Area | None:
+        key = fold(name)
+        for area in self.areas.values():
+            if any(fold(n) == key for n in area.names()):
+                return area
+        return None
+
+    def in_area(self, area: Area) -> list[Entity]:
+        return [e for e in self.entities.values() if e.area_id == area.area_id]
+
+    def match(self, name: str | None = None, area: str | None = None, domain: str | list[str] | None = None,
+              device_class: str | None = None) -> list[Entity]:
+        """The entities a request names, or a ToolError with Home Assistant's sentence for what is unknown."""
+        domains = [domain] if isinstance(domain, str) else list(domain or [])
+        the_area = None
+        if area:
+            the_area = self.area_named(area)
+            if the_area is None:
+                raise ToolError(f"Sorry, I am not aware of any area called {area}", "ha_no_such_area")
+        pool = self.in_area(the_area) if the_area else list(self.entities.values())
+        if domains:
+            pool = [e for e in pool if e.domain in domains]
+        if device_class:
+            of_class = [e for e in pool if e.device_class == device_class]
+            # within an area a kind said ("the kitchen windows") may be a device without a class set
+            pool = of_class if of_class or not (the_area and domains) else pool
+        if name:
+            found = self._by_name(name, pool, domains)
+            parts = _parts(name) if not found else []
+            for part in parts:
+                hits = self._by_name(part, pool, domains)
+                if not hits:
+                    found = []
+                    break
+                found += [e for e in hits if e not in found]
+            if not found:
+                missing = next((p for p in parts if not self._by_name(p, pool, domains)), name)
+                where = f" in the {the_area.name} area" if the_area else ""
+                raise ToolError(f"Sorry, I am not aware of any device called {missing}{where}", "ha_no_such_name")
+            return found
+        if not pool:
+            what = " or ".join(d.replace("_", " ") for d in domains) or "device"
+            if the_area:
+                raise ToolError(f"Sorry, I am not aware of any {what} in the {the_area.name} area", "ha_no_such_name")
+            raise ToolError(f"Sorry, I am not aware of any {what}", "ha_no_such_name")
+        if not (the_area or domains or device_class):
+            raise ToolError("Which device? Say its name or its area.", "ha_no_target")
+        return pool
+
+    def _by_name(self, name: str, pool: list[Entity], domains: list[str]) -> list[Entity]:
+        key = fold(name)
+        exact = [e for e in pool if any(fold(n) == key for n in e.names())]
+        if exact:
+            return exact
+        # an area and a kind of device: "living room lights", "kitchen window"
+        for area in self.areas.values():
+            for area_name in area.names():
+                a = fold(area_name)
+                if key.startswith(a + " ") or key == a:
+                    rest = key[len(a):].split()
+                    kinds = {DOMAIN_WORDS.get(w) for w in rest}
+                    if len(kinds) > 1 or None in kinds or not (rest or domains):
+                        continue
+                    kind = next(iter(kinds)) if kinds else None
+                    hits = [e for e in pool if e.area_id == area.area_id and (kind is None or e.domain == kind)]
+                    if hits:
+                        return hits
+        # a part of a name: every word said is a word of the name ("bed" -> "Bed Light")
+        words = set(key.split())
+        partial = [e for e in pool if any(words <= set(fold(n).split()) for n in e.names())]
+        if len(partial) == 1 or (partial and len(words) > 1):
+            return partial
+        core = words - FILLER
+        if core and core != words:  # "music on the bedroom speaker" -> "bedroom"
+            partial = [e for e in pool if any(core <= set(fold(n).split()) for n in e.names())]
+            if len(partial) == 1:
+                return partial
+        return []
+
+
+def _parts(name: str) -> list[str]:
+    """ "the kitchen lights and the bed light" -> two names (one when the whole is a name)."""
+    parts = [p for p in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name.strip()) if p.strip()]
+    return parts if len(parts) > 1 else []
+
+
+def _exposed(entity_id: str, attributes: dict[str, Any], entry: dict[str, Any],
+             exposed: dict[str, dict[str, bool]] | None) -> bool:
+    if exposed is None:
+        return True
+    setting = (exposed.get(entity_id) or {}).get("conversation")
+    if setting is not None:
+        return setting
+    if entry.get("hidden_by") or entry.get("entity_category"):
+        return False
+    domain = entity_id.split(".", 1)[0]
+    if domain in DEFAULT_EXPOSED_DOMAINS:
+        return True
+    return attributes.get("device_class") in DEFAULT_EXPOSED_SENSOR_CLASSES.get(domain, set())

@@ -1,0 +1,68 @@
+"""``[homeassistant]`` in models.toml, validated here (unknown keys are errors naming file, table and key).
+
+```toml
+[homeassistant]
+url = "http://homeassistant.local:8123"
+token_env = "HASS_TOKEN"      # the name of the environment variable holding the long-lived token
+todo = false                  # true: the shopping list is Home Assistant's todo.shopping_list
+todo_entity = "todo.shopping_list"
+```
+
+``HASS_URL`` and ``HASS_TOKEN`` in the environment work too (without the table, or for a missing key).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hearth.config import validation_error
+
+
+class HomeAssistantTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str | None = None
+    token_env: str = "HASS_TOKEN"
+    todo: bool = False
+    todo_entity: str = "todo.shopping_list"
+
+
+class Settings(BaseModel):
+    """The resolved settings: where Home Assistant is and the token (from the environment)."""
+
+    model_config = ConfigDict(frozen=True)
+    url: str
+    token: str
+    token_source: str  # where the token came from, for error messages (never the token itself)
+    todo: bool = False
+    todo_entity: str = "todo.shopping_list"
+
+
+def parse_table(data: dict[str, Any] | None, source: str | Path = "models.toml") -> HomeAssistantTable:
+    try:
+        return HomeAssistantTable.model_validate(data or {})
+    except ValidationError as err:
+        raise validation_error(err, source, lambda loc: "[homeassistant] key " + ".".join(map(str, loc))) from err
+
+
+def resolve(data: dict[str, Any] | None, source: str | Path = "models.toml",
+            environ: dict[str, str] | None = None) -> Settings | None:
+    """The settings from the ``[homeassistant]`` table and the environment; None when no URL is set."""
+    env = os.environ if environ is None else environ
+    table = parse_table(data, source)
+    url = table.url or env.get("HASS_URL")
+    if not url:
+        return None
+    token = env.get(table.token_env) or ""
+    source_name = f"${table.token_env}"
+    if not token and table.token_env != "HASS_TOKEN" and env.get("HASS_TOKEN"):
+        token, source_name = env["HASS_TOKEN"], "$HASS_TOKEN"
+    return Settings(url=url, token=token, token_source=source_name, todo=table.todo, todo_entity=table.todo_entity)
+
+
+def from_models(models: Any, source: str | Path = "models.toml") -> Settings | None:
+    """Settings from a parsed ``hearth.config.ModelsFile`` (its ``homeassistant`` table) and the environment."""
+    return resolve(getattr(models, "homeassistant", None) or {}, source)

@@ -1,0 +1,386 @@
+"""The tools, as Home Assistant's Assist LLM API offers its built-in intents: a name / area / domain to pick
+devices, each running Home Assistant service calls; replies in Home Assistant's words ("Turned on the
+light"). The tool names are the intents' names, so tier 1 (Home Assistant's sentences), the models and
+Home Assistant's own documentation all speak of the same things.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from hearth import ToolContext, ToolError, ToolResult
+
+from .client import Connection
+from .registry import Entity
+
+_connection: Connection | None = None
+
+# Home Assistant's response words for one device of a domain (responses/en/HassTurnOn.yaml)
+THE = {"button": "the button", "fan": "the fan", "climate": "the thermostat", "humidifier": "the humidifier",
+       "input_boolean": "the switch", "siren": "the siren", "water_heater": "the water heater", "light": "the light",
+       "switch": "the switch", "remote": "the remote", "vacuum": "the vacuum cleaner",
+       "media_player": "the media player", "lawn_mower": "the lawn mower", "camera": "the camera",
+       "automation": "the automation", "alarm_control_panel": "the alarm"}
+THE_MANY = {"light": "the lights", "fan": "the fans", "switch": "the switches", "media_player": "the media players"}
+ON = {"cover": ("open_cover", "Opened"), "valve": ("open_valve", "Opened"), "lock": ("lock", "Locked"),
+      "vacuum": ("start", "Started"), "scene": ("turn_on", "Activated"), "script": ("turn_on", "Started"),
+      "button": ("press", "Pressed"), "input_button": ("press", "Pressed")}
+OFF = {"cover": ("close_cover", "Closed"), "valve": ("close_valve", "Closed"), "lock": ("unlock", "Unlocked"),
+       "vacuum": ("return_to_base", "Returning")}
+
+
+def set_connection(connection: Connection | None) -> None:
+    global _connection
+    _connection = connection
+
+
+def connection() -> Connection:
+    if _connection is None:
+        raise ToolError("Home Assistant is not set up: set [homeassistant] url in models.toml or HASS_URL",
+                        "ha_not_configured")
+    return _connection
+
+
+RECONNECT_GRACE = 3.0  # seconds a tool waits for a connection being re-established
+
+
+async def _ready() -> None:
+    """Give a connection that is coming back (Home Assistant restarting) a moment."""
+    c = connection()
+    if not c.connected.is_set():
+        await c.wait_connected(RECONNECT_GRACE)
+
+
+# follow-ups: "turn it off" acts on the devices the session's last successful request named
+PRONOUNS = {"it", "them", "that", "those", "this", "these", "they"}
+
+
+def _last_devices(ctx: ToolContext | None) -> list[str]:
+    """The entity ids of the session's last successful Home Assistant call (from the tool-call log)."""
+    if ctx is None:
+        return []
+    for call in reversed(ctx.storage.tool_calls(ctx.session)):
+        if not (call.ok and call.name.startswith("Hass")):
+            continue
+        try:
+            result = json.loads(call.result)
+        except ValueError:
+            continue
+        rows = (result.get("success") or result.get("states") or []) if isinstance(result, dict) else []
+        ids = [r["entity_id"] for r in rows if isinstance(r, dict) and "entity_id" in r]
+        if ids:
+            return ids
+    return []
+
+
+async def _targets(name: str | None, area: str | None, domain: str | list[str] | None,
+                   device_class: str | None = None, ctx: ToolContext | None = None) -> list[Entity]:
+    home = connection().require()
+    if name and name.strip().lower() in PRONOUNS and not area:
+        ids = await asyncio.to_thread(_last_devices, ctx)
+        found = [home.entities[i] for i in ids if i in home.entities]
+        if domain:
+            found = [e for e in found if e.domain in ([domain] if isinstance(domain, str) else domain)]
+        if not found:
+            raise ToolError(f"Which device do you mean by {name.strip()!r}? Say its name.", "ha_no_target")
+        return found
+    return home.match(name=name, area=area, domain=domain, device_class=device_class)
+
+
+def _described(entities: list[Entity]) -> list[dict[str, Any]]:
+    return [{"name": e.name, "entity_id": e.entity_id, "state": e.state} for e in entities]
+
+
+async def _call_each(entities: list[Entity], service_for: Callable[[Entity], tuple[str, str]],
+                     data: dict[str, Any] | None = None) -> None:
+    """One service call per (domain, service), with every entity it concerns."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in entities:
+        groups.setdefault(service_for(e), []).append(e.entity_id)
+    for (domain, service), ids in groups.items():
+        await connection().call_service(domain, service, data, ids)
+
+
+def _done(verb: str, entities: list[Entity], name: str | None) -> ToolResult:
+    domains = {e.domain for e in entities}
+    if len(domains) == 1 and (d := next(iter(domains))) in ON and verb in ("Turned on", "Turned off"):
+        word = (ON if verb == "Turned on" else OFF).get(d, ("", verb))[1]
+        say = word
+    elif len(entities) == 1:
+        say = f"{verb} {THE.get(entities[0].domain, entities[0].name)}"
+    elif len(domains) == 1:
+        say = f"{verb} {THE_MANY.get(next(iter(domains)), 'the devices')}"
+    else:
+        say = f"{verb} the devices"
+    return ToolResult({"success": _described(entities)}, say=say)
+
+
+async def HassTurnOn(name: str | None = None, area: str | None = None, domain: str | None = None,
+                     device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Turn on a device or entity in the home (opens covers, locks locks, starts vacuums).
+
+    Args:
+        name: The device's name or alias, e.g. "Kitchen Lights"; several names joined with "and".
+        area: The area, e.g. "Living Room" (all matching devices there).
+        domain: The kind of device, e.g. "light", "cover", "fan", "switch", "media_player".
+        device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
+    """
+    await _ready()
+    entities = await _targets(name, area, domain, device_class, ctx)
+    await _call_each(entities, lambda e: (e.domain, ON.get(e.domain, ("turn_on",))[0]))
+    return _done("Turned on", entities, name)
+
+
+async def HassTurnOff(name: str | None = None, area: str | None = None, domain: str | None = None,
+                     device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Turn off a device or entity in the home (closes covers, unlocks locks, sends vacuums home).
+
+    Args:
+        name: The device's name or alias, e.g. "Kitchen Lights"; several names joined with "and".
+        area: The area, e.g. "Living Room" (all matching devices there).
+        domain: The kind of device, e.g. "light", "cover", "fan", "switch", "media_player".
+        device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
+    """
+    await _ready()
+    entities = await _targets(name, area, domain, device_class, ctx)
+    await _call_each(entities, lambda e: (e.domain, OFF.get(e.domain, ("turn_off",))[0]))
+    return _done("Turned off", entities, name)
+
+
+async def HassLightSet(name: str | None = None, area: str | None = None, brightness: int | None = None,
+                       color: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Set the brightness or the colour of lights.
+
+    Args:
+        name: The light's name or alias, e.g. "Bed Light".
+        area: The area whose lights to set, e.g. "Kitchen".
+        brightness: Brightness in percent, 0 to 100.
+        color: A colour name, e.g. "red", "blue", "warm white".
+    """
+    await _ready()
+    if brightness is None and not color:
+        raise ToolError("Say a brightness or a colour", "ha_missing_value")
+    if brightness is not None and not 0 <= brightness <= 100:
+        raise ToolError("Brightness is a percentage from 0 to 100", "ha_bad_value")
+    entities = await _targets(name, area, "light", ctx=ctx)
+    data: dict[str, Any] = {}
+    if brightness is not None:
+        data["brightness_pct"] = brightness
+    if color:
+        data["color_name"] = color.lower().replace(" ", "")
+    await _call_each(entities, lambda e: ("light", "turn_on"), data)
+    return ToolResult({"success": _described(entities)}, say="Brightness set" if brightness is not None else "Color set")
+
+
+async def HassSetPosition(position: int, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Set the position of a cover (blinds, windows, garage door): 0 is closed, 100 open.
+
+    Args:
+        position: Position in percent, 0 (closed) to 100 (open).
+        name: The cover's name, e.g. "Kitchen Window".
+        area: The area whose covers to set.
+    """
+    await _ready()
+    if not 0 <= position <= 100:
+        raise ToolError("The position is a percentage from 0 to 100", "ha_bad_value")
+    entities = await _targets(name, area, ["cover", "valve"], ctx=ctx)
+    await _call_each(entities, lambda e: (e.domain, "set_cover_position" if e.domain == "cover"
+                                          else "set_valve_position"), {"position": position})
+    return ToolResult({"success": _described(entities)}, say="Position set")
+
+
+async def _climates(name: str | None, area: str | None, ctx: ToolContext | None = None) -> list[Entity]:
+    if name or area:
+        return await _targets(name, area, "climate", ctx=ctx)
+    home = connection().require()
+    climates = [e for e in home.entities.values() if e.domain == "climate"]
+    if not climates:
+        raise ToolError("Sorry, I am not aware of any climate", "ha_no_such_name")
+    return climates[:1]  # as Home Assistant does: the first thermostat when none is named
+
+
+async def HassClimateSetTemperature(temperature: float, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Set the target temperature of a thermostat.
+
+    Args:
+        temperature: The target temperature in degrees.
+        name: The thermostat's name, e.g. "Ecobee".
+        area: The area whose thermostat to set, e.g. "Living Room".
+    """
+    await _ready()
+    entities = await _climates(name, area, ctx)
+    await _call_each(entities, lambda e: ("climate", "set_temperature"), {"temperature": temperature})
+    t = int(temperature) if float(temperature).is_integer() else temperature
+    return ToolResult({"success": _described(entities)}, say=f"Temperature set to {t} {'degree' if t == 1 else 'degrees'}")
+
+
+async def HassClimateGetTemperature(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Get the current temperature a thermostat measures.
+
+    Args:
+        name: The thermostat's name.
+        area: The area, e.g. "Living Room".
+    """
+    await _ready()
+    e = (await _climates(name, area, ctx))[0]
+    current = e.attributes.get("current_temperature")
+    t = e.state if current is None else current
+    return ToolResult({"name": e.name, "current_temperature": current, "target_temperature": e.attributes.get("temperature"),
+                       "state": e.state}, say=f"{t} degree" if t == 1 else f"{t} degrees")
+
+
+async def _players(name: str | None, area: str | None, states: tuple[str, ...],
+             ctx: ToolContext | None = None) -> list[Entity]:
+    if name or area:
+        return await _targets(name, area, "media_player", ctx=ctx)
+    home = connection().require()
+    playing = [e for e in home.entities.values() if e.domain == "media_player" and e.state in states]
+    if not playing:
+        raise ToolError("Which media player? Say its name or its area.", "ha_no_target")
+    return playing
+
+
+async def HassMediaPause(name: str | None = None, area: str | None = None,
+                         *, ctx: ToolContext) -> ToolResult:
+    """Pause a media player (all playing ones when none is named).
+
+    Args:
+        name: The media player's name, e.g. "Living Room".
+        area: The area, e.g. "Bedroom".
+    """
+    await _ready()
+    entities = await _players(name, area, ("playing",), ctx)
+    await _call_each(entities, lambda e: ("media_player", "media_pause"))
+    return ToolResult({"success": _described(entities)}, say="Paused")
+
+
+async def HassMediaUnpause(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Resume a paused media player (all paused ones when none is named).
+
+    Args:
+        name: The media player's name.
+        area: The area.
+    """
+    await _ready()
+    entities = await _players(name, area, ("paused",), ctx)
+    await _call_each(entities, lambda e: ("media_player", "media_play"))
+    return ToolResult({"success": _described(entities)}, say="Resumed")
+
+
+async def HassMediaNext(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Skip to the next track on a media player.
+
+    Args:
+        name: The media player's name.
+        area: The area.
+    """
+    await _ready()
+    entities = await _players(name, area, ("playing",), ctx)
+    await _call_each(entities, lambda e: ("media_player", "media_next_track"))
+    return ToolResult({"success": _described(entities)}, say="Playing next")
+
+
+async def HassSetVolume(volume_level: int, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Set the volume of a media player.
+
+    Args:
+        volume_level: Volume in percent, 0 to 100.
+        name: The media player's name.
+        area: The area.
+    """
+    await _ready()
+    if not 0 <= volume_level <= 100:
+        raise ToolError("The volume is a percentage from 0 to 100", "ha_bad_value")
+    entities = await _players(name, area, ("playing", "paused", "on", "idle"), ctx)
+    await _call_each(entities, lambda e: ("media_player", "volume_set"), {"volume_level": volume_level / 100})
+    return ToolResult({"success": _described(entities)}, say="Volume set")
+
+
+async def HassVacuumStart(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Start a vacuum cleaner.
+
+    Args:
+        name: The vacuum's name.
+        area: The area.
+    """
+    await _ready()
+    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
+                else (await _targets(None, None, "vacuum"))[:1])
+    await _call_each(entities, lambda e: ("vacuum", "start"))
+    return ToolResult({"success": _described(entities)}, say="Started")
+
+
+async def HassVacuumReturnToBase(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Send a vacuum cleaner back to its dock.
+
+    Args:
+        name: The vacuum's name.
+        area: The area.
+    """
+    await _ready()
+    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
+                else (await _targets(None, None, "vacuum"))[:1])
+    await _call_each(entities, lambda e: ("vacuum", "return_to_base"))
+    return ToolResult({"success": _described(entities)}, say="Returning")
+
+
+async def HassGetState(name: str | None = None, area: str | None = None, domain: str | None = None,
+                       state: str | None = None, device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
+    """Read the live state of devices: "is the garage door open", "which lights are on".
+
+    Args:
+        name: The device's name, e.g. "Garage Door".
+        area: The area, e.g. "Kitchen".
+        domain: The kind of device, e.g. "light", "cover", "sensor".
+        state: A state asked about, e.g. "on", "open": the answer says yes or no.
+        device_class: A kind of cover or sensor, e.g. "garage", "window", "door".
+    """
+    await _ready()
+    entities = await _targets(name, area, domain, device_class, ctx)
+    data = [{"name": e.name, "entity_id": e.entity_id, "state": e.state, "area": e.area_id,
+             **({"current_temperature": e.attributes["current_temperature"]}
+                if "current_temperature" in e.attributes else {})} for e in entities]
+    if state:
+        want = state.lower().strip()
+        matched = [e for e in entities if e.state.lower() == want or (want in ("open", "opened") and e.state == "open")]
+        if len(entities) == 1:
+            say = "Yes" if matched else f"No, {entities[0].state_text()}"
+        else:
+            names = sorted(e.name for e in matched)
+            say = ("Yes, " + _and(names)) if names else "No"
+        return ToolResult({"states": data, "matched": [e.name for e in matched]}, say=say)
+    say = _and([f"{e.name} is {e.state_text()}" for e in entities[:6]])
+    if len(entities) > 6:
+        say += f" and {len(entities) - 6} more"
+    return ToolResult({"states": data}, say=say)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+TOOLS: list[Callable[..., Any]] = [
+    HassTurnOn, HassTurnOff, HassLightSet, HassSetPosition, HassClimateSetTemperature, HassClimateGetTemperature,
+    HassMediaPause, HassMediaUnpause, HassMediaNext, HassSetVolume, HassVacuumStart, HassVacuumReturnToBase,
+    HassGetState,
+]
+
+# templates for small models and the router's vocabulary (tier 1 itself uses Home Assistant's sentences)
+EXAMPLES: dict[str, list[str]] = {
+    "HassTurnOn": ["turn on [the] {name}", "switch on [the] {name}", "open [the] {name}"],
+    "HassTurnOff": ["turn off [the] {name}", "switch off [the] {name}", "close [the] {name}"],
+    "HassLightSet": ["set [the] {name} brightness to {brightness} percent", "make [the] {name} {color}"],
+    "HassSetPosition": ["set [the] {name} position to {position} percent"],
+    "HassClimateSetTemperature": ["set the temperature to {temperature} degrees"],
+    "HassClimateGetTemperature": ["what is the temperature"],
+    "HassMediaPause": ["pause [the] music"],
+    "HassMediaUnpause": ["resume [the] music"],
+    "HassMediaNext": ["next track", "skip [this] song"],
+    "HassSetVolume": ["set [the] volume to {volume_level} percent"],
+    "HassVacuumStart": ["start [the] vacuum"],
+    "HassVacuumReturnToBase": ["send [the] vacuum home"],
+    "HassGetState": ["is [the] {name} on", "what is the state of [the] {name}"],
+}
