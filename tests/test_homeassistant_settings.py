@@ -4,6 +4,7 @@ answers in the shapes Home Assistant 2024.3.3 sends (as recorded from the demo h
 from __future__ import annotations
 
 import pytest
+
 from hearth import ConfigError, ToolError
 from hearth.plugins.homeassistant.context import describe
 from hearth.plugins.homeassistant.registry import Home
