@@ -142,12 +142,12 @@ class ToolRunner:
             storage = ctx.storage
             if outcome.ok:
                 try:
-                    await storage.call(storage.commit_call, tx, ctx.session, ctx.turn_id, outcome)
+                    await storage.call_now(storage.commit_call, tx, ctx.session, ctx.turn_id, outcome)
                 except Exception as err:
                     log.exception("the effect of %s could not be stored", name)
                     return done(False, f"{name} could not store its change: {type(err).__name__}", "storage_failed")
             else:
-                await storage.call(tx.close)  # rolls the effect back
+                await storage.call_now(tx.close)  # rolls the effect back
         return outcome
 
     async def _call(self, tool: Tool, kwargs: dict[str, Any], done: Callable[..., ToolOutcome]) -> ToolOutcome:

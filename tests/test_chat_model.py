@@ -173,7 +173,7 @@ def test_missing_model_file_is_a_clear_error(home):
         backend = "llamacpp"
         model = "/nowhere/llama-3.1-8b-q4_k_m.gguf"
     """)
-    r = run_hearth("chat", "please add bread")
+    r = run_hearth("chat", "--tier", "3", "please add bread")  # tier 1 would answer without the model
     assert r.returncode == 1
     assert "model file /nowhere/llama-3.1-8b-q4_k_m.gguf does not exist" in r.stderr
 
