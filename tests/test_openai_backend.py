@@ -92,9 +92,32 @@ async def test_a_plain_tier3_turn_answers_and_is_stored(server, tmp_path, monkey
 async def test_an_injected_tool_call_through_the_server_changes_the_shopping_list(server, tmp_path, monkeypatch):
     a = agent(tmp_path, monkeypatch, server.base_url, tool_calling="inject", reply="tool", max_tokens=48)
     try:
-        done = await a.ask("we need bread", session="k", tier=3)
-        assert (done.type, done.tool_calls) == ("finished", 1)
+        evs = [e async for e in a.turn("we need bread", session="k", tier=3)]
+        calls = [(e.name, e.arguments.get("item")) for e in evs if e.type == "tool_call"]
+        assert evs[-1].type == "finished" and calls[0] == ("add_to_shopping_list", "bread")
         assert await items(a) == ["bread"]
+    finally:
+        await a.stop()
+
+
+async def test_a_native_tool_call_round_trip_through_the_server_changes_the_shopping_list(server, tmp_path, monkeypatch):
+    """The server's own tool calls (``tools``, ``tool_choice: auto``; answered whole: llama-cpp-python's server
+    cannot stream them). The first turn is tier 1 (no model) and leaves a call in the history, which is
+    what this tiny model needs to answer with a call rather than prose; the tool's own sentence is the reply."""
+    a = agent(tmp_path, monkeypatch, server.base_url, tool_calling="native", stream_tools=False, reply="tool",
+              max_tokens=48)
+    try:
+        first = await a.ask("add milk to my shopping list", session="k")
+        assert (first.type, first.tier) == ("finished", 1)
+        evs = [e async for e in a.turn("we need bread", session="k", tier=3)]
+        calls = [(e.name, e.arguments.get("item")) for e in evs if e.type == "tool_call"]
+        assert calls == [("add_to_shopping_list", "bread")] and evs[-1].type == "finished", evs[-1]
+        assert evs[-1].tier == 3 and "bread" in evs[-1].text.lower()
+        assert await items(a) == ["milk", "bread"]
+        assert a.backend().tool_calling == "native"  # no fallback: the server's tool calls were used
+        stored = a.storage.history("k")
+        assert any(m.get("tool_calls") and m["tool_calls"][0]["name"] == "add_to_shopping_list"
+                   and m["tool_calls"][0]["arguments"]["item"] == "bread" for m in stored)
     finally:
         await a.stop()
 
@@ -163,12 +186,25 @@ async def test_no_server_is_openai_unreachable():
 
 
 async def test_a_conversation_longer_than_the_context_is_context_length_exceeded(server):
-    b = backend(server.base_url)
+    """A non-streamed request: the server answers 400 before generating."""
+    b = backend(server.base_url, tool_calling="native", stream_tools=False)
+    tools = [{"type": "function", "function": {"name": "add_to_shopping_list", "parameters": {"type": "object", "properties": {}}}}]
     try:
         await b.load()
         with pytest.raises(BackendError) as err:
-            await collect(b, [{"role": "user", "content": "bread " * 1500}])
+            await collect(b, [{"role": "user", "content": "bread " * 1500}], tools)
         assert err.value.code == "context_length_exceeded"
+    finally:
+        await b.close()
+
+
+async def test_a_stream_that_breaks_off_without_a_finish_reason_is_openai_incomplete(server):
+    """llama-cpp-python's server checks the context only once streaming has begun, and then just ends the stream."""
+    b = backend(server.base_url)
+    try:
+        with pytest.raises(BackendError) as err:
+            await collect(b, [{"role": "user", "content": "bread " * 1500}])
+        assert err.value.code == "openai_incomplete"
     finally:
         await b.close()
 

@@ -14,7 +14,8 @@ or when the model ignores them and writes its calls as text.
 
 Errors carry codes: ``openai_unreachable``, ``openai_unauthorized`` (401/403), ``model_missing``
 (404, or not in ``/models``), ``context_length_exceeded``, ``reply_cut_off`` (finish_reason
-``length``), ``openai_timeout``, ``openai_disconnected``, ``openai_error``.
+``length``), ``openai_incomplete`` (a stream that ends without a finish_reason: llama-cpp-python's
+server reports an over-long prompt that way), ``openai_timeout``, ``openai_disconnected``, ``openai_error``.
 """
 
 from __future__ import annotations
@@ -314,6 +315,10 @@ class OpenAIBackend(Backend):
         finally:
             if stream and resp is not None:
                 await resp.close()
+        if finish is None:  # every OpenAI-style answer ends with a finish_reason; this one broke off
+            raise BackendError(f"the server at {self.base_url} ended the answer of {cfg.model!r} without finishing "
+                               "it (no finish_reason); its log says why (a prompt longer than its context, "
+                               "for one)", "openai_incomplete")
         if finish == "length":
             raise BackendError(f"the reply of {cfg.model!r} was cut off at max_tokens = {cfg.max_tokens}; raise "
                                f"max_tokens in [models.{self.name}], or ask for something shorter", "reply_cut_off")
