@@ -7,7 +7,9 @@ Without ``--base-url`` it starts llama-cpp-python's own server (``python -m llam
 a whole Hearth turn with the ``openai`` backend (``Agent.ask``: history from SQLite, prompt built,
 the streamed request, events, messages stored; no tools, so both sides ask the same) and (b)
 straight to ``AsyncOpenAI.chat.completions.create(stream=True)`` with the same messages and
-settings, read to the end. Prints the median seconds of each, and the ratio (goal: under 1.05).
+settings, read to the end. Prints the median seconds of each and the ratio (goal: under 1.05), the
+CPU time this process spent per turn on each side (Hearth's own cost, which a busy machine does not
+blur), and whether both sides got the same replies.
 """
 
 from __future__ import annotations
@@ -48,23 +50,28 @@ async def measure(base_url: str, model: str, runs: int) -> dict[str, float]:
     raw = openai.AsyncOpenAI(base_url=base_url, api_key="none", max_retries=0)
     system = agent.backend().config.system_prompt or DEFAULT_SYSTEM_PROMPT
 
-    async def hearth_once(text: str, i: int) -> float:
-        t0 = time.perf_counter()
-        done = await agent.ask(text, session=f"bench-{i}", tier=3)
-        assert done.type == "finished", done
-        return time.perf_counter() - t0
+    said: dict[str, set[str]] = {"hearth": set(), "raw": set()}
 
-    async def raw_once(text: str) -> float:
-        t0 = time.perf_counter()
+    async def hearth_once(text: str, i: int) -> tuple[float, float]:
+        c0, t0 = time.process_time(), time.perf_counter()
+        done = await agent.ask(text, session=f"bench-{i}", tier=3)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        assert done.type == "finished", done
+        said["hearth"].add(done.text)
+        return wall, cpu
+
+    async def raw_once(text: str) -> tuple[float, float]:
+        c0, t0 = time.process_time(), time.perf_counter()
         stream = await raw.chat.completions.create(model=model, stream=True, messages=[
             {"role": "system", "content": system}, {"role": "user", "content": text}], **SETTINGS)
-        async for _chunk in stream:
-            pass
-        return time.perf_counter() - t0
+        reply = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        said["raw"].add(reply)
+        return time.perf_counter() - t0, time.process_time() - c0
 
     await hearth_once(PROMPTS[0], -1)  # warm both paths and the server's prompt cache
     await raw_once(PROMPTS[0])
-    hearth_t, raw_t = [], []
+    hearth_t: list[tuple[float, float]] = []
+    raw_t: list[tuple[float, float]] = []
     for i in range(runs):
         text = PROMPTS[i % len(PROMPTS)]
         if i % 2:  # alternate who goes first
@@ -75,8 +82,11 @@ async def measure(base_url: str, model: str, runs: int) -> dict[str, float]:
             raw_t.append(await raw_once(text))
     await raw.close()
     await agent.stop()
-    h, r = statistics.median(hearth_t), statistics.median(raw_t)
-    return {"hearth_s": h, "raw_s": r, "ratio": h / r, "overhead_ms": (h - r) * 1000}
+    same = said["hearth"] == said["raw"]
+    h, r = statistics.median(w for w, _ in hearth_t), statistics.median(w for w, _ in raw_t)
+    hc, rc = statistics.median(c for _, c in hearth_t), statistics.median(c for _, c in raw_t)
+    return {"hearth_s": h, "raw_s": r, "ratio": h / r, "overhead_ms": (h - r) * 1000, "same_text": same,
+            "hearth_cpu_ms": hc * 1000, "raw_cpu_ms": rc * 1000}
 
 
 def main() -> None:
@@ -101,6 +111,9 @@ def main() -> None:
     print(f"  hearth turn   {res['hearth_s']:.3f} s")
     print(f"  raw openai    {res['raw_s']:.3f} s")
     print(f"  ratio         {res['ratio']:.3f}  (overhead {res['overhead_ms']:+.1f} ms; goal under 1.05)")
+    print(f"  client CPU    hearth {res['hearth_cpu_ms']:.1f} ms, raw {res['raw_cpu_ms']:.1f} ms per turn "
+          f"(this process: what Hearth itself costs, free of the server's and the machine's noise)")
+    print(f"  same replies  {res['same_text']}")
 
 
 if __name__ == "__main__":
