@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 import uvicorn
+from conftest import free_port
+from openai_servers import LlamaCppServer, packaged_gguf
 
 from hearth import Agent, Storage
 from hearth.openai_api import add_openai_routes
@@ -21,10 +23,10 @@ TOKEN = "s3cret-token"
 
 
 @contextlib.asynccontextmanager
-async def hearth_serve(tmp_path, monkeypatch, token: str | None = TOKEN) -> AsyncIterator[str]:
+async def hearth_serve(tmp_path, monkeypatch, token: str | None = TOKEN, models: str | None = None) -> AsyncIterator[str]:
     """``hearth serve`` in this event loop: the server app plus the /v1 routes, on a free port."""
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,shopping_list")
-    agent = Agent(storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,openai,shopping_list")
+    agent = Agent(models=models, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
     app = create_app(agent, ServerSettings(token=token, prewarm=False))
     add_openai_routes(app, app.state.hub)
     sock = socket.socket()
@@ -135,3 +137,50 @@ async def test_errors_come_in_openais_shape(tmp_path, monkeypatch):
             await c.chat.completions.create(model="main", messages=[{"role": "assistant", "content": "hi"}])
         assert err.value.code == "empty_message"
         await c.close()
+
+
+def remote_models(tmp_path, base_url: str) -> str:
+    path = tmp_path / "models.toml"
+    path.write_text(f'[roles]\nmain = "remote"\n\n[models.remote]\nbackend = "openai"\nmodel = "qwen"\n'
+                    f'base_url = "{base_url}"\nmax_tokens = 48\n')
+    return str(path)
+
+
+async def test_a_failed_turn_is_an_openai_error_plain_and_streamed(tmp_path, monkeypatch):
+    """Hearth's main model is behind an OpenAI-compatible server that is down: the turn fails with its code."""
+    async with hearth_serve(tmp_path, monkeypatch, models=remote_models(tmp_path, f"http://127.0.0.1:{free_port()}/v1")) as url:
+        c = client(url)
+        with pytest.raises(openai.InternalServerError) as err:
+            await c.chat.completions.create(model="main", messages=[{"role": "user", "content": "Tell me a joke."}])
+        assert err.value.code == "openai_unreachable" and "cannot reach" in err.value.message
+        stream = await c.chat.completions.create(model="main", stream=True,
+                                                 messages=[{"role": "user", "content": "Tell me a joke."}])
+        with pytest.raises(openai.APIError) as err:
+            async for _chunk in stream:
+                pass
+        assert "cannot reach" in err.value.message
+        r = await c.chat.completions.create(model="main", messages=[{"role": "user", "content": "add figs to my shopping list"}])
+        assert "figs" in r.choices[0].message.content.lower()  # tier 1 still answers
+        await c.close()
+
+
+@pytest.mark.slow
+async def test_both_ways_an_openai_client_through_hearth_to_an_openai_compatible_server(tmp_path, monkeypatch, models_dir):
+    """OpenAI client -> Hearth's /v1 -> Hearth's openai backend -> llama_cpp.server, streamed end to end."""
+    srv = LlamaCppServer(packaged_gguf("qwen2.5-coder-0.5b", models_dir), api_key=None,
+                         log=tmp_path / "server.log").wait_ready()
+    try:
+        async with hearth_serve(tmp_path, monkeypatch, models=remote_models(tmp_path, srv.base_url)) as url:
+            c = client(url)
+            stream = await c.chat.completions.create(model="main", stream=True, messages=[
+                {"role": "user", "content": "What colour is the sky? Answer in one word."}], user="ann")
+            chunks = [ch async for ch in stream]
+            text = "".join(ch.choices[0].delta.content or "" for ch in chunks)
+            assert text.strip() and chunks[-1].choices[0].finish_reason == "stop"
+            assert (chunks[-1].model_extra or {})["hearth"]["tier"] == 3
+            history = await c._client.get(url.removesuffix("/v1") + "/api/sessions/user-ann",
+                                          headers={"Authorization": f"Bearer {TOKEN}"})
+            assert history.json()["messages"][-1] == {"role": "assistant", "content": text}
+            await c.close()
+    finally:
+        srv.stop()
