@@ -34,12 +34,14 @@ class LlamaCppServer:
     """``python -m llama_cpp.server`` on a free port; ``base_url`` ends in ``/v1``."""
 
     def __init__(self, model: Path, *, alias: str = QWEN_ID, api_key: str | None = API_KEY, n_ctx: int = 1024,
-                 chat_format: str = "chatml-function-calling", log: Path | None = None) -> None:
+                 chat_format: str | None = "chatml-function-calling", log: Path | None = None) -> None:
+        """``chat_format`` None: the GGUF's own chat template, which shows the model the tools but leaves
+        its calls in the text (as vLLM without a tool-call parser does)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.api_key = api_key
         args = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", alias,
-                "--chat_format", chat_format, "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(n_ctx),
+                *(["--chat_format", chat_format] if chat_format else []), "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(n_ctx),
                 "--n_threads", "2", "--verbose", "False"]
         if api_key:
             args += ["--api_key", api_key]

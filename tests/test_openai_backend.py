@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from conftest import free_port
 from openai_servers import API_KEY, QWEN_ID, LlamaCppServer, packaged_gguf
@@ -119,6 +121,30 @@ async def test_a_native_tool_call_round_trip_through_the_server_changes_the_shop
         assert any(m.get("tool_calls") and m["tool_calls"][0]["name"] == "add_to_shopping_list"
                    and m["tool_calls"][0]["arguments"]["item"] == "bread" for m in stored)
     finally:
+        await a.stop()
+
+
+async def test_a_model_that_writes_its_calls_as_text_falls_back_to_injected_calls_with_one_warning(
+        qwen_file, tmp_path, monkeypatch, caplog):
+    """The server shows the model the tools through its own chat template but does not parse its calls
+    (llama-cpp-python without a chat format; vLLM without --tool-call-parser): the JSON call arrives as
+    text. Hearth reads it, warns once, and injects from then on."""
+    own = LlamaCppServer(qwen_file, chat_format=None, log=tmp_path / "own.log").wait_ready()
+    a = agent(tmp_path, monkeypatch, own.base_url, tool_calling="native", reply="tool", max_tokens=48)
+    caplog.set_level(logging.WARNING, logger="hearth.plugins.openai_compat.backend")
+    try:
+        evs = [e async for e in a.turn("we need bread", session="k", tier=3)]
+        calls = [(e.name, e.arguments.get("item")) for e in evs if e.type == "tool_call"]
+        assert calls == [("add_to_shopping_list", "bread")] and evs[-1].type == "finished", evs[-1]
+        assert not any(e.type == "text_delta" and "{" in e.text for e in evs)  # the call text is not said
+        assert await items(a) == ["bread"]
+        b = a.backend()
+        assert b.tool_calling == "inject" and "as text" in (b.fallback_reason or "")
+        await a.ask("we need milk", session="k", tier=3)
+        warnings = [r for r in caplog.records if "does not take native tool calls" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        own.stop()
         await a.stop()
 
 
