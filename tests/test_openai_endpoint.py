@@ -23,11 +23,12 @@ TOKEN = "s3cret-token"
 
 
 @contextlib.asynccontextmanager
-async def hearth_serve(tmp_path, monkeypatch, token: str | None = TOKEN, models: str | None = None) -> AsyncIterator[str]:
+async def hearth_serve(tmp_path, monkeypatch, token: str | None = TOKEN, models: str | None = None,
+                       turn_timeout: float = 120.0) -> AsyncIterator[str]:
     """``hearth serve`` in this event loop: the server app plus the /v1 routes, on a free port."""
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,openai,shopping_list")
     agent = Agent(models=models, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
-    app = create_app(agent, ServerSettings(token=token, prewarm=False))
+    app = create_app(agent, ServerSettings(token=token, prewarm=False, turn_timeout=turn_timeout))
     add_openai_routes(app, app.state.hub)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -170,7 +171,8 @@ async def test_both_ways_an_openai_client_through_hearth_to_an_openai_compatible
     srv = LlamaCppServer(packaged_gguf("qwen2.5-coder-0.5b", models_dir), api_key=None,
                          log=tmp_path / "server.log").wait_ready()
     try:
-        async with hearth_serve(tmp_path, monkeypatch, models=remote_models(tmp_path, srv.base_url)) as url:
+        # a generous turn limit: on a busy CPU the first turn also waits for the model's pre-warm
+        async with hearth_serve(tmp_path, monkeypatch, models=remote_models(tmp_path, srv.base_url), turn_timeout=900) as url:
             c = client(url)
             stream = await c.chat.completions.create(model="main", stream=True, messages=[
                 {"role": "user", "content": "What colour is the sky? Answer in one word."}], user="ann")
