@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import uvicorn
 from fastapi import FastAPI, Header, Query, Request, WebSocket
@@ -33,15 +32,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketState
 
 from . import __version__
+from .openai_api import add_openai_routes
 from .server_guard import GuardMiddleware, error_response, host_guard
 from .server_hub import Hub
-from .server_settings import ServerSettings
+from .server_settings import SESSION_HEADER, ServerSettings, user_session
 from .server_ws import Connection
 from .storage import Storage
 from .text import visible_pattern
 
 log = logging.getLogger(__name__)
-SESSION_HEADER = r"^[!-~]([ -~]*[!-~])?$"  # an X-Session-ID: visible ASCII, inner spaces allowed
 WEB_DIR = Path(__file__).with_name("web")
 # a failed turn's code -> the HTTP status it answers; any other code is 500 (internal_error and the like)
 FAILED_STATUS = {"empty_message": 400, "model_load_failed": 503, "busy": 503, "backend_failed": 502, "timeout": 504}
@@ -56,11 +55,6 @@ class ChatRequest(BaseModel):
                                 "user's own conversation continues: session 'user-ID', with ID percent-encoded "
                                 "(RFC 3986) unless it is plain ASCII letters, digits and '-._~'.")
 
-
-def user_session(user_id: str) -> str:
-    """The session of a user's own conversation: ``user-`` and the id, percent-encoded (UTF-8) where it
-    is not plain ASCII, so the session always fits an HTTP header."""
-    return "user-" + quote(user_id, safe="")
 
 
 def header_safe(value: str) -> bool:
@@ -148,6 +142,7 @@ def create_app(agent, settings: ServerSettings | None = None) -> FastAPI:
         description=ChatRequest.model_fields["message"].description)))
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_middleware(host_guard, settings=settings)  # outermost: the Host is checked first
+    add_openai_routes(app, hub)  # /v1: OpenAI-style chat completions and models, behind the same rules
     if mcp_face is not None:  # a route, not a mount, so /mcp itself answers; the token and Host rules apply
         app.add_route("/mcp", mcp_face.app, methods=["GET", "POST", "DELETE"])  # type: ignore[arg-type]  # an ASGI app
 

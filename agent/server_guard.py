@@ -36,9 +36,16 @@ class TokenBucket:
         return round((1 - self.tokens) / self.rate, 3)
 
 
+# OpenAI's error ``type`` by status, so one error body reads right to Hearth's clients and OpenAI's alike
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+               413: "invalid_request_error", 429: "rate_limit_error", 503: "server_busy", 504: "timeout"}
+
+
 def error_response(code: str, message: str, status: int, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    """The JSON error every refusal answers: ``{"error": {"code", "message"}, ...extra}``."""
-    return JSONResponse({"error": {"code": code, "message": message}, **extra}, status_code=status, headers=headers)
+    """The JSON error every refusal answers: ``{"error": {"code", "message", "type", "param"}, ...extra}``
+    (``type`` and ``param`` as OpenAI's clients read them, so ``/v1`` answers in their shape too)."""
+    body = {"code": code, "message": message, "type": ERROR_TYPES.get(status, "server_error"), "param": None}
+    return JSONResponse({"error": body, **extra}, status_code=status, headers=headers)
 
 
 class GuardMiddleware:

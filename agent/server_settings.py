@@ -4,6 +4,7 @@ for a request (or a setting) the server refuses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from .config import is_loopback
 from .errors import HearthError
@@ -44,3 +45,12 @@ class ServerSettings:
             raise ServerError(
                 f"binding to {self.host} exposes Hearth to the network; set a token with --token or "
                 "HEARTH_TOKEN (clients send it as 'Authorization: Bearer TOKEN' or ?token=TOKEN)", "token_required")
+
+
+SESSION_HEADER = r"^[!-~]([ -~]*[!-~])?$"  # an X-Session-ID: visible ASCII, inner spaces allowed
+
+
+def user_session(user_id: str) -> str:
+    """The session of a user's own conversation: ``user-`` and the id, percent-encoded (UTF-8) where it
+    is not plain ASCII, so the session always fits an HTTP header."""
+    return "user-" + quote(user_id, safe="")

@@ -364,7 +364,8 @@ async def test_a_token_is_required_on_every_request_and_websocket(make_server):
     server = make_server("--token", "s3cret")
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         r = httpx.get(server.url + "/healthz", headers=headers)
-        assert (r.status_code, r.json()) == (401, {"error": {"code": "unauthorized", "message": "unauthorized"}})
+        assert (r.status_code, r.json()) == (401, {"error": {"code": "unauthorized", "message": "unauthorized",
+                                                          "type": "authentication_error", "param": None}})
         assert httpx.post(server.url + "/api/chat", json={"message": "hi"}, headers=headers).status_code == 401
     for url in (server.ws, server.ws + "?token=wrong"):
         with pytest.raises(InvalidStatus) as info:
