@@ -8,6 +8,7 @@ primitives), so each can be tested alone. Backends are registered by plugins thr
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 
 from .config import ModelConfig, ModelsFile, Roles, bind_backend_settings
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delta:
@@ -112,3 +114,57 @@ class Backend(abc.ABC):
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "backend": self.config.backend, "loaded": self.loaded}
+
+
+class ToolsRefused(Exception):
+    """A server refused native tool calls for this model, before any output (e.g. an HTTP 400 "does not
+    support tools"); :class:`ServerBackend` then falls back to injected calls."""
+
+
+class ServerBackend(Backend):
+    """A backend whose server may or may not take native tool calls for a model (Ollama, an
+    OpenAI-compatible server). It asks natively when ``tool_calling = "native"``; when the server
+    refuses (``round`` raises :class:`ToolsRefused`) or the model answers natively in text, it falls
+    back to injected calls for good, warning once. Subclasses write one ``round``."""
+
+    server_name: ClassVar[str] = "the server"  # who refused, in the fallback warning
+
+    def __init__(self, name: str, config: ModelConfig) -> None:
+        super().__init__(name, config)
+        self.tool_calling = config.tool_calling  # what is used now; "inject" after a fallback
+        self.fallback_reason: str | None = None
+
+    @abc.abstractmethod
+    def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+              native: bool) -> AsyncIterator[BackendEvent]:
+        """One round: ``native``, the server's own tool calls (raise :class:`ToolsRefused` before any
+        output if it refuses them); otherwise the injected syntax through ``hearth.toolcalls``."""
+
+    def fall_back(self, why: str) -> None:
+        """From now on inject the tool schemas for this model; says so once."""
+        if self.tool_calling == "inject":
+            return
+        self.tool_calling = "inject"
+        self.fallback_reason = why
+        log.warning("[models.%s] %s does not support native tool calls (%s); Hearth injects the tool schemas "
+                    "into the prompt instead. Set tool_calling = \"inject\" in models.toml to say so and "
+                    "silence this warning.", self.name, self.config.model, why)
+
+    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[BackendEvent]:
+        if not self.loaded:
+            await self.load()
+        if self.tool_calling == "native":
+            try:
+                async for ev in self.round(messages, tools, native=True):
+                    yield ev
+                return
+            except ToolsRefused as refused:
+                self.fall_back(f"{self.server_name} answered: {refused}")
+        async for ev in self.round(messages, tools, native=False):
+            yield ev
+
+    def info(self) -> dict[str, Any]:
+        d = super().info()
+        if self.fallback_reason:
+            d["tool_calling_fallback"] = self.fallback_reason
+        return d

@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError
-from hearth.backends import Progress
+from hearth import CallRequest, Delta, Done, ModelConfig, ModelLoadError
+from hearth.backends import Progress, ServerBackend, ToolsRefused
 from hearth.errors import BackendError
 from hearth.toolcalls import HoldBack, fn_schema, injected_messages
 
@@ -84,8 +84,10 @@ class OllamaSettings(BaseModel):
     host: str | None = Field(None, description="Ollama server for this model (default: $OLLAMA_HOST, else 127.0.0.1:11434)")
 
 
-class OllamaBackend(Backend):
+class OllamaBackend(ServerBackend):
     """One ``[models.NAME]`` table with ``backend = "ollama"``; ``model`` is the Ollama tag."""
+
+    server_name = "Ollama"
 
     settings = OllamaSettings
 
@@ -96,8 +98,6 @@ class OllamaBackend(Backend):
         self._loaded = False
         self._load_lock = asyncio.Lock()
         self.capabilities: list[str] | None = None
-        self.tool_calling = config.tool_calling  # what is used now; "inject" after a fallback
-        self.fallback_reason: str | None = None
 
     # ---- client ------------------------------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class OllamaBackend(Backend):
                 show = await client.show(cfg.model)
                 self.capabilities = list(show.capabilities) if show.capabilities is not None else None
                 if cfg.tool_calling == "native" and self.capabilities is not None and "tools" not in self.capabilities:
-                    self._fall_back(f"Ollama lists its capabilities as {', '.join(self.capabilities)}, without tools")
+                    self.fall_back(f"Ollama lists its capabilities as {', '.join(self.capabilities)}, without tools")
                 if keep_alive_value(cfg) != 0:  # keep_alive 0 would unload it again at once
                     if progress:
                         progress(f"loading {cfg.model} in Ollama", None)
@@ -201,27 +201,7 @@ class OllamaBackend(Backend):
                 raise translated from err
             self._loaded = True
 
-    def _fall_back(self, why: str) -> None:
-        self.tool_calling = "inject"
-        self.fallback_reason = why
-        log.warning("[models.%s] %s does not support native tool calls (%s); Hearth injects the tool schemas "
-                    "into the prompt instead. Set tool_calling = \"inject\" in models.toml to say so and "
-                    "silence this warning.", self.name, self.config.model, why)
-
-    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Any]:
-        if not self._loaded:
-            await self.load()
-        if self.tool_calling == "native":
-            try:
-                async for ev in self._stream(messages, tools, native=True):
-                    yield ev
-                return
-            except _NoTools as refused:
-                self._fall_back(f"Ollama answered: {refused}")
-        async for ev in self._stream(messages, tools, native=False):
-            yield ev
-
-    async def _stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
+    async def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
         """One round. ``native``: Ollama's own tool calls; otherwise the injected syntax."""
         import ollama
         cfg = self.config
@@ -254,7 +234,7 @@ class OllamaBackend(Backend):
                     final = part
         except ollama.ResponseError as err:
             if native and tools and not sent_any and err.status_code == 400 and _NO_TOOLS.search(err.error):
-                raise _NoTools(err.error) from err
+                raise ToolsRefused(err.error) from err
             raise self._translate(err, "answer") from err
         except Exception as err:
             translated = self._translate(err, "answer")
@@ -292,10 +272,4 @@ class OllamaBackend(Backend):
         d.update({"host": self.host, "model": self.config.model, "tool_calling": self.tool_calling,
                   "capabilities": self.capabilities, "keep_alive": keep_alive_value(self.config),
                   "options": ollama_options(self.config)})
-        if self.fallback_reason:
-            d["tool_calling_fallback"] = self.fallback_reason
         return d
-
-
-class _NoTools(Exception):
-    """Ollama refused ``tools`` for this model (HTTP 400 "... does not support tools")."""

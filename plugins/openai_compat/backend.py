@@ -29,8 +29,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError
-from hearth.backends import Progress
+from hearth import CallRequest, Delta, Done, ModelConfig, ModelLoadError
+from hearth.backends import Progress, ServerBackend, ToolsRefused
 from hearth.errors import BackendError
 from hearth.toolcalls import HoldBack, fn_schema, injected_messages
 
@@ -90,11 +90,8 @@ class _Call:
         return CallRequest(self.name, args, id=self.id)
 
 
-class _NoTools(Exception):
-    """The server refused ``tools`` for this model (a 400 about tools before any output)."""
 
-
-class OpenAIBackend(Backend):
+class OpenAIBackend(ServerBackend):
     """One ``[models.NAME]`` table with ``backend = "openai"``; ``model`` is the server's model id."""
 
     settings = OpenAISettings
@@ -108,8 +105,6 @@ class OpenAIBackend(Backend):
         self._loaded = False
         self._load_lock = asyncio.Lock()
         self.listed: list[str] | None = None  # the server's model ids, from load()
-        self.tool_calling = config.tool_calling  # what is used now; "inject" after a fallback
-        self.fallback_reason: str | None = None
 
     # ---- client ------------------------------------------------------------------------------------
 
@@ -238,29 +233,7 @@ class OpenAIBackend(Backend):
                 raise translated from err
             self._loaded = True
 
-    def _fall_back(self, why: str) -> None:
-        if self.tool_calling == "inject":
-            return
-        self.tool_calling = "inject"
-        self.fallback_reason = why
-        log.warning("[models.%s] %s does not take native tool calls here (%s); Hearth injects the tool schemas "
-                    "into the prompt instead. Set tool_calling = \"inject\" in models.toml to say so and "
-                    "silence this warning.", self.name, self.config.model, why)
-
-    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[Any]:
-        if not self._loaded:
-            await self.load()
-        if self.tool_calling == "native":
-            try:
-                async for ev in self._round(messages, tools, native=True):
-                    yield ev
-                return
-            except _NoTools as refused:
-                self._fall_back(f"the server answered: {refused}")
-        async for ev in self._round(messages, tools, native=False):
-            yield ev
-
-    async def _round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
+    async def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
         """One round. ``native``: the server's own tool calls; otherwise the injected syntax."""
         import openai
         cfg = self.config
@@ -305,7 +278,7 @@ class OpenAIBackend(Backend):
                         finish = choice.finish_reason
         except openai.BadRequestError as err:
             if native and tools and not sent_any and _NO_TOOLS.search(self._detail(err)) and not _CONTEXT.search(self._detail(err)):
-                raise _NoTools(self._detail(err)) from err
+                raise ToolsRefused(self._detail(err)) from err
             raise self._translate(err, "answer") from err
         except Exception as err:
             translated = self._translate(err, "answer")
@@ -328,7 +301,7 @@ class OpenAIBackend(Backend):
         if hold is not None:
             found, rest = hold.finish()
             if found and native and not calls:
-                self._fall_back("the model wrote its calls as text instead of using the tools API")
+                self.fall_back("the model wrote its calls as text instead of using the tools API")
             for c in found if not calls else []:
                 yield c
             if rest:
@@ -355,8 +328,6 @@ class OpenAIBackend(Backend):
         d = super().info()
         d.update({"base_url": self.base_url, "model": self.config.model, "tool_calling": self.tool_calling,
                   "options": self.request_options()})
-        if self.fallback_reason:
-            d["tool_calling_fallback"] = self.fallback_reason
         return d
 
 
