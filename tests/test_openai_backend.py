@@ -141,7 +141,7 @@ async def test_a_model_that_writes_its_calls_as_text_falls_back_to_injected_call
         b = a.backend()
         assert b.tool_calling == "inject" and "as text" in (b.fallback_reason or "")
         await a.ask("we need milk", session="k", tier=3)
-        warnings = [r for r in caplog.records if "does not take native tool calls" in r.getMessage()]
+        warnings = [r for r in caplog.records if "does not support native tool calls" in r.getMessage()]
         assert len(warnings) == 1
     finally:
         own.stop()
