@@ -7,8 +7,6 @@ context that shares the weights; the arguments are then filled under a grammar (
 A question is never turned into a write: when the request reads as a question ("any timers running?",
 "do we have milk", "how many eggs are on the list"), only tools that read (their name or description
 says they get, tell, answer or change nothing) may win; a write tool that scores higher is passed over.
-The other way round, a tool that answers a yes/no question (``is_on_shopping_list``, ``has_...``)
-never answers a request that is not one ("stick apples on the list" is an add, not "is X on it").
 """
 
 from __future__ import annotations
@@ -39,9 +37,6 @@ _READ_NAME = re.compile(r"^(?:get|is|are|has|list|show|find|search|read|lookup|l
 _READ_DESCRIPTION = re.compile(r"^(?:get|gets|read|reads|tell|tells|say|says|answer|answers|reply|replies|show|"
                                r"shows|list|lists|look up|looks up|find|finds|return|returns|check whether|"
                                r"checks whether|count|counts)\b|\bchanges nothing\b|\bread[- ]only\b", re.I)
-
-# a tool that answers a yes/no question, and nothing else
-_PREDICATE_NAME = re.compile(r"^(?:is|are|has|have|does|do|can)_")
 
 
 def is_question(text: str) -> bool:
@@ -148,10 +143,9 @@ class ToolRanker:
         values = self._ranker.score(cont)
         scores = dict(zip(names, values[:-2], strict=True))
         none, neutral = values[-2], values[-1]
+        candidates = names
         if is_question(text):  # a question is answered by a tool that reads, never by a write
             candidates = [n for n, t in zip(names, tools, strict=True) if is_read_tool(t)] or names
-        else:  # and a yes/no tool answers only questions
-            candidates = [n for n in names if not _PREDICATE_NAME.match(n)] or names
         best = max(candidates, key=scores.__getitem__) if candidates else None
         if best is None or none > scores[best] \
                 or (scores[best] - neutral) / max(1, min(len(cont), Ranker.MAX_CONT)) < MIN_GAIN:
