@@ -111,3 +111,29 @@ async def test_a_base_model_says_a_fixed_sentence_when_no_tool_fits(home):
             assert out[0].text == CANT
     finally:
         await agent.stop()
+
+
+def test_optional_strings_are_free_strings_too(home, monkeypatch):
+    from hearth.plugins.llamacpp.backend import is_free_string
+    tools = {fn_schema(t)["name"]: fn_schema(t)["parameters"]["properties"]
+             for t in _tools("llamacpp,shopping_list,timers,smalltalk", monkeypatch)}
+    assert is_free_string(tools["start_timer"]["duration"]) and is_free_string(tools["start_timer"]["name"])
+    assert is_free_string(tools["add_to_shopping_list"]["item"])
+    assert not is_free_string(tools["small_talk"]["kind"]) and not is_free_string(tools["add_to_shopping_list"]["quantity"])
+
+
+@pytest.mark.slow
+async def test_a_timer_name_on_the_model_path_is_copied_from_the_request_never_invented(home, monkeypatch):
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,shopping_list,timers")
+    agent = Agent()
+    await agent.start()
+    try:
+        said = {}
+        for text in ("set a timer for 10 minutes", "set the oven timer for 45 minutes"):
+            done = await agent.ask(text, session="t", tier=3)
+            said[text] = done.text
+        timers = (await agent.run_tool("timer_status", {})).result["timers"]
+    finally:
+        await agent.stop()
+    words = set("set a timer for 10 minutes set the oven timer for 45 minutes".split())
+    assert all(set((t.get("name") or "").lower().split()) <= words for t in timers), (timers, said)

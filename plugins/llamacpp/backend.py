@@ -43,6 +43,15 @@ CANT = "Sorry, I can't do that yet."
 CANT_CALL = ("small_talk", {"kind": "out_of_scope"})
 
 
+def is_free_string(schema: dict[str, Any]) -> bool:
+    """A string argument without an enum, also when optional (``anyOf: [string, null]``)."""
+    if "enum" in schema:
+        return False
+    if schema.get("type") == "string" or (isinstance(schema.get("type"), list) and "string" in schema["type"]):
+        return True
+    return any(is_free_string(s) for s in schema.get("anyOf") or [] if s.get("type") != "null")
+
+
 def no_prose(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
     """What a base model says instead of free prose: a Delta with a fixed sentence, or a call.
 
@@ -425,7 +434,7 @@ class LlamaCppBackend(Backend):
             int_params = [p for p, ps in props.items() if ps.get("type") == "integer"]
             numbers = request_numbers(user)
             for p, ps in props.items():
-                if ps.get("type") == "string" and "enum" not in ps:
+                if is_free_string(ps):  # optional strings too: a name is copied from the request, never invented
                     spans[p] = request_spans(user)
                 elif ps.get("type") == "integer" and numbers:
                     spans[p] = numbers
