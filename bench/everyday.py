@@ -1,6 +1,7 @@
 """Everyday requests: does Hearth leave the list and timers right, with a short, true reply?
 
     python bench/everyday.py [--split dev|test|all] [--json] [--only ID] [--kind KIND] [--verbose]
+                             [--tier 2|3] [--model NAME]
 
 Cases live in ``bench/everyday/{dev,test}.jsonl`` (tune on dev; score test once). Each case gives the
 starting shopping list and timers, one to three turns said in one session, and the expected end
@@ -12,7 +13,10 @@ runs in a fresh agent on the same data folder (the session's context must surviv
 
 Every case runs in-process through the real ``hearth.Agent`` with the shipped default models.toml,
 in a fresh temporary HEARTH_HOME; the model pool is shared between cases, so a model loads once.
-Prints a table of right/total per kind, then the misses (``--json``: one JSON object instead).
+``--tier 2|3`` forces that tier on every turn (tier 1 is skipped: the model path alone is measured);
+``--model NAME`` makes that models.toml entry the main model (e.g. ``smollm2-135m``).
+Prints a table of right/total per kind, the model latency (p50/p95 of the turns that used a model,
+the first one left out as it loads the model), then the misses (``--json``: one JSON object instead).
 """
 
 from __future__ import annotations
@@ -69,16 +73,29 @@ def _timers_key(timers: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(((t.get("name") or "").lower(), int(t["duration_s"])) for t in timers)
 
 
+def models_file(model: str | None) -> Any:
+    """The shipped models.toml, with ``model`` as the main model when given."""
+    from hearth.config import load_models
+    _, mf = load_models()
+    if model is None:
+        return mf
+    if model not in mf.models:
+        raise SystemExit(f"--model {model!r}: no [models.{model}] table (have: {', '.join(mf.models)})")
+    return mf.model_copy(update={"roles": mf.roles.model_copy(update={"main": model, "router": None})})
+
+
 class Runner:
     """One agent per case (fresh data folder); the model pool is shared so a model loads once."""
 
-    def __init__(self) -> None:
+    def __init__(self, tier: int | None = None, model: str | None = None) -> None:
         self.pool: Any = None
+        self.tier = tier
+        self.models = models_file(model)
 
     async def agent(self, home: str) -> Any:
         from hearth import Agent
         os.environ["HEARTH_HOME"] = home
-        agent = Agent()
+        agent = Agent(models=self.models)
         if self.pool is None:
             self.pool = agent.pool
         else:
@@ -110,13 +127,16 @@ class Runner:
                 if turn.get("restart"):
                     await self.close(agent)
                     agent = await self.agent(home)
-                t0 = time.perf_counter()
-                done = await agent.ask(turn["say"], session=session)
-                ms = (time.perf_counter() - t0) * 1000
+                t0, c0 = time.perf_counter(), time.process_time()
+                done = await agent.ask(turn["say"], session=session, tier=self.tier)
+                ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
                 reply = done.text if done.type == "finished" else f"[failed: {done.message}]"
                 problems = reply_problems(turn, reply) if done.type == "finished" else [f"turn failed: {done.message}"]
+                timings = getattr(done, "timings", {}) or {}
                 out["turns"].append({"say": turn["say"], "reply": reply, "tier": getattr(done, "tier", None),
-                                     "ms": round(ms, 1), "problems": problems})
+                                     "ms": round(ms, 1), "cpu_ms": round(cpu_ms, 1),
+                                     "load_ms": timings.get("load_ms", 0),
+                                     "model": getattr(done, "tier", 1) != 1, "problems": problems})
                 out["problems"] += [f"turn {len(out['turns'])}: {p}" for p in problems]
             items = (await agent.run_tool("get_shopping_list", {}, "check")).result["items"]
             status = await agent.run_tool("timer_status", {}, "check")
@@ -134,8 +154,9 @@ class Runner:
         return out
 
 
-async def run(cases: list[dict[str, Any]], verbose: bool) -> list[dict[str, Any]]:
-    runner = Runner()
+async def run(cases: list[dict[str, Any]], verbose: bool, tier: int | None = None,
+              model: str | None = None) -> list[dict[str, Any]]:
+    runner = Runner(tier, model)
     results = []
     for case in cases:
         r = await runner.run_case(case)
@@ -146,6 +167,29 @@ async def run(cases: list[dict[str, Any]], verbose: bool) -> list[dict[str, Any]
     if runner.pool is not None:
         await runner.pool.close()
     return results
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0-100) by linear interpolation; None for no values."""
+    if not values:
+        return None
+    v = sorted(values)
+    k = (len(v) - 1) * q / 100
+    lo = int(k)
+    hi = min(lo + 1, len(v) - 1)
+    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 1)
+
+
+def model_latency(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """p50/p95 (ms) of the turns that used a model, in run order, the first one (it loads the model)
+    and any other that had to load one left out. ``cpu_*``: the process's CPU time in those turns (all
+    threads), a figure that other work on a shared machine inflates less than the wall clock."""
+    model_turns = [t for r in results for t in r["turns"] if t.get("model")]
+    warm_turns = [t for t in model_turns[1:] if not t.get("load_ms")]
+    warm, cpu = [t["ms"] for t in warm_turns], [t.get("cpu_ms", 0.0) for t in warm_turns]
+    return {"model_turns": len(model_turns), "warm_turns": len(warm),
+            "p50_ms": percentile(warm, 50), "p95_ms": percentile(warm, 95), "max_ms": max(warm, default=None),
+            "cpu_p50_ms": percentile(cpu, 50), "cpu_p95_ms": percentile(cpu, 95)}
 
 
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -159,6 +203,7 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {"right": right, "total": len(results), "rate": round(right / max(1, len(results)), 3),
             "kinds": {k: kinds[k] for k in sorted(kinds, key=lambda k: KINDS.index(k) if k in KINDS else 99)},
             "tier1_turns": sum(1 for t in tiers if t == 1), "turns": len(tiers),
+            "model_latency": model_latency(results),
             "misses": [r for r in results if not r["right"]]}
 
 
@@ -169,6 +214,8 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="run only this case id (repeatable)")
     ap.add_argument("--kind", help="run only cases of this kind")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each case as it runs (stderr)")
+    ap.add_argument("--tier", type=int, choices=[2, 3], help="force this tier on every turn (tier 1 skipped)")
+    ap.add_argument("--model", help="a models.toml entry to use as the main model (e.g. smollm2-135m)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     cases = load(args.split)
@@ -177,22 +224,29 @@ def main() -> None:
     if args.kind:
         cases = [c for c in cases if c["kind"] == args.kind]
     t0 = time.perf_counter()
-    results = asyncio.run(run(cases, args.verbose))
+    results = asyncio.run(run(cases, args.verbose, args.tier, args.model))
     s = summary(results)
     s["split"], s["seconds"] = args.split, round(time.perf_counter() - t0, 1)
+    s["tier"], s["model"] = args.tier, args.model or models_file(None).roles.main
     if args.json:
         print(json.dumps(s, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
     console = Console()
-    table = Table(title=f"Everyday requests, {args.split} split: {s['right']}/{s['total']} right "
-                        f"({s['rate']:.0%}); {s['tier1_turns']}/{s['turns']} turns on tier 1; {s['seconds']} s")
+    forced = f", tier {args.tier} forced" if args.tier else ""
+    table = Table(title=f"Everyday requests, {args.split} split, model {s['model']}{forced}: {s['right']}/{s['total']} "
+                        f"right ({s['rate']:.0%}); {s['tier1_turns']}/{s['turns']} turns on tier 1; {s['seconds']} s")
     for col in ("kind", "right", "total", "rate"):
         table.add_column(col, justify="left" if col == "kind" else "right")
     for kind, k in s["kinds"].items():
         table.add_row(kind, str(k["right"]), str(k["total"]), f"{k['right'] / k['total']:.0%}")
     console.print(table)
+    lat = s["model_latency"]
+    if lat["warm_turns"]:
+        console.print(f"model turns: {lat['model_turns']} ({lat['warm_turns']} warm): p50 {lat['p50_ms']:.0f} ms, "
+                      f"p95 {lat['p95_ms']:.0f} ms, max {lat['max_ms']:.0f} ms; CPU time p50 {lat['cpu_p50_ms']:.0f} ms, "
+                      f"p95 {lat['cpu_p95_ms']:.0f} ms", highlight=False)
     for r in s["misses"]:
         console.print(f"[bold]{r['id']}[/bold]: " + "; ".join(r["problems"]), highlight=False)
         for t in r["turns"]:

@@ -107,12 +107,14 @@ async def test_a_request_for_no_tool_gets_text_not_a_call(home):
 
 
 async def test_cancel_during_a_ranked_path_reply_frees_the_model_within_a_second(home):
+    # an instruct model: on the ranked path it words a reply when no tool fits (a base model says a
+    # fixed sentence instead, tests/test_model_path.py)
     _models_toml(home, """
         [roles]
-        main = "gemma"
-        [models.gemma]
+        main = "qwen"
+        [models.qwen]
         backend = "llamacpp"
-        model = "package:gemma3-270m"
+        model = "package:qwen2.5-coder-0.5b"
         tool_calling = "inject"
         tool_select = "rank"
         max_tokens = 2000

@@ -5,6 +5,11 @@ Tool calling is native (the GGUF's own chat template with ``tools``, calls read 
 ``<tool_call>`` blocks) or injected (schemas and examples in the prompt, a grammar built from the
 schemas, calls read back by ``hearth.toolcalls``). Closing the reply (a cancelled turn) stops the
 generation at the next token on every path and frees the model.
+
+A base model (a GGUF without a chat template) never writes free prose to the user: where it would,
+the reply is a deterministic sentence instead (``no_prose``): the tool's own error after a failed
+call, "Done." after one that worked, and "I can't do that yet" (through the ``small_talk`` tool when
+it is registered, so the sentence says what Hearth can do) when no tool fits the request.
 """
 
 from __future__ import annotations
@@ -33,6 +38,48 @@ log = logging.getLogger("hearth.plugins.llamacpp")
 
 _KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml_type values
 Put = Callable[[Any], None]
+CANT = "Sorry, I can't do that yet."
+# the tool that says what Hearth cannot do yet (and what it can), when registered (tools/smalltalk.py)
+CANT_CALL = ("small_talk", {"kind": "out_of_scope"})
+
+
+def is_free_string(schema: dict[str, Any]) -> bool:
+    """A string argument without an enum, also when optional (``anyOf: [string, null]``)."""
+    if "enum" in schema:
+        return False
+    if schema.get("type") == "string" or (isinstance(schema.get("type"), list) and "string" in schema["type"]):
+        return True
+    return any(is_free_string(s) for s in schema.get("anyOf") or [] if s.get("type") != "null")
+
+
+def no_prose(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
+    """What a base model says instead of free prose: a Delta with a fixed sentence, or a call.
+
+    After tool results: the first failed call's message, else "Done.". Otherwise "I can't do that
+    yet" through the small-talk tool (its sentence lists what Hearth can do) or, without it, ``CANT``.
+    """
+    import json
+    results = []
+    for m in reversed(messages):
+        if m["role"] != "tool":
+            break
+        results.append(m.get("content") or "")
+    if results:
+        for content in reversed(results):
+            try:
+                value = json.loads(content)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and "error" in value and isinstance(value.get("message"), str):
+                return Delta(value["message"])
+        return Delta("Done.")
+    name, args = CANT_CALL
+    for t in tools:
+        fn = fn_schema(t)
+        kind = ((fn.get("parameters") or {}).get("properties") or {}).get("kind") or {}
+        if fn["name"] == name and args["kind"] in (kind.get("enum") or [args["kind"]]):
+            return CallRequest(name, dict(args))
+    return Delta(CANT)
 
 
 class LlamaCppBackend(Backend):
@@ -289,6 +336,18 @@ class LlamaCppBackend(Backend):
         finally:
             cancel.set()
 
+    @property
+    def is_base_model(self) -> bool:
+        """A model without a chat template (and no chat_format): it continues text, it does not converse."""
+        return self.llm is not None and not self.llm.metadata.get("tokenizer.chat_template") \
+            and not self.options.chat_format
+
+    def _say_no_prose(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], put: Put, t0: float,
+                      extra: dict[str, Any] | None = None) -> None:
+        put(no_prose(messages, tools))
+        put(Done({"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0, "no_prose": 1, **(extra or {}),
+                  "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
+
     def rank_tools(self, text: str, tools: list[dict[str, Any]]) -> tuple[str | None, dict[str, float]]:
         """The tool under whose examples the request is most likely (None: no tool fits), and the scores."""
         if self._ranker is None:
@@ -314,8 +373,11 @@ class LlamaCppBackend(Backend):
         if inject and self.options.tool_select == "rank":
             return self._generate_ranked(messages, tools, put, t0, cancel)
         if not tools:
+            if self.is_base_model:
+                return self._say_no_prose(messages, tools, put, t0)
             tokens, stops = self._fit(messages, tools)
             return self._stream_text(tokens, stops, put, t0, cancel)
+        base = self.is_base_model
         tokens, stops = self._fit(messages, tools)
         grammar = llama_cpp.LlamaGrammar.from_string(grammar_for(tools), verbose=False) if inject else None
         hold = HoldBack({fn_schema(t)["name"] for t in tools})
@@ -328,12 +390,14 @@ class LlamaCppBackend(Backend):
             n_out += 1
             if first_ms is None:
                 first_ms = (time.perf_counter() - t0) * 1000
-            if shown := hold.feed(chunk["choices"][0]["text"]):
+            if (shown := hold.feed(chunk["choices"][0]["text"])) and not base:
                 put(Delta(shown))
         calls, rest = hold.finish()
         for c in calls:
             put(c)
-        if rest:
+        if base and not calls:  # a base model's text is not said: a fixed sentence instead
+            put(no_prose(messages, tools))
+        elif rest and not base:
             put(Delta(rest))
         put(Done({"prompt_tokens": len(tokens), "cached_tokens": cached, "trimmed_messages": self.trimmed,
                   "prompt_eval_ms": round(first_ms or 0.0, 1), "completion_tokens": n_out,
@@ -345,11 +409,15 @@ class LlamaCppBackend(Backend):
         user = next((m.get("content") or "" for m in reversed(messages) if m["role"] == "user"), "")
         if messages and messages[-1]["role"] == "tool":
             # the tools already answered this request: word a reply without tools
+            if self.is_base_model:
+                return self._say_no_prose(messages, [], put, t0)
             tokens, stops = self._fit(messages, [])
             return self._stream_text(tokens, stops, put, t0, cancel)
         name, _scores = self.rank_tools(user, tools)
         rank_ms = (time.perf_counter() - t0) * 1000
         if name is None:
+            if self.is_base_model:  # no tool fits: a fixed sentence, never a base model's invented prose
+                return self._say_no_prose(messages, tools, put, t0, {"rank_ms": round(rank_ms, 1)})
             tokens, stops = self._fit(messages, [])
             return self._stream_text(tokens, stops, put, t0, cancel, {"rank_ms": round(rank_ms, 1)})
         if cancel.is_set():
@@ -366,7 +434,7 @@ class LlamaCppBackend(Backend):
             int_params = [p for p, ps in props.items() if ps.get("type") == "integer"]
             numbers = request_numbers(user)
             for p, ps in props.items():
-                if ps.get("type") == "string" and "enum" not in ps:
+                if is_free_string(ps):  # optional strings too: a name is copied from the request, never invented
                     spans[p] = request_spans(user)
                 elif ps.get("type") == "integer" and numbers:
                     spans[p] = numbers

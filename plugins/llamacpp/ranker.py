@@ -3,10 +3,15 @@
 For tiny models: instead of generating a call, the request is scored under a context per tool (its
 description and example sentences), a no-tool context and a neutral one, on a second llama.cpp
 context that shares the weights; the arguments are then filled under a grammar (``grammar.py``).
+
+A question is never turned into a write: when the request reads as a question ("any timers running?",
+"do we have milk", "how many eggs are on the list"), only tools that read (their name or description
+says they get, tell, answer or change nothing) may win; a write tool that scores higher is passed over.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hearth.toolcalls import example_sentences, fn_schema
@@ -17,6 +22,37 @@ NEUTRAL = "Requests:\n-"
 # A tool must raise the request's likelihood over a neutral context by this much per token.
 # Chosen on BFCL cases 100-199 (bench/data, dev split), never on the cases the benchmark reports.
 MIN_GAIN = 0.05
+
+# a question: ends in "?", or opens with a question word or an auxiliary verb (not a polite command
+# such as "please add bread?", "can you add milk", "could you set a timer", "would you remove eggs")
+_POLITE = re.compile(r"^please\b|^(?:can|could|would|will)\s+(?:you|u)\b(?:\s+please\b)?(?!\s+(?:tell|say|check if|check whether|"
+                     r"see if|see whether|look if)\b)", re.I)
+_QUESTION = re.compile(r"^(?:so\s+|and\s+|hey\s+|ok(?:ay)?\s+)?(?:what|what's|whats|which|how|how's|when|where|who|"
+                       r"whose|why|is|are|am|was|were|do|does|did|have|has|had|any|anything|can|could|should|will|"
+                       r"would|shall|isn't|aren't|don't|doesn't|didn't|haven't|hasn't|tell me (?:if|whether|what|how)|"
+                       r"check (?:if|whether)|i wonder)\b", re.I)
+# a tool that only reads: by the start of its name, the end of its name, or its description
+_READ_NAME = re.compile(r"^(?:get|is|are|has|list|show|find|search|read|lookup|look_up|query|count|describe|"
+                        r"small_talk)(?:_|$)|_(?:status|info|state|count)$")
+_READ_DESCRIPTION = re.compile(r"^(?:get|gets|read|reads|tell|tells|say|says|answer|answers|reply|replies|show|"
+                               r"shows|list|lists|look up|looks up|find|finds|return|returns|check whether|"
+                               r"checks whether|count|counts)\b|\bchanges nothing\b|\bread[- ]only\b", re.I)
+
+
+def is_question(text: str) -> bool:
+    """Whether a request reads as a question (to be answered, never turned into a write)."""
+    t = text.strip()
+    if not t:
+        return False
+    if t.endswith("?"):
+        return not _POLITE.match(t)
+    return bool(_QUESTION.match(t)) and not _POLITE.match(t)
+
+
+def is_read_tool(tool: dict[str, Any]) -> bool:
+    """Whether a tool only reads (its name or its description says so)."""
+    fn = fn_schema(tool)
+    return bool(_READ_NAME.search(fn["name"]) or _READ_DESCRIPTION.search((fn.get("description") or "").strip()))
 
 
 class Ranker:
@@ -107,7 +143,10 @@ class ToolRanker:
         values = self._ranker.score(cont)
         scores = dict(zip(names, values[:-2], strict=True))
         none, neutral = values[-2], values[-1]
-        best = max(scores, key=scores.__getitem__) if scores else None
+        candidates = names
+        if is_question(text):  # a question is answered by a tool that reads, never by a write
+            candidates = [n for n, t in zip(names, tools, strict=True) if is_read_tool(t)] or names
+        best = max(candidates, key=scores.__getitem__) if candidates else None
         if best is None or none > scores[best] \
                 or (scores[best] - neutral) / max(1, min(len(cont), Ranker.MAX_CONT)) < MIN_GAIN:
             return None, {**scores, "": none}
