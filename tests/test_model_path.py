@@ -137,3 +137,13 @@ async def test_a_timer_name_on_the_model_path_is_copied_from_the_request_never_i
         await agent.stop()
     words = set("set a timer for 10 minutes set the oven timer for 45 minutes".split())
     assert all(set((t.get("name") or "").lower().split()) <= words for t in timers), (timers, said)
+
+
+def test_a_verb_only_one_tools_examples_open_with_picks_that_tool():
+    from hearth.plugins.llamacpp.ranker import _first_word, lead_words
+    add = {"function": {"name": "add"}, "examples": ["add {item} [to my list]", "(put|stick) {item} on my list",
+                                                     "[please] buy {item}"]}
+    remove = {"function": {"name": "remove"}, "examples": ["(remove|delete) {item}", "take {item} off"]}
+    assert lead_words(add) == {"add", "put", "stick"} and lead_words(remove) == {"remove", "delete", "take"}
+    assert [_first_word(t) for t in ("Please, add salt", "could you put eggs on", "  Scratch milk")] == \
+        ["add", "put", "scratch"]

@@ -113,10 +113,32 @@ class Ranker:
         self.batch.close()
 
 
+_FILLER = re.compile(r"^(?:(?:please|ok|okay|hey|so|and|also|now|actually|can you|could you|would you|will you|"
+                     r"just|oh|um|uh),?\s+)+", re.I)
+
+
+def _first_word(text: str) -> str:
+    """The request's first word once polite openings are dropped, lower case."""
+    words = _FILLER.sub("", text.strip().lower()).split()
+    return words[0].strip(",.!?") if words else ""
+
+
+def lead_words(tool: dict[str, Any]) -> set[str]:
+    """The words a tool's example templates can open with: ``(put|stick) {item} on ...`` -> put, stick."""
+    found: set[str] = set()
+    for tpl in tool.get("examples") or []:
+        m = re.match(r"\s*\(([^()]*)\)|\s*([A-Za-z']+)", tpl)
+        if m is None:
+            continue
+        options = m.group(1).split("|") if m.group(1) is not None else [m.group(2)]
+        found |= {o.split()[0].lower() for o in options if o.split() and not o.startswith(("{", "["))}
+    return found
+
+
 def tool_context(tool: dict[str, Any]) -> str:
     """The text a tool is ranked under: its name, description and up to ten example sentences."""
     fn = fn_schema(tool)
-    sentences = example_sentences(tool, per_template=3)
+    sentences = example_sentences(tool, per_template=1)
     text = f"{fn['name']}: {fn.get('description', '')}"
     if sentences:
         text += "\nExamples:\n" + "\n".join(f"- {x}" for x in sentences[:10])
@@ -146,6 +168,12 @@ class ToolRanker:
         candidates = names
         if is_question(text):  # a question is answered by a tool that reads, never by a write
             candidates = [n for n, t in zip(names, tools, strict=True) if is_read_tool(t)] or names
+        # a request that opens with a verb only one tool's examples open with ("add ...", "scratch ...")
+        # is that tool's: a tiny model's likelihoods blur verbs that share the rest of the sentence
+        first = _first_word(text)
+        anchored = [n for n, t in zip(names, tools, strict=True) if n in candidates and first in lead_words(t)]
+        if len(anchored) == 1:
+            candidates = anchored
         best = max(candidates, key=scores.__getitem__) if candidates else None
         if best is None or none > scores[best] \
                 or (scores[best] - neutral) / max(1, min(len(cont), Ranker.MAX_CONT)) < MIN_GAIN:
