@@ -287,3 +287,51 @@ async def test_doctor_checks(ha, hass_env, monkeypatch):
     monkeypatch.setenv("HASS_URL", f"http://127.0.0.1:{free_port()}")
     [check] = await doctor_checks(models, load=False)
     assert check.status == "fail" and "unreachable" in check.detail
+
+
+# ---- the same request by voice and over the websocket ------------------------------------------------
+
+
+def test_spoken_request_turns_on_the_kitchen_lights(ha, hass_env, tmp_path, monkeypatch):
+    from piper import SynthesisConfig
+
+    from hearth import TtsConfig
+    from hearth.plugins.piper import Piper
+    from hearth.speech import write_wav
+    ha.call("light", "turn_off", entity_id="light.kitchen_lights")
+    assert wait_state(ha, "light.kitchen_lights", "off")["state"] == "off"
+    piper = Piper(TtsConfig())
+    piper.load()
+    still = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)  # the same request every run
+    pcm = b"".join(c.audio_int16_bytes for c in piper._voice.synthesize("Turn on the kitchen lights.",
+                                                                         syn_config=still))
+    silence = b"\0\0" * int(piper.sample_rate * 0.3)
+    write_wav(tmp_path / "request.wav", silence + pcm + silence, piper.sample_rate)
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", PLUGINS + ",faster_whisper,piper")
+    r = run_hearth("listen", "--input", str(tmp_path / "request.wav"), "--output", str(tmp_path / "reply.wav"),
+                   "--json", timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert wait_state(ha, "light.kitchen_lights", "on")["state"] == "on"
+    replies = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    assert any(e["type"] == "finished" and "Turned on" in e.get("text", "") for e in replies), r.stdout[-2000:]
+
+
+async def test_websocket_request_turns_off_the_kitchen_lights(ha, hass_env, home):
+    from test_server import Server
+    from websockets.asyncio.client import connect
+    ha.call("light", "turn_on", entity_id="light.kitchen_lights")
+    assert wait_state(ha, "light.kitchen_lights", "on")["state"] == "on"
+    server = Server(home).start()
+    try:
+        async with connect(server.ws) as ws:
+            await ws.recv()  # hello
+            await ws.send(json.dumps({"type": "chat", "text": "turn off the kitchen lights"}))
+            frames = []
+            async for raw in ws:
+                frames.append(json.loads(raw))
+                if frames[-1]["type"] in ("finished", "failed", "error"):
+                    break
+    finally:
+        server.stop()
+    assert frames[-1]["type"] == "finished" and "Turned off" in frames[-1]["text"], frames
+    assert (await asyncio.to_thread(wait_state, ha, "light.kitchen_lights", "off"))["state"] == "off"
