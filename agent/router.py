@@ -103,6 +103,8 @@ class IntentMatcher:
 
     def __init__(self, tools: Iterable[Tool], language: str = "en") -> None:
         self.language = language
+        self._source = tools  # the registry: tools may arrive later (MCP servers), and the templates follow
+        self._version = getattr(tools, "version", None)
         self._tools = list(tools)
         self._intents: list[Any] = []
         self._slot_lists: dict[str, Any] = {}
@@ -111,9 +113,14 @@ class IntentMatcher:
         self._built = False
 
     def build(self) -> None:
-        """Compile the templates once (about 10 ms) and warm hassil's number parser."""
-        if self._built:
+        """Compile the templates once (about 10 ms) and warm hassil's number parser; again when the
+        registry's tools have changed since (a plugin added or removed tools at run time)."""
+        version = getattr(self._source, "version", None)
+        if self._built and version == self._version:
             return
+        if self._built:
+            self._tools, self._version = list(self._source), version
+            self._intents, self._slot_lists, self._targets, self.error = [], {}, {}, None
         self._built = True
         try:
             from hassil import Intents, TextSlotList

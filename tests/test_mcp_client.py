@@ -191,8 +191,6 @@ async def test_server_that_never_starts_is_reported_and_hearth_goes_on(mcp_home)
 # ---- through a turn and through the CLI -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="IntentMatcher copies the tool list at Agent() time, before startup adds "
-                   "the MCP tools; passes once it rebuilds when ToolRegistry.version changes (router follow-up)")
 async def test_mcp_tool_through_a_tier1_turn(mcp_home):
     agent = agent_with(stdio_server(examples={"add_note": ["note [down] {text}"]}))
     await agent.start(load_model=False)
