@@ -8,7 +8,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-import ollama
 
 from hearth import Check, HearthError, hookimpl
 from hearth.config import ModelsFile, is_loopback
@@ -60,6 +59,9 @@ def _no_gpu_advice(jetson: bool, jetpack: str | None = None) -> str:
 async def ollama_checks(mf: ModelsFile, probe: MemoryProbe | None, load: bool) -> list[Check]:
     """The Ollama server(s) and models: reachable, pulled, loaded, share of the model in GPU memory."""
     names = [n for n, m in mf.models.items() if m.backend == "ollama"]
+    if not names:
+        return []
+    import ollama  # the ollama extra: imported only when a model uses Ollama
     backends = {n: OllamaBackend(n, mf.models[n]) for n in names}
     out: list[Check] = []
     by_host: dict[str, list[str]] = {}
@@ -90,7 +92,7 @@ async def ollama_checks(mf: ModelsFile, probe: MemoryProbe | None, load: bool) -
     return out
 
 
-async def _ollama_model(name: str, backend: OllamaBackend, client: ollama.AsyncClient, pulled: set[str], host: str, gpu_here: bool,
+async def _ollama_model(name: str, backend: OllamaBackend, client: Any, pulled: set[str], host: str, gpu_here: bool,
                         jetson: bool, jetpack: str | None, load: bool) -> Check:
     cfg = backend.config
     tag = cfg.model
