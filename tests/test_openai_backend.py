@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -247,16 +248,20 @@ async def test_a_reply_cut_off_at_max_tokens_is_reply_cut_off(server):
 
 async def test_a_server_stopped_mid_turn_fails_the_turn_and_hearth_keeps_serving(qwen_file, tmp_path, monkeypatch):
     own = LlamaCppServer(qwen_file, log=tmp_path / "own.log").wait_ready()
-    a = agent(tmp_path, monkeypatch, own.base_url, max_tokens=200)
+    a = agent(tmp_path, monkeypatch, own.base_url, max_tokens=2000)
     try:
         await a.start(load_model=True)
-        evs = []
-        async for ev in a.turn("Write a long story about a loaf of bread.", session="k", tier=3):
-            evs.append(ev)
-            if ev.type == "text_delta" and own.proc.poll() is None:
-                own.stop()
-        assert evs[-1].type == "failed" and evs[-1].code in ("openai_disconnected", "openai_unreachable")
-        assert any(e.type == "text_delta" for e in evs)
+
+        async def stop_mid_reply() -> None:
+            # well into a reply that takes far longer than this (up to 2000 tokens), whatever the text
+            # the backend holds back while it may still be a call
+            await asyncio.sleep(2.0)
+            await asyncio.to_thread(own.stop)
+
+        stopper = asyncio.create_task(stop_mid_reply())
+        evs = [ev async for ev in a.turn("Write a very long story about a loaf of bread.", session="k", tier=3)]
+        await stopper
+        assert evs[-1].type == "failed" and evs[-1].code in ("openai_disconnected", "openai_unreachable"), evs[-1]
         done = await a.ask("add milk to my shopping list", session="k")  # tier 1 needs no model
         assert done.type == "finished" and await items(a) == ["milk"]
         again = await a.ask("Tell me another story.", session="k", tier=3)
