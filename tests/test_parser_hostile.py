@@ -35,7 +35,10 @@ def test_any_text_gives_calls_and_prose(text, known):
     "f(x=" + "-" * 100000 + "1)",                       # MemoryError / recursion in the compiler
     "f(x=" + "-" * 2979 + "1)",
     "f(x='\x00')",                                       # a NUL in Python source
-], ids=["unhashable-key", "deep-fence", "deep-json", "deep-tag", "minus-100k", "minus-2979", "nul"])
+    "1[2.5(```" + " " * 2203,                           # found by bench/parser_fuzz.py: 19 s of regex backtracking
+    "<tool_call>x" + " " * 200000,                      # a lazy group between two runs of whitespace
+], ids=["unhashable-key", "deep-fence", "deep-json", "deep-tag", "minus-100k", "minus-2979", "nul", "fence-spaces",
+        "tag-spaces"])
 def test_the_fuzzed_crashes_are_text_now(text):
     calls, prose = parse_calls(text, {"f"})
     assert calls == [] and isinstance(prose, str)
