@@ -63,8 +63,11 @@ async def startup(agent: Any) -> None:
     _tools.set_connection(connection)
     connection.start()
     if not await connection.wait_first(FIRST_CONNECT_WAIT):
-        log.warning("%s; Hearth starts without it and keeps trying", connection.error or "Home Assistant is not "
-                    "connected yet")
+        agent.plugins.warn("homeassistant", f"{connection.error or 'Home Assistant is not connected yet'}; Hearth "
+                           "starts without it and keeps trying")
+    if settings.todo:  # said plainly rather than silently ignored
+        agent.plugins.warn("homeassistant", f"todo = true: {settings.todo_entity} is not yet what the shopping-list "
+                           "tools read and write; they keep Hearth's own list")
 
 
 @hookimpl
