@@ -217,7 +217,7 @@ async def test_router_without_a_valid_call_escalates_to_main(home):
     max_tokens = 1
     """)
     agent = Agent()
-    evs = [e async for e in agent.turn("bread should go on the list", session="k")]
+    evs = [e async for e in agent.turn("put bread on it", session="k")]
     await agent.stop()
     routed = [(e.tier, e.reason, e.model) for e in evs if e.type == "routed"]
     assert routed == [(2, "short, one tool (shopping_list): router", "tiny"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from test_server import Server
 
 playwright = pytest.importorskip("playwright.async_api")
 CHROMIUM = os.environ.get("HEARTH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt install chromium); .ci/run installs it")
 
 
@@ -77,9 +79,21 @@ async def test_page_fits_a_phone_screen(web_server, browser):
     await context.close()
 
 
+@pytest.fixture
+def prose_server(home, monkeypatch):
+    """The server with an instruct model as main (Qwen2.5-Coder-0.5B): Gemma base never writes prose."""
+    shipped = (REPO / "agent" / "models.toml").read_text()
+    (home / "models.toml").write_text(shipped.replace('main = "gemma3-270m"', 'main = "qwen2.5-coder-0.5b"', 1))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "llamacpp,shopping_list,timers")
+    s = Server(home).start()
+    yield s
+    s.stop()
+
+
 @pytest.mark.slow
-async def test_page_streams_a_model_reply_as_it_arrives(web_server, browser):
-    """A model-written reply (tier 3, Gemma on llama.cpp) grows on the page delta by delta."""
+async def test_page_streams_a_model_reply_as_it_arrives(prose_server, browser):
+    """A model-written reply (tier 3, an instruct model on llama.cpp) grows on the page delta by delta."""
+    web_server = prose_server
     page = await browser.new_page()
     frames: list[dict] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(json.loads(payload))))
