@@ -102,6 +102,11 @@ class Backend(abc.ABC):
         (a cancelled turn) must stop the generation and free the model promptly.
         """
 
+    async def prepare(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> None:  # noqa: B027
+        """Get ready to answer turns that start with these messages and tools (optional): fill the
+        caches the first turn would otherwise fill. Called by the agent after each load; a failure
+        is logged, never a failed load."""
+
     async def close(self) -> None:  # noqa: B027 (optional: a backend without resources keeps it)
         """Free the model."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +48,8 @@ class ModelPool:
         self.factories = factories
         self.models_path = models_path
         self.progress: Progress | None = None
+        # awaited after each load (the agent fills the backend's caches with its prompt and tools)
+        self.on_loaded: Callable[[str, Backend], Awaitable[None]] | None = None
         self._slots: dict[str, _Slot] = {}
 
     def backend(self, name: str) -> Backend:
@@ -88,6 +90,11 @@ class ModelPool:
             slot.error = str(err)
             raise
         slot.loads += 1
+        if self.on_loaded is not None:
+            try:
+                await self.on_loaded(name, slot.backend)
+            except Exception:  # a cold cache is slower, not broken
+                log.exception("preparing %s after its load failed", name)
         slot.last_used = time.monotonic()
         if slot.users == 0:
             self._schedule_unload(name)

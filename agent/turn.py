@@ -77,6 +77,7 @@ class Agent:
         self.runner = ToolRunner(self.plugins.tools, before_call=self._before_tool_call)
         self._dialogue = Dialogue(self.storage)  # what each session's last turns did (follow-ups)
         self.pool = ModelPool(self.models, self.plugins.backends, self.models_path)
+        self.pool.on_loaded = self._prepare_model
         self.intents = IntentMatcher(self.plugins.tools)
         self.router = Router(self.models, self.plugins.tools, matchers=[self._match_intent, self.intents.match])
         # one lock per session with a turn under way or waiting; a session's entry goes when its last
@@ -108,6 +109,13 @@ class Agent:
             self.pool.prewarm(self.role_models())
         elif load_model:
             await self.pool.load(self.model_for(role)[0], progress)
+
+    async def _prepare_model(self, name: str, backend: Backend) -> None:
+        """After a load: let the backend fill its caches with the system prompt and the tools, so the
+        first turn that needs the model is as fast as the next ones."""
+        cfg = self.models.models[name]
+        await backend.prepare([{"role": "system", "content": cfg.system_prompt or DEFAULT_SYSTEM_PROMPT}],
+                              self.tool_schemas())
 
     async def stop(self) -> None:
         await self.plugins.call_each("shutdown", agent=self)

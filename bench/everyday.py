@@ -1,6 +1,6 @@
 """Everyday requests: does Hearth leave the list and timers right, with a short, true reply?
 
-    python bench/everyday.py [--split dev|test|all] [--json] [--only ID] [--kind KIND] [--verbose]
+    python bench/everyday.py [--split dev|test|all | --file CASES.jsonl] [--json] [--only ID] [--kind KIND] [--verbose]
                              [--tier 2|3] [--model NAME]
 
 Cases live in ``bench/everyday/{dev,test}.jsonl`` (tune on dev; score test once). Each case gives the
@@ -216,9 +216,13 @@ def main() -> None:
     ap.add_argument("--verbose", "-v", action="store_true", help="print each case as it runs (stderr)")
     ap.add_argument("--tier", type=int, choices=[2, 3], help="force this tier on every turn (tier 1 skipped)")
     ap.add_argument("--model", help="a models.toml entry to use as the main model (e.g. smollm2-135m)")
+    ap.add_argument("--file", type=Path, help="run the cases of this JSON-lines file instead of a split")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    cases = load(args.split)
+    cases = load(args.split) if args.file is None else \
+        [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+    if args.file is not None:
+        args.split = args.file.name
     if args.only:
         cases = [c for c in cases if c["id"] in args.only]
     if args.kind:

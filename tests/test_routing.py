@@ -241,9 +241,10 @@ async def test_second_turn_reuses_the_prompt_cache(home):
     first = await agent.ask("hello there", session="k", tier=3)
     second = await agent.ask("good morning to you", session="k", tier=3)
     await agent.stop()
-    assert first.timings["cached_tokens"] < 0.2 * first.timings["prompt_tokens"]
+    # the system prompt and tools were read at load (Backend.prepare); the second turn reuses the first's too
+    assert first.timings["cached_tokens"] > 0.8 * first.timings["prompt_tokens"]
     assert second.timings["cached_tokens"] > 0.8 * second.timings["prompt_tokens"]
-    assert second.timings["prompt_eval_ms"] < first.timings["prompt_eval_ms"]
+    assert second.timings["cached_tokens"] > first.timings["prompt_tokens"] - 8
 
 
 @pytest.mark.slow

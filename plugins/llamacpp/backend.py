@@ -32,6 +32,7 @@ from .model_files import resolve_model, sha256_of
 from .prompt import build_prompt, chat_formatter
 from .ranker import ToolRanker
 from .settings import LlamaCppSettings
+from .threads import physical_cores
 from .workarounds import LineCatcher, extra_buffer_types_ok, model_params, quiet_llama_logs
 
 log = logging.getLogger("hearth.plugins.llamacpp")
@@ -145,7 +146,8 @@ class LlamaCppBackend(Backend):
             log.addHandler(catcher)
             try:
                 with model_params(extra_buffer_types_ok()):
-                    self.llm = llama_cpp.Llama(model_path=str(path), n_threads=cfg.n_threads, seed=cfg.seed,
+                    self.llm = llama_cpp.Llama(model_path=str(path), n_threads=cfg.n_threads or physical_cores(),
+                                               n_threads_batch=cfg.n_threads or physical_cores(), seed=cfg.seed,
                                                verbose=False, **kwargs)
                 break
             except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
@@ -218,6 +220,23 @@ class LlamaCppBackend(Backend):
         finally:
             self.llm, self._formatter = None, None
             vocab.close()
+
+    async def prepare(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> None:
+        """Read the prompt that starts every turn (system prompt and injected tools) into the KV cache
+        and, on the ranked path, the ranker's per-tool contexts: the first turn then costs what the
+        next ones do."""
+        if self.llm is not None:
+            await asyncio.to_thread(self._prepare_sync, messages, tools)
+
+    def _prepare_sync(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> None:
+        with self._lock:
+            if self.llm is None:
+                return
+            if tools and self.config.tool_calling == "inject" and self.options.tool_select == "rank":
+                self._tool_ranker().prepare(tools)
+            tokens, _ = self._fit([*messages, {"role": "user", "content": ""}], tools)
+            self.llm.reset()
+            self.llm.eval(tokens)
 
     async def close(self) -> None:
         if self.llm is not None:
@@ -348,11 +367,14 @@ class LlamaCppBackend(Backend):
         put(Done({"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0, "no_prose": 1, **(extra or {}),
                   "model_ms": round((time.perf_counter() - t0) * 1000, 1)}))
 
+    def _tool_ranker(self) -> ToolRanker:
+        if self._ranker is None:
+            self._ranker = ToolRanker(self.llm, self.llm.n_threads_batch)
+        return self._ranker
+
     def rank_tools(self, text: str, tools: list[dict[str, Any]]) -> tuple[str | None, dict[str, float]]:
         """The tool under whose examples the request is most likely (None: no tool fits), and the scores."""
-        if self._ranker is None:
-            self._ranker = ToolRanker(self.llm)
-        return self._ranker.rank(text, tools)
+        return self._tool_ranker().rank(text, tools)
 
     def _complete(self, tokens: list[int], cancel: threading.Event, **kwargs: Any) -> Any:
         """``create_completion`` that stops at the next token once ``cancel`` is set."""
