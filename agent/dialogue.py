@@ -49,6 +49,10 @@ _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
 _QTY = re.compile(
     rf"^(?:make|change|set) {_PRONOUN}(?: to| into)? (?P<n>\d+|[a-z]+(?: [a-z]+)?(?: dozen)?)(?: of (?:them|those))?"
     r"(?: instead)?$|^(?P<m>\d+|[a-z]+(?: dozen)?) (?:of them|instead)$")
+# units an amount may be counted in ("make it two cans"): words of the language, not of one tool
+_UNITS = {"can", "cans", "tin", "tins", "bottle", "bottles", "pack", "packs", "packet", "packets", "jar", "jars",
+          "box", "boxes", "bag", "bags", "carton", "cartons", "loaf", "loaves", "bunch", "bunches", "pound", "pounds",
+          "kilo", "kilos", "litre", "litres", "liter", "liters", "pint", "pints", "tub", "tubs", "dozen", "pieces"}
 _CONTINUE = re.compile(r"^(?:and|also|plus|and also|oh and|what about|how about|and what about)\s+(?P<x>.+?)"
                        r"(?:\s+(?:too|as well|also))?$|^(?P<y>.+?)\s+(?:too|as well)$")
 _TIMER_END = re.compile(rf"^(?:cancel|stop|kill|end|remove|delete|scratch|drop|forget|turn off|switch off|undo) {_PRONOUN}"
@@ -139,7 +143,15 @@ class Dialogue:
 
 
 def _remembered(state: dict[str, Any], tool: str, arguments: Any, result: Any) -> dict[str, Any]:
-    """The context after a call: the thing it was about, or the old context for a call about nothing."""
+    """The context after a call: the thing it was about, or the old context for a call about nothing.
+
+    A call that failed for want of one argument (error code ``needs_<argument>``, e.g. a timer without
+    a duration: "How long should the chicken timer run?") leaves that call pending: the next turn may be
+    the missing argument alone ("40 minutes")."""
+    state = {k: v for k, v in state.items() if k != "pending"}
+    error = result.get("error") if isinstance(result, dict) else None
+    if isinstance(error, str) and error.startswith("needs_") and isinstance(arguments, dict):
+        return {**state, "pending": {"tool": tool, "arguments": arguments, "slot": error[len("needs_"):]}}
     if not isinstance(arguments, dict) or (isinstance(result, dict) and "error" in result and len(result) == 2):
         return state
     slot = next((s for s in _SLOTS if isinstance(arguments.get(s), str) and arguments[s].strip()), None)
@@ -151,10 +163,36 @@ def _remembered(state: dict[str, Any], tool: str, arguments: Any, result: Any) -
             "phrase": _timer_phrase(arguments, result) if timer else str(value)}
 
 
+_LET_GO = re.compile(r"^(?:never ?mind|forget (?:it|that|about it)|cancel|stop|no|nothing|don't bother|leave it)\b")
+
+
+def _fill_pending(text: str, t: str, pending: dict[str, Any], tools: Any,
+                  matches: Callable[[str], bool] | None) -> FollowUp | None:
+    """The answer to the question a call asked ("How long?" -> "40 minutes"): the call again with it."""
+    if _LET_GO.match(t) or len(t.split()) > 6 or (matches is not None and matches(text)):
+        return None
+    tool_name, slot = str(pending.get("tool") or ""), str(pending.get("slot") or "")
+    tool = tools.get(tool_name) if tools is not None else None
+    if tool is None or slot not in (tool.parameters.get("properties") or {}):
+        return None
+    arguments = {**(pending.get("arguments") or {}), slot: text.strip().strip(".!?")}
+    try:
+        tool.validate(arguments)
+    except HearthError:
+        return None
+    return FollowUp(match=IntentMatch(tool_name, arguments, f"the {slot} {tool_name} asked for"),
+                    reason=f"answer to {tool_name}'s question")
+
+
 def read_follow_up(text: str, state: dict[str, Any], tools: Any,
                    matches: Callable[[str], bool] | None = None) -> FollowUp | None:
     """Pure: ``text`` read against a session ``state`` (see :meth:`Dialogue.remember`)."""
     t = _normalise(text)
+    pending = state.get("pending")
+    if t and pending:
+        filled = _fill_pending(text, t, pending, tools, matches)
+        if filled is not None:
+            return filled
     if not t or not state.get("phrase"):
         return None
     phrase, kind = state["phrase"], state.get("kind")
@@ -178,6 +216,11 @@ def read_follow_up(text: str, state: dict[str, Any], tools: Any,
     m = _QTY.match(t)
     if m and kind == "item":
         n = _number(m.group("n") or m.group("m") or "")
+        if n is None and m.group("n") and len(m.group("n").split()) == 2:
+            # "make it two cans", "make that 3 bottles": a number and a unit of what was just named
+            count, unit = m.group("n").split()
+            if unit in _UNITS or unit.rstrip("s") == phrase.lower().split()[-1].rstrip("s"):
+                n = _number(count)
         if n is None and tool_name.startswith("add") and m.group("n"):
             # "make that turkey": a correction of what was just added
             return FollowUp(text=f"remove {phrase} and add {m.group('n')}", reason=why)

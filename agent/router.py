@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .config import ModelsFile
@@ -62,9 +62,11 @@ class Route:
 # Words around a request that change nothing: "actually", "please", "can you", "also"; tier 1
 # matches the request without them ("can you please add milk thanks" is "add milk").
 _LEAD_FILLER = re.compile(
-    r"^(?:(?:actually|oh|ok|okay|um|uh|so|well|hearth|please|also|and also|just|hmm|oops|right|alright|i think|"
+    r"^(?:(?:actually|oh|ok|okay|um|uh|er|erm|so|well|hearth|hey|please|also|and also|just|hmm|oops|right|alright|"
+    r"yeah|no wait|wait|i think|"
     r"can you|could you|would you|will you|i'd like you to|i want you to|go ahead and)\s+)+", re.I)
-_TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|for me|if you can|if you could))+$", re.I)
+_TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|cheers|ta|for me|if you can|if you could|then|mate|"
+                          r"love))+$", re.I)
 
 
 # where a second request may start in one sentence: "add milk and set a timer for 5 minutes"
@@ -231,6 +233,26 @@ class IntentMatcher:
         return IntentMatch(tool.name, arguments, source)
 
 
+_PRONOUNS = {"it", "them", "that", "those", "these", "this", "one", "some"}
+
+
+def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
+    """In one sentence, "it" means what the request before it named: "we're out of toilet paper, add it
+    to the list" is one add of toilet paper, "add milk and then check it off" checks off milk."""
+    out: list[IntentMatch] = []
+    for m in found:
+        if out:
+            before = out[-1].arguments
+            for slot in ("item", "name"):
+                value = m.arguments.get(slot)
+                if isinstance(value, str) and value.strip().lower() in _PRONOUNS and isinstance(before.get(slot), str):
+                    m = replace(m, arguments={**m.arguments, slot: before[slot]})
+            if m.name == out[-1].name and m.arguments == before:
+                continue  # said twice
+        out.append(m)
+    return out
+
+
 def _slot_list(schema: dict[str, Any]) -> dict[str, Any]:
     if "enum" in schema:
         return {"values": [str(v) for v in schema["enum"]]}
@@ -313,7 +335,7 @@ class Router:
             first = self.match(left)
             rest = self.match_all(right) if first is not None else []
             if first is not None and rest:
-                return [first, *rest]
+                return _same_thing([first, *rest])
         return []
 
     def route(self, text: str, *, role: str | None = None, tier: int | None = None) -> Route:

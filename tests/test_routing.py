@@ -116,7 +116,7 @@ async def test_home_assistant_test_sentences_go_through_tier_1(tmp_path, monkeyp
 
 @pytest.mark.parametrize("text, tier, reason", [
     ("add milk to my shopping list", 1, "template: add {item} [to [my|the|our] [shopping|grocery] list]"),
-    ("put apples on the list", 1, "template: (put|stick|toss|throw|pop) {item} (on|onto) [my|the|our] [shopping|grocery] list"),
+    ("put apples on the list", 1, "template: (put|stick|toss|throw|pop|chuck|bung|whack|slap) {item} (on|onto) [my|the|our] [shopping|grocery] list"),
     ("add milk and set a timer for 5 minutes", 1, ("template: add {item} [to [my|the|our] [shopping|grocery] list] + "
                                                    "plugin timers: a timer request")),
     ("start a 5 minute timer named pizza", 1, "plugin timers: a timer request"),
@@ -350,6 +350,11 @@ async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
     ("how many items are on my list", "get_shopping_list", {}),
     ("I think we need more eggs", "add_to_shopping_list", {"item": "more eggs"}),
     ("pick up some bread on the way home", "add_to_shopping_list", {"item": "some bread"}),
+    ("chuck peanut butter on the list", "add_to_shopping_list", {"item": "peanut butter"}),
+    ("okay so we need onions carrots and celery", "add_to_shopping_list", {"item": "onions carrots and celery"}),
+    ("how many apples have I got down", "is_on_shopping_list", {"item": "apples"}),
+    ("how many eggs are on the list", "is_on_shopping_list", {"item": "eggs"}),
+    ("add oat milk then", "add_to_shopping_list", {"item": "oat milk"}),
 ])
 def test_everyday_phrasing_on_tier_1(tmp_path, monkeypatch, text, tool, arguments):
     agent = _everyday_agent(tmp_path, monkeypatch)
@@ -363,6 +368,21 @@ def test_a_second_request_is_not_swallowed_as_an_item(tmp_path, monkeypatch):
     assert [(m.name, m.arguments) for m in (route.match, *route.more)] == [
         ("add_to_shopping_list", {"item": "milk"}), ("start_timer", {"duration": "5 minutes"})]
     assert agent.router.route("add eggs and start a timer").tier == 3
+
+
+def test_a_question_about_the_world_is_not_a_question_about_the_list(tmp_path, monkeypatch):
+    agent = _everyday_agent(tmp_path, monkeypatch)
+    route = agent.router.route("how many calories are in an avocado")
+    assert route.match is None or route.match.name != "is_on_shopping_list"
+
+
+async def test_it_in_a_second_request_means_what_the_first_named(tmp_path, monkeypatch):
+    agent = _everyday_agent(tmp_path, monkeypatch)
+    done = await agent.ask("we're out of toilet paper, add it to the list", session="k")
+    assert (done.tier, done.tool_calls, done.text) == (1, 1, "Added toilet paper to your shopping list.")
+    done = await agent.ask("add milk and then check it off", session="k")
+    assert done.tool_calls == 2
+    assert await _items(agent) == [("toilet paper", 1, False), ("milk", 1, True)]
 
 
 async def test_two_requests_in_one_sentence_both_happen(tmp_path, monkeypatch):
@@ -410,6 +430,9 @@ async def test_small_talk_and_capabilities_come_from_the_registered_tools(tmp_pa
     (["add bananas", "undo that"], []),
     (["add ham", "wait, I meant turkey"], [("turkey", 1, False)]),
     (["is there any bread on my list", "add some"], [("bread", 1, False)]),
+    (["add tomatoes", "no wait, make it two cans"], [("tomatoes", 2, False)]),
+    (["do we have coffee on the list", "add it then"], [("coffee", 1, False)]),
+    (["add 6 eggs", "actually we need 12 eggs not 6"], [("eggs", 12, False)]),
 ])
 async def test_follow_ups_act_on_what_the_last_turn_was_about(tmp_path, monkeypatch, turns, items):
     agent = _everyday_agent(tmp_path, monkeypatch)

@@ -125,9 +125,35 @@ async def test_list_sentence_names_only_open_items(agent):
     ("apples and chocolate chips", ["apples", "chocolate chips"]),
     ("milk to my shopping list", ["milk"]),
     ("the apples and the pears off my list", ["the apples", "the pears"]),
+    ("mac and cheese and orange juice", ["mac and cheese", "orange juice"]),
+    ("salt and vinegar crisps and apples", ["salt and vinegar crisps", "apples"]),
+    # a list said without commas: plural nouns, or staples, are each a thing
+    ("onions carrots and celery", ["onions", "carrots", "celery"]),
+    ("bread milk and eggs", ["bread", "milk", "eggs"]),
+    ("apples pears and plums", ["apples", "pears", "plums"]),
+    # ... but a name that is one thing stays whole
+    ("coffee beans and bread rolls", ["coffee beans", "bread rolls"]),
+    ("brussels sprouts and carrots", ["brussels sprouts", "carrots"]),
+    ("green beans", ["green beans"]),
+    ("baked beans", ["baked beans"]),
 ])
 def test_split_items_keeps_names_that_are_one_thing_whole(text, items):
     assert split_items(text) == items
+
+
+async def test_a_quantity_corrected_with_not_replaces_the_count(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "6 eggs"})
+    done = await agent.run_tool("add_to_shopping_list", {"item": "12 eggs not 6"})
+    assert done.ok and done.result["quantity"] == 12
+    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
+    assert [(i["name"], i["quantity"]) for i in items] == [("eggs", 12)]
+
+
+async def test_the_rest_of_a_question_is_not_part_of_the_item(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "6 apples"})
+    for item in ("apples have I got down", "apples do we need", "apples we need"):
+        done = await agent.run_tool("is_on_shopping_list", {"item": item})
+        assert done.say == "Yes, 6 apples are on your shopping list.", item
 
 
 async def test_several_items_in_one_add_each_with_its_quantity(agent):

@@ -40,7 +40,12 @@ _ARTICLE = re.compile(r"^(?:(?:some|the|more|extra|any|our|my|a|an|all of|all(?=
 # "... to my shopping list", "... off the list": the list itself is never part of an item
 _LIST_TAIL = re.compile(
     r"\s+(?:(?:from|on|off|to|onto|in|of)\s+)?(?:(?:my|the|our)\s+)?(?:shopping\s+|grocery\s+)?list$", re.I)
-_TAIL_WORDS = re.compile(r"(?:\s+(?:too|as well|also|please|anymore|any more|off))+$", re.I)
+_TAIL_WORDS = re.compile(r"(?:\s+(?:too|as well|also|please|anymore|any more|off|then|for me|thanks))+$", re.I)
+# "12 eggs not 6": a correction of the quantity already on the list
+_NOT_QTY = re.compile(r"^(?P<item>.+?),?\s+(?:not|instead of|rather than)\s+(?:\d+|" + _QTY_WORDS + r")$", re.I)
+# "apples have I got down", "eggs do we need": the rest of a question is not part of the item
+_QUESTION_TAIL = re.compile(r"\s+(?:(?:do|did|have|has|are|is|should|shall)\s+(?:i|we|you)|(?:i|we)\s+(?:have|need|got))"
+                            r"(?:\s+.*)?$", re.I)
 
 # Names that are one thing although they contain "and"; a shopping list's classics.
 COMPOUND_NAMES = (
@@ -85,19 +90,43 @@ def _protect(text: str) -> str:
             return f"{m.group(1)}{_JOIN}and{_JOIN}{m.group(2)}"
         return m.group(0)
     # one-word flavour + and + a name of two or more words that does not start a new quantity
-    return re.sub(r"(?<![\w'])([A-Za-z]+) and ((?!(?:a|an|some|the|two|three|\d)\b)[A-Za-z]+ [A-Za-z]+)(?=$|,| and )",
+    return re.sub(r"(?<![\w'\x00])([A-Za-z]+) and ((?!(?:a|an|some|the|two|three|\d)\b)[A-Za-z]+ [A-Za-z]+)(?=$|,| and )",
                   flavour, text)
+
+
+# Words that name a thing on their own and rarely describe another: "bread milk and eggs" is three
+# things. (Most others can: "coffee beans", "bread rolls", "cereal bars" are one thing each.)
+_STAPLES = {"milk", "bread", "eggs", "butter", "sugar", "coffee", "tea", "cheese", "water", "yogurt", "yoghurt"}
+# plural-looking pairs that are one thing
+_PLURAL_NAMES = {"brussels sprouts", "sports drinks", "lucky charms", "rice krispies", "cheerios"}
+
+
+def _run_on(part: str) -> list[str]:
+    """A list piece said without commas, ``"onions carrots"`` or ``"bread milk"``: one item per word
+    when every word is a plural noun or every word a staple; otherwise the piece stays whole."""
+    words = part.split()
+    if len(words) < 2 or part.lower() in _PLURAL_NAMES or _LEADING_QTY.match(part):
+        return [part]
+    low = [w.lower() for w in words]
+    plural = all(len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) and w.isalpha() for w in low)
+    if plural or all(w in _STAPLES for w in low):
+        return words
+    return [part]
 
 
 def split_items(text: str) -> list[str]:
     """``"milk, eggs and 2 loaves of bread"`` -> ``["milk", "eggs", "2 loaves of bread"]``.
 
-    Names that are one thing stay whole: ``"mac and cheese"``, ``"salt and pepper chips"``.
+    Names that are one thing stay whole: ``"mac and cheese"``, ``"salt and pepper chips"``. In a list
+    said without commas (``"onions carrots and celery"``), plural nouns and staples are each an item.
     """
     text = re.sub(r"\s+", " ", (text or "").strip().strip(".!?"))
     text = _TAIL_WORDS.sub("", _LIST_TAIL.sub("", text))
     parts = [p.replace(_JOIN, " ").strip(" ,.") for p in _SPLIT.split(_protect(text))]
-    return [p for p in parts if p]
+    parts = [p for p in parts if p]
+    if len(parts) > 1:  # only in a list: "green beans" alone is one thing, and so is "baked beans"
+        parts = [w for p in parts for w in _run_on(p)]
+    return parts
 
 
 def _singular(word: str) -> str:
@@ -174,7 +203,10 @@ def add_to_shopping_list(item: str, ctx: ToolContext, quantity: int = 1) -> Tool
         quantity: How many to add.
     """
     # ``item`` may name several things ("milk, eggs and 2 loaves of bread"): each is added with its
-    # own quantity; ``quantity`` applies to a single item.
+    # own quantity; ``quantity`` applies to a single item. "12 eggs not 6" sets the quantity instead.
+    correction = _NOT_QTY.match(item.strip()) if isinstance(item, str) else None
+    if correction:
+        item = correction.group("item")
     parts = _items(item)
     added: list[dict[str, Any]] = []
     spoken: list[str] = []
@@ -186,7 +218,7 @@ def add_to_shopping_list(item: str, ctx: ToolContext, quantity: int = 1) -> Tool
         row = _find(s, key)
         if row is None:
             row = ShoppingItem(key=key, name=name, quantity=n)
-        elif row.checked:
+        elif row.checked or correction:
             row.checked, row.quantity = False, n
         else:
             row.quantity += n
@@ -299,6 +331,8 @@ def is_on_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
     """
     if isinstance(item, str) and item.strip().lower() in _ANYTHING:
         return get_shopping_list(ctx)
+    if isinstance(item, str):
+        item = _QUESTION_TAIL.sub("", item.strip().strip("?")) or item
     answers, found = [], []
     with ctx.storage.session() as s:
         for name, key, _ in _items(item):
@@ -351,7 +385,8 @@ def register_tools(register: RegisterTool) -> None:
     # templates here are tried first, so "remove/delete X from the list" removes rather than checks off.
     # {item} may name several things ("milk and two loaves of bread"): the tool splits them.
     register(add_to_shopping_list, slot_values=slots, intents={"HassShoppingListAddItem": None}, examples=[
-        f"add {{item}} [to {_LIST}]", f"(put|stick|toss|throw|pop) {{item}} (on|onto) {_LIST}",
+        f"add {{item}} [to {_LIST}]", f"(put|stick|toss|throw|pop|chuck|bung|whack|slap) {{item}} (on|onto) {_LIST}",
+        "(jot|note) down {item}",
         "we need [to (buy|get)] {item}", "I need to (buy|get|pick up) {item}", "need more {item}", "I need {item}",
         "(we're|we are|I'm|I am) [running|almost|all] (out of|low on) {item}",
         "(we've|we have|I've|I have|we|I) (run|ran) out of {item}", "[we're|we are] out of {item}",
@@ -384,5 +419,7 @@ def register_tools(register: RegisterTool) -> None:
         f"(is|are) [there] {{item}} on {_LIST}", "(is|are) {item} on there", "do (I|we) [still] need {item}",
         "do (I|we) [still] (need|have) to (buy|get) {item}", f"any {{item}} on {_LIST}",
         f"do (I|we) have {{item}} [on {_LIST}]", f"did (I|we) [already] (add|put) {{item}} [on {_LIST}]",
-        f"have (I|we) got {{item}} on {_LIST}", f"how many {{item}} [(do|are|did)] [I|we] [need|have|there|got] [on {_LIST}]",
+        f"have (I|we) got {{item}} on {_LIST}", f"how many {{item}} (are|is) [there] on {_LIST}",
+        f"how many {{item}} (do|did|have|should) (I|we) [need|have|got|get|buy|put] [down] [on {_LIST}]",
+        "how many {item} (are|is) there", f"how many {{item}} on {_LIST}",
         "did (I|we) [already] (check|tick|cross) off {item}", f"is {{item}} (checked|ticked|crossed) off [{_LIST}]"])
