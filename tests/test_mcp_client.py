@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import import_or_skip  # noqa: E402
 
-pytest.importorskip("mcp")
+import_or_skip("mcp")
 
 from conftest import REPO, free_port, run_hearth  # noqa: E402
 

@@ -8,9 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import import_or_skip  # noqa: E402
 
-pytest.importorskip("mcp")
+import_or_skip("mcp")
 
 import uvicorn  # noqa: E402
 from conftest import free_port  # noqa: E402

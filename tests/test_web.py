@@ -8,16 +8,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import IN_CI, import_or_skip
 from test_server import Server
 
-playwright = pytest.importorskip("playwright.async_api")
+playwright = import_or_skip("playwright.async_api")
 CHROMIUM = os.environ.get("HEARTH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt install chromium); .ci/run installs it")
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not IN_CI, reason="needs Chromium (apt install chromium); .ci/run installs it")
 
 
 @pytest.fixture
 async def browser():
+    assert CHROMIUM, "Chromium is missing: .ci/run installs it (apt install chromium)"
     async with playwright.async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
