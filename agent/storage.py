@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from .config import database_url
+from .daemon import start_daemon
 
 
 def _now() -> float:
@@ -123,22 +123,7 @@ class Storage:
         """Run ``fn`` on a thread of its own at once, not in the storage's queue: for finishing a
         transaction that already holds the database's write lock (a tool's ``ctx.transaction()``),
         which must never wait behind calls that are themselves waiting for that lock."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
-
-        def settle(value: Any, err: BaseException | None) -> None:
-            if not done.done():
-                done.set_exception(err) if err is not None else done.set_result(value)
-
-        def work() -> None:
-            try:
-                value, err = fn(*args, **kwargs), None
-            except BaseException as e:  # handed to the awaiting call
-                value, err = None, e
-            loop.call_soon_threadsafe(settle, value, err)
-
-        threading.Thread(target=work, name="hearth-storage-commit", daemon=True).start()
-        return await done
+        return await start_daemon(functools.partial(fn, *args, **kwargs), "hearth-storage-commit")
 
     def create_tables(self) -> None:
         SQLModel.metadata.create_all(self.engine)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .daemon import start_daemon
 from .errors import HearthError, PluginError, ToolBlocked, ToolError
 from .text import clean_arguments
 from .tool import Tool, ToolContext, ToolDefinitionError, ToolResult
@@ -64,32 +65,17 @@ class ToolThreads:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limit)
         slots = self._slots
-        loop = asyncio.get_running_loop()
-        result: asyncio.Future[Any] = loop.create_future()
-
-        def settle(value: Any, err: BaseException | None) -> None:
-            if not result.done():
-                result.set_exception(err) if err is not None else result.set_result(value)
-
-        def work() -> None:
-            try:
-                value, err = fn(**kwargs), None
-            except BaseException as e:  # handed to the awaiting call
-                value, err = None, e
-            try:
-                loop.call_soon_threadsafe(settle, value, err)
-            except RuntimeError:  # the loop is gone: nobody waits any more
-                pass
+        started: list[asyncio.Future[Any]] = []
 
         async def call() -> Any:
             async with slots:
-                threading.Thread(target=work, name=f"tool {name}", daemon=True).start()
-                return await asyncio.shield(result)
+                started.append(start_daemon(functools.partial(fn, **kwargs), f"tool {name}"))
+                return await asyncio.shield(started[0])
 
         try:
             return await asyncio.wait_for(call(), timeout)
         except TimeoutError:
-            if not result.done():
+            if started and not started[0].done():
                 self.abandoned += 1
             raise
 
