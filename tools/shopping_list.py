@@ -172,6 +172,12 @@ def _items(item: str) -> list[tuple[str, str, int | None]]:
     return [_clean(p) for p in parts]
 
 
+def _not_on_list(missing: list[str]) -> ToolError:
+    """The error when none of the items named is on the list."""
+    return ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
+                     "item_not_found")
+
+
 def _find(session: Any, key: str) -> ShoppingItem | None:
     return session.exec(select(ShoppingItem).where(ShoppingItem.key == key)).first()
 
@@ -259,8 +265,7 @@ def remove_from_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
         s.delete(row)
         removed.append(row.name)
     if not removed:
-        raise ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
-                        "item_not_found")
+        raise _not_on_list(missing)
     say = f"Removed {_join(removed)} from your shopping list."
     if missing:
         say += f" {_cap(_join(missing))} {'was' if len(missing) == 1 else 'were'} not on it."
@@ -292,8 +297,7 @@ def check_off_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
         done.append(row.name)
         rows.append({"name": row.name, "quantity": row.quantity, "checked": True})
     if not done:
-        raise ToolError(f"{_cap(_join(missing))} {'is' if len(missing) == 1 else 'are'} not on your shopping list.",
-                        "item_not_found")
+        raise _not_on_list(missing)
     say = f"Checked off {_join(done)}."
     if missing:
         say += f" {_cap(_join(missing))} {'was' if len(missing) == 1 else 'were'} not on your list."
