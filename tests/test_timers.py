@@ -14,7 +14,7 @@ from hearth import Agent, ManualClock, Scheduler, TimerCancelled, TimerFinished,
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 from hearth.storage import Storage
-from hearth.tools.timers import DurationError, cancel_args, parse_duration, start_args, status_args
+from hearth.tools.timers import DurationError, cancel_args, clean_name, parse_duration, start_args, status_args
 from hearth.tools.timers.ringing import SWEEP_KEY, job_key
 
 
@@ -91,6 +91,26 @@ async def test_start_timer_refuses_a_bad_duration_with_a_sentence(agent):
     assert outs[2].result == "A timer can run for at most 24 hours; 25 hours is too long."
     status = await agent.run_tool("timer_status", {})
     assert status.result == {"timers": []}
+
+
+@pytest.mark.parametrize("args, question", [
+    ({"duration": "", "name": "chicken"}, "How long should the chicken timer run?"),
+    ({"duration": "  ", "name": "the Roast timer"}, "How long should the Roast timer run?"),
+    ({"duration": ""}, "For how long?"),
+    # what a model copies from "set a timer" when no duration was said
+    ({"duration": "timer", "name": "timer"}, "For how long?"),
+    ({"duration": "a timer"}, "For how long?"),
+])
+async def test_start_timer_without_a_duration_asks_how_long_and_starts_nothing(agent, args, question):
+    out = await agent.run_tool("start_timer", args)
+    assert (out.ok, out.error_code, out.result) == (False, "duration_missing", question)
+    assert (await agent.run_tool("timer_status", {})).result == {"timers": []}
+    assert agent.scheduler.pending() == [SWEEP_KEY]
+
+
+def test_timer_alone_is_no_name():
+    assert [clean_name(n) for n in ("timer", " the Timer ", "my timers", "egg timer", "Timer Tom")] == [
+        None, None, None, "egg", "Timer Tom"]
 
 
 # ---- start and status ---------------------------------------------------------------------------
