@@ -393,6 +393,26 @@ async def test_spoken_requests_reach_the_timer_tools_without_a_model(agent):
     assert (cancelled.tier, cancelled.text) == (1, "Pizza timer cancelled.")
 
 
+async def test_everyday_timer_phrasings_reach_the_tools_on_tier_1(agent):
+    async def say(text: str) -> str:
+        done = await agent.ask(text, session="kitchen")
+        assert (done.type, done.tier) == ("finished", 1), (text, done)
+        return done.text
+
+    assert await say("noodles timer two and a half minutes") == "Noodles timer set for 2 minutes and 30 seconds."
+    assert await say("egg timer, 7 minutes please") == "Egg timer set for 7 minutes."
+    assert await say("and another one for the broccoli, 4 minutes") == "Broccoli timer set for 4 minutes."
+    assert await say("another 5 minute timer for the rice") == "Rice timer set for 5 minutes."
+    assert await say("how long's the egg got") == "Your egg timer has 7 minutes left."
+    assert await say("how much longer on the rice") == "Your rice timer has 5 minutes left."
+    assert (await say("what timers have I got going")).startswith("Your noodles timer has 2 minutes and 30 seconds left")
+    assert await say("what's running") == await say("have I got any timers going")
+    # a name and no duration: a question, and no timer starts
+    assert await say("set a timer for the chicken") == "How long should the chicken timer run?"
+    assert await say("start the chicken timer") == "How long should the chicken timer run?"
+    assert await _names(agent) == ["noodles", "broccoli", "rice", "egg"]
+
+
 async def test_setting_and_cancelling_timers_are_events_for_their_session(agent):
     seen: list = []
     agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, (TimerStarted, TimerCancelled)) else None)
