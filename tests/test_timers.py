@@ -14,7 +14,7 @@ from hearth import Agent, ManualClock, Scheduler, TimerCancelled, TimerFinished,
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 from hearth.storage import Storage
-from hearth.tools.timers import DurationError, cancel_args, parse_duration, start_args, status_args
+from hearth.tools.timers import DurationError, cancel_args, clean_name, parse_duration, start_args, status_args
 from hearth.tools.timers.ringing import SWEEP_KEY, job_key
 
 
@@ -91,6 +91,26 @@ async def test_start_timer_refuses_a_bad_duration_with_a_sentence(agent):
     assert outs[2].result == "A timer can run for at most 24 hours; 25 hours is too long."
     status = await agent.run_tool("timer_status", {})
     assert status.result == {"timers": []}
+
+
+@pytest.mark.parametrize("args, question", [
+    ({"duration": "", "name": "chicken"}, "How long should the chicken timer run?"),
+    ({"duration": "  ", "name": "the Roast timer"}, "How long should the Roast timer run?"),
+    ({"duration": ""}, "For how long?"),
+    # what a model copies from "set a timer" when no duration was said
+    ({"duration": "timer", "name": "timer"}, "For how long?"),
+    ({"duration": "a timer"}, "For how long?"),
+])
+async def test_start_timer_without_a_duration_asks_how_long_and_starts_nothing(agent, args, question):
+    out = await agent.run_tool("start_timer", args)
+    assert (out.ok, out.error_code, out.result) == (False, "duration_missing", question)
+    assert (await agent.run_tool("timer_status", {})).result == {"timers": []}
+    assert agent.scheduler.pending() == [SWEEP_KEY]
+
+
+def test_timer_alone_is_no_name():
+    assert [clean_name(n) for n in ("timer", " the Timer ", "my timers", "egg timer", "Timer Tom")] == [
+        None, None, None, "egg", "Timer Tom"]
 
 
 # ---- start and status ---------------------------------------------------------------------------
@@ -371,6 +391,26 @@ async def test_spoken_requests_reach_the_timer_tools_without_a_model(agent):
     assert (started.type, started.tier, started.text) == ("finished", 1, "Pizza timer set for 5 minutes.")
     assert status.text == "Your pizza timer has 5 minutes left."
     assert (cancelled.tier, cancelled.text) == (1, "Pizza timer cancelled.")
+
+
+async def test_everyday_timer_phrasings_reach_the_tools_on_tier_1(agent):
+    async def say(text: str) -> str:
+        done = await agent.ask(text, session="kitchen")
+        assert (done.type, done.tier) == ("finished", 1), (text, done)
+        return done.text
+
+    assert await say("noodles timer two and a half minutes") == "Noodles timer set for 2 minutes and 30 seconds."
+    assert await say("egg timer, 7 minutes please") == "Egg timer set for 7 minutes."
+    assert await say("and another one for the broccoli, 4 minutes") == "Broccoli timer set for 4 minutes."
+    assert await say("another 5 minute timer for the rice") == "Rice timer set for 5 minutes."
+    assert await say("how long's the egg got") == "Your egg timer has 7 minutes left."
+    assert await say("how much longer on the rice") == "Your rice timer has 5 minutes left."
+    assert (await say("what timers have I got going")).startswith("Your noodles timer has 2 minutes and 30 seconds left")
+    assert await say("what's running") == await say("have I got any timers going")
+    # a name and no duration: a question, and no timer starts
+    assert await say("set a timer for the chicken") == "How long should the chicken timer run?"
+    assert await say("start the chicken timer") == "How long should the chicken timer run?"
+    assert await _names(agent) == ["noodles", "broccoli", "rice", "egg"]
 
 
 async def test_setting_and_cancelling_timers_are_events_for_their_session(agent):

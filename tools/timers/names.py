@@ -9,12 +9,14 @@ from .store import Timer
 
 
 def clean_name(name: str | None) -> str | None:
-    """Trim a timer name: "  Pizza " -> "Pizza", "the pizza timer" -> "pizza"; empty -> None."""
+    """Trim a timer name: "  Pizza " -> "Pizza", "the pizza timer" -> "pizza"; empty or "timer" -> None."""
     if name is None:
         return None
     n = re.sub(r"\s+", " ", str(name)).strip().strip(".!?,").strip()
     n = re.sub(r"^(?:the|my|a|an) ", "", n, flags=re.I)
     n = re.sub(r" timer$", "", n, flags=re.I).strip()
+    if n.lower() in ("timer", "timers", "countdown"):  # "timer" copied from "set a timer" names nothing
+        return None
     return n or None
 
 

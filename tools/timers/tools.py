@@ -8,6 +8,7 @@ drops the timer's job on ``ctx.scheduler`` and sends a :class:`hearth.TimerStart
 from __future__ import annotations
 
 import asyncio
+import re
 
 from sqlmodel import Session
 
@@ -27,6 +28,16 @@ def _db(ctx: ToolContext, fn):  # type: ignore[no-untyped-def]
     return asyncio.to_thread(work)
 
 
+# A duration that says none: "" (tier 1, for "set a timer for the chicken") or words a model copied
+# from "set a timer" ("timer", "a timer"). Anything else that is no duration ("soon") is invalid_duration.
+_UNSAID = re.compile(r"(?:(?:a|an|the|my|new|timer|countdown)\b\s*)*", re.I)
+
+
+def _how_long(name: str | None) -> str:
+    """The question for a start request that said no duration."""
+    return f"How long should the {name} timer run?" if name else "For how long?"
+
+
 async def start_timer(duration: str, ctx: ToolContext, name: str | None = None) -> ToolResult:
     """Start a timer that rings when the time is up.
 
@@ -35,11 +46,13 @@ async def start_timer(duration: str, ctx: ToolContext, name: str | None = None) 
             "half an hour" or "1:30"; a bare number is minutes.
         name: A name for the timer, e.g. "pizza"; leave it out for an unnamed timer.
     """
+    name = clean_name(name)
+    if _UNSAID.fullmatch((duration or "").strip()):  # no duration was said: ask, start nothing
+        raise ToolError(_how_long(name), "duration_missing")
     try:
         seconds = parse_duration(duration)
     except DurationError as err:
         raise ToolError(str(err), "invalid_duration") from None
-    name = clean_name(name)
     now = ctx.scheduler.now()
 
     def add(s: Session) -> dict:
