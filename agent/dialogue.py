@@ -145,13 +145,13 @@ class Dialogue:
 def _remembered(state: dict[str, Any], tool: str, arguments: Any, result: Any) -> dict[str, Any]:
     """The context after a call: the thing it was about, or the old context for a call about nothing.
 
-    A call that failed for want of one argument (error code ``needs_<argument>``, e.g. a timer without
+    A call that failed for want of one argument (error code ``<argument>_missing``, e.g. a timer without
     a duration: "How long should the chicken timer run?") leaves that call pending: the next turn may be
     the missing argument alone ("40 minutes")."""
     state = {k: v for k, v in state.items() if k != "pending"}
     error = result.get("error") if isinstance(result, dict) else None
-    if isinstance(error, str) and error.startswith("needs_") and isinstance(arguments, dict):
-        return {**state, "pending": {"tool": tool, "arguments": arguments, "slot": error[len("needs_"):]}}
+    if isinstance(error, str) and error.endswith("_missing") and isinstance(arguments, dict):
+        return {**state, "pending": {"tool": tool, "arguments": arguments, "slot": error[:-len("_missing")]}}
     if not isinstance(arguments, dict) or (isinstance(result, dict) and "error" in result and len(result) == 2):
         return state
     slot = next((s for s in _SLOTS if isinstance(arguments.get(s), str) and arguments[s].strip()), None)

@@ -358,8 +358,10 @@ class Agent:
         """Dialogue context (part of ``_turn``): remember what a tool call was about (in memory)."""
         if isinstance(ev, ToolCalled):
             calls[ev.call_id] = ev.arguments
-        elif isinstance(ev, ToolReturned) and ev.call_id in calls and ev.ok:
-            dialogue.remember(session, ev.name, calls[ev.call_id], ev.result)
+        elif isinstance(ev, ToolReturned) and ev.call_id in calls:
+            # a failed call changes nothing, except that one missing an argument waits for it
+            result = ev.result if ev.ok else {"error": ev.error_code, "message": str(ev.result)}
+            dialogue.remember(session, ev.name, calls[ev.call_id], result)
 
     def _valid_call(self, call: CallRequest) -> bool:
         tool = self.tools.get(call.name)

@@ -442,6 +442,23 @@ async def test_follow_ups_act_on_what_the_last_turn_was_about(tmp_path, monkeypa
     assert await _items(agent) == items
 
 
+async def test_a_missing_duration_is_asked_for_and_taken_from_the_next_turn(tmp_path, monkeypatch):
+    agent = _everyday_agent(tmp_path, monkeypatch)
+    said = [(await agent.ask(t, session="k")).text for t in ("set a timer for the chicken", "40 minutes")]
+    assert said == ["How long should the chicken timer run?", "Chicken timer set for 40 minutes."]
+    # "never mind" lets the question go: a duration after it is not taken as the answer
+    assert (await agent.ask("start the rice timer", session="k")).text == "How long should the rice timer run?"
+    assert (await agent.ask("never mind", session="k")).tier == 1
+    assert [t["name"] for t in (await agent.run_tool("timer_status", {})).result["timers"]] == ["chicken"]
+    # the question survives a restart, like the rest of the session's context
+    assert (await agent.ask("start the egg timer", session="k")).text == "How long should the egg timer run?"
+    await agent.stop()
+    again = Agent(models=agent.models, plugins=agent.plugins, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    done = await again.ask("7 minutes", session="k")
+    assert (done.tier, done.text) == (1, "Egg timer set for 7 minutes.")
+    await again.stop()
+
+
 async def test_what_about_asks_the_last_question_again(tmp_path, monkeypatch):
     agent = _everyday_agent(tmp_path, monkeypatch)
     await agent.run_tool("add_to_shopping_list", {"item": "milk"})
