@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import HearthError
-from .router import IntentMatch
+from .router import IntentMatch, clean_utterance
 from .storage import Storage
 
 
@@ -175,7 +175,7 @@ def _fill_pending(text: str, t: str, pending: dict[str, Any], tools: Any,
     tool = tools.get(tool_name) if tools is not None else None
     if tool is None or slot not in (tool.parameters.get("properties") or {}):
         return None
-    arguments = {**(pending.get("arguments") or {}), slot: text.strip().strip(".!?")}
+    arguments = {**(pending.get("arguments") or {}), slot: clean_utterance(text)}
     try:
         tool.validate(arguments)
     except HearthError:

@@ -183,5 +183,5 @@ def test_match_timer_gives_the_hook_shape_with_a_duration_every_parser_reads():
         "name": "start_timer", "arguments": {"duration": "4 minutes", "name": "broccoli"}}
     # no duration: an empty one, and the tool asks how long
     assert call("set a timer for the chicken") == {"name": "start_timer", "arguments": {"duration": "", "name": "chicken"}}
-    assert call("set a timer") is None  # the model answers, as in "add eggs and set a timer"
+    assert call("set a timer") == {"name": "start_timer", "arguments": {"duration": ""}}  # the tool asks how long
     assert canonical_duration(5400) == "1 hour 30 minutes"

@@ -244,6 +244,12 @@ def _plausible_name(words: str) -> str | None:
     return None
 
 
+# "set a timer", "I need a timer", "start another timer": no name, no duration; the tool asks how long
+# (in "add eggs and start a timer" the router matches each request on its own, so both happen)
+_BARE_START = re.compile(r"(?:(?:set|start|make|put on|get|give me|i need|i want|i'd like)(?: me)? "
+                         r"(?:a|an|another|one more|new)(?: new)? timer(?: (?:going|on|up))?)")
+
+
 def parse_timer_without_duration(text: str) -> str | None:
     """The timer's name in a start request that says no duration ("set a timer for the chicken",
     "start the chicken timer"), or None.
@@ -362,6 +368,8 @@ def match_timer(text: str) -> dict[str, Any] | None:
     asked = parse_timer_status(text)
     if asked is not None:
         return {"name": "timer_status", "arguments": {"name": asked} if asked else {}, "reason": "a timer question"}
+    if _BARE_START.fullmatch(_normalise(text)):
+        return {"name": "start_timer", "arguments": {"duration": ""}, "reason": "a timer request without a duration"}
     unsaid = parse_timer_without_duration(text)
     if unsaid is not None:
         return {"name": "start_timer", "arguments": {"duration": "", "name": unsaid},
