@@ -357,6 +357,15 @@ async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
     ("how many apples have I got down", "is_on_shopping_list", {"item": "apples"}),
     ("how many eggs are on the list", "is_on_shopping_list", {"item": "eggs"}),
     ("add oat milk then", "add_to_shopping_list", {"item": "oat milk"}),
+    # the assistant called by name, hesitations, polite openings
+    ("yo hearth add doritos and salsa", "add_to_shopping_list", {"item": "doritos and salsa"}),
+    ("Hearth dear, would you be so kind as to put some marmalade on my shopping list", "add_to_shopping_list",
+     {"item": "some marmalade"}),
+    ("whats on my shopping list hearth", "get_shopping_list", {}),
+    ("Hearth what time's it now love", "get_current_time", {}),
+    ("ok so um can you add uh bread and um cheese", "add_to_shopping_list", {"item": "bread and cheese"}),
+    ("remind me what's on the shopping list again", "get_shopping_list", {}),
+    ("I need garlic, ginger and coriander on the list", "add_to_shopping_list", {"item": "garlic and ginger and coriander"}),
 ])
 def test_everyday_phrasing_on_tier_1(tmp_path, monkeypatch, text, tool, arguments):
     agent = _everyday_agent(tmp_path, monkeypatch)

@@ -36,7 +36,7 @@ _QTY_WORDS = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, rev
 _LEADING_QTY = re.compile(
     r"^(?P<n>\d+|" + _QTY_WORDS + r")\s+(?:(?:" + _CONTAINERS + r")\s+(?:of\s+)?)?(?P<rest>.+)$", re.I)
 # "some", "the", "more": not part of an item's name
-_ARTICLE = re.compile(r"^(?:(?:some|the|more|extra|any|our|my|a|an|all of|all(?= the\b))\s+)+", re.I)
+_ARTICLE = re.compile(r"^(?:(?:some|the|more|extra|any|our|my|a|an|all of|all(?= the\b)|also|like|maybe)\s+)+", re.I)
 # "... to my shopping list", "... off the list": the list itself is never part of an item
 _LIST_TAIL = re.compile(
     r"\s+(?:(?:from|on|off|to|onto|in|of)\s+)?(?:(?:my|the|our)\s+)?(?:shopping\s+|grocery\s+)?list$", re.I)
@@ -70,7 +70,8 @@ _JOIN = "\x00"
 def split_quantity(text: str) -> tuple[str, int | None]:
     """``"2 loaves of bread"`` -> ``("bread", 2)``; ``"milk"`` -> ``("milk", None)``."""
     text = re.sub(r"\s+", " ", text.strip().strip(".!?,")).strip()
-    text = _ARTICLE.sub("", text) if text.lower().startswith(("some ", "the ", "more ", "extra ", "any ")) else text
+    text = _ARTICLE.sub("", text) if text.lower().startswith(("some ", "the ", "more ", "extra ", "any ", "also ", "like ",
+                                                              "maybe ")) else text
     m = _LEADING_QTY.match(text)
     if m and m.group("rest").strip():
         n = m.group("n").lower()
@@ -389,9 +390,9 @@ def register_tools(register: RegisterTool) -> None:
     # templates here are tried first, so "remove/delete X from the list" removes rather than checks off.
     # {item} may name several things ("milk and two loaves of bread"): the tool splits them.
     register(add_to_shopping_list, slot_values=slots, intents={"HassShoppingListAddItem": None}, examples=[
-        f"add {{item}} [to {_LIST}]", f"(put|stick|toss|throw|pop|chuck|bung|whack|slap) {{item}} (on|onto) {_LIST}",
+        f"add {{item}} [to {_LIST}]", f"add (to|on) {_LIST} {{item}}", f"(put|stick|toss|throw|pop|chuck|bung|whack|slap) {{item}} (on|onto) {_LIST}",
         "(jot|note) down {item}",
-        "we need [to (buy|get)] {item}", "I need to (buy|get|pick up) {item}", "need more {item}", "I need {item}",
+        "we need [to (buy|get)] {item}", f"(we|I) need {{item}} (on|for) {_LIST}", "I need to (buy|get|pick up) {item}", "need more {item}", "I need {item}",
         "(we're|we are|I'm|I am) [running|almost|all] (out of|low on) {item}",
         "(we've|we have|I've|I have|we|I) (run|ran) out of {item}", "[we're|we are] out of {item}",
         "(can|could) (we|I) (get|buy|grab) {item}", "(buy|grab|get) {item} [next time|at the (store|shop)|later]",
@@ -413,7 +414,8 @@ def register_tools(register: RegisterTool) -> None:
     register(get_shopping_list, examples=[
         f"(what is|what's|whats) [still|left] on {_LIST} [right now|now|today]", f"read [me] {_LIST}",
         f"how many (items|things) are [there] on {_LIST}", f"how long is {_LIST}",
-        f"(show|tell) me [what's on] {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to (buy|get)",
+        f"(show|tell) me [what's on] {_LIST}",
+        f"remind me (what's|what is|whats) on {_LIST}", f"(show|list) {_LIST}", "what do (I|we) need to (buy|get)",
         "what do (I|we) need from the (store|shop|supermarket)", f"is there anything on {_LIST}"])
     register(clear_shopping_list, examples=[
         f"(clear|empty) {_LIST}", f"(clear|delete|remove) everything [(on|from) {_LIST}]"])

@@ -62,7 +62,8 @@ _SMALL_TALK: list[tuple[str, str]] = [  # most telling kind first: an utterance 
         r"(?:that'?s|that is|that'?ll be|that will be|that was) (?:all|it|everything)(?: i (?:need(?:ed)?|wanted))?|"
         r"nothing else|(?:i'?m|i am|we'?re|we are) (?:done|finished|all done|all set|off|off to bed|going to bed|"
         r"heading (?:out|off)|done here)|sleep tight|"
-        r"all done|done for (?:now|today|the day)|off to bed|over and out|until next time|till next time|"
+        r"all done|done for (?:now|today|the day)|that'?s me(?: done| finished| off)?(?: for (?:now|today|the day|tonight))?|"
+        r"off to bed|over and out|until next time|till next time|"
         r"(?:i|we) (?:have|need|must) to go|(?:i|we)'?ve got(?: to|ta) go|(?:gotta|got to|must) go")),
     ("capabilities", (
         # "what sort of things can you help me with", "what else can you do", "what do you do"
