@@ -11,7 +11,7 @@ import abc
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from pydantic import BaseModel
 
@@ -144,6 +144,18 @@ class ServerBackend(Backend):
               native: bool) -> AsyncIterator[BackendEvent]:
         """One round: ``native``, the server's own tool calls (raise :class:`ToolsRefused` before any
         output if it refuses them); otherwise the injected syntax through ``hearth.toolcalls``."""
+
+    def _translate(self, err: BaseException, during: str) -> BaseException:
+        """``err`` (raised while ``during`` "load" or "answer") as the backend's coded error; ``err``
+        itself when it has none. Subclasses map their client library's errors."""
+        return err
+
+    def _reraise(self, err: BaseException, during: str) -> NoReturn:
+        """Raise ``err`` as the backend's coded error (:meth:`_translate`), or as it is."""
+        translated = self._translate(err, during)
+        if translated is err:
+            raise err
+        raise translated from err
 
     def fall_back(self, why: str) -> None:
         """From now on inject the tool schemas for this model; says so once."""

@@ -195,10 +195,7 @@ class OllamaBackend(ServerBackend):
                     await client.chat(model=cfg.model, messages=[], options=ollama_options(cfg),
                                       keep_alive=keep_alive_value(cfg))
             except Exception as err:
-                translated = self._translate(err, "load")
-                if translated is err:
-                    raise
-                raise translated from err
+                self._reraise(err, "load")
             self._loaded = True
 
     async def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
@@ -237,10 +234,7 @@ class OllamaBackend(ServerBackend):
                 raise ToolsRefused(err.error) from err
             raise self._translate(err, "answer") from err
         except Exception as err:
-            translated = self._translate(err, "answer")
-            if translated is err:
-                raise
-            raise translated from err
+            self._reraise(err, "answer")
         finally:
             if stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()

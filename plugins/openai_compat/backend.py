@@ -227,10 +227,7 @@ class OpenAIBackend(ServerBackend):
             except ModelLoadError:
                 raise
             except Exception as err:
-                translated = self._translate(err, "load")
-                if translated is err:
-                    raise
-                raise translated from err
+                self._reraise(err, "load")
             self._loaded = True
 
     async def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
@@ -281,10 +278,7 @@ class OpenAIBackend(ServerBackend):
                 raise ToolsRefused(self._detail(err)) from err
             raise self._translate(err, "answer") from err
         except Exception as err:
-            translated = self._translate(err, "answer")
-            if translated is err:
-                raise
-            raise translated from err
+            self._reraise(err, "answer")
         finally:
             if stream and resp is not None:
                 await resp.close()
