@@ -118,6 +118,16 @@ def _done(verb: str, entities: list[Entity], name: str | None) -> ToolResult:
     return ToolResult({"success": _described(entities)}, say=say)
 
 
+async def _switch(on: bool, name: str | None, area: str | None, domain: str | None, device_class: str | None,
+                  ctx: ToolContext) -> ToolResult:
+    """HassTurnOn / HassTurnOff: each device's own "on" or "off" service (open a cover, lock a lock...)."""
+    await _ready()
+    entities = await _targets(name, area, domain, device_class, ctx)
+    services, default = (ON, "turn_on") if on else (OFF, "turn_off")
+    await _call_each(entities, lambda e: (e.domain, services.get(e.domain, (default,))[0]))
+    return _done("Turned on" if on else "Turned off", entities, name)
+
+
 async def HassTurnOn(name: str | None = None, area: str | None = None, domain: str | None = None,
                      device_class: str | None = None, *, ctx: ToolContext) -> ToolResult:
     """Turn on a device or entity in the home (opens covers, locks locks, starts vacuums).
@@ -128,10 +138,7 @@ async def HassTurnOn(name: str | None = None, area: str | None = None, domain: s
         domain: The kind of device, e.g. "light", "cover", "fan", "switch", "media_player".
         device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
     """
-    await _ready()
-    entities = await _targets(name, area, domain, device_class, ctx)
-    await _call_each(entities, lambda e: (e.domain, ON.get(e.domain, ("turn_on",))[0]))
-    return _done("Turned on", entities, name)
+    return await _switch(True, name, area, domain, device_class, ctx)
 
 
 async def HassTurnOff(name: str | None = None, area: str | None = None, domain: str | None = None,
@@ -144,10 +151,7 @@ async def HassTurnOff(name: str | None = None, area: str | None = None, domain: 
         domain: The kind of device, e.g. "light", "cover", "fan", "switch", "media_player".
         device_class: A kind of cover or sensor, e.g. "garage", "window", "blind".
     """
-    await _ready()
-    entities = await _targets(name, area, domain, device_class, ctx)
-    await _call_each(entities, lambda e: (e.domain, OFF.get(e.domain, ("turn_off",))[0]))
-    return _done("Turned off", entities, name)
+    return await _switch(False, name, area, domain, device_class, ctx)
 
 
 async def HassLightSet(name: str | None = None, area: str | None = None, brightness: int | None = None,
@@ -243,6 +247,15 @@ async def _players(name: str | None, area: str | None, states: tuple[str, ...],
     return playing
 
 
+async def _media(name: str | None, area: str | None, states: tuple[str, ...], service: str, say: str,
+                 ctx: ToolContext, data: dict[str, Any] | None = None) -> ToolResult:
+    """One media_player service on the named players, or on every player in ``states`` when none is named."""
+    await _ready()
+    entities = await _players(name, area, states, ctx)
+    await _call_each(entities, lambda e: ("media_player", service), data)
+    return ToolResult({"success": _described(entities)}, say=say)
+
+
 async def HassMediaPause(name: str | None = None, area: str | None = None,
                          *, ctx: ToolContext) -> ToolResult:
     """Pause a media player (all playing ones when none is named).
@@ -251,10 +264,7 @@ async def HassMediaPause(name: str | None = None, area: str | None = None,
         name: The media player's name, e.g. "Living Room".
         area: The area, e.g. "Bedroom".
     """
-    await _ready()
-    entities = await _players(name, area, ("playing",), ctx)
-    await _call_each(entities, lambda e: ("media_player", "media_pause"))
-    return ToolResult({"success": _described(entities)}, say="Paused")
+    return await _media(name, area, ("playing",), "media_pause", "Paused", ctx)
 
 
 async def HassMediaUnpause(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
@@ -264,10 +274,7 @@ async def HassMediaUnpause(name: str | None = None, area: str | None = None, *, 
         name: The media player's name.
         area: The area.
     """
-    await _ready()
-    entities = await _players(name, area, ("paused",), ctx)
-    await _call_each(entities, lambda e: ("media_player", "media_play"))
-    return ToolResult({"success": _described(entities)}, say="Resumed")
+    return await _media(name, area, ("paused",), "media_play", "Resumed", ctx)
 
 
 async def HassMediaNext(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
@@ -277,10 +284,7 @@ async def HassMediaNext(name: str | None = None, area: str | None = None, *, ctx
         name: The media player's name.
         area: The area.
     """
-    await _ready()
-    entities = await _players(name, area, ("playing",), ctx)
-    await _call_each(entities, lambda e: ("media_player", "media_next_track"))
-    return ToolResult({"success": _described(entities)}, say="Playing next")
+    return await _media(name, area, ("playing",), "media_next_track", "Playing next", ctx)
 
 
 async def HassSetVolume(volume_level: int, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
@@ -291,12 +295,19 @@ async def HassSetVolume(volume_level: int, name: str | None = None, area: str | 
         name: The media player's name.
         area: The area.
     """
-    await _ready()
     if not 0 <= volume_level <= 100:
         raise ToolError("The volume is a percentage from 0 to 100", "ha_bad_value")
-    entities = await _players(name, area, ("playing", "paused", "on", "idle"), ctx)
-    await _call_each(entities, lambda e: ("media_player", "volume_set"), {"volume_level": volume_level / 100})
-    return ToolResult({"success": _described(entities)}, say="Volume set")
+    return await _media(name, area, ("playing", "paused", "on", "idle"), "volume_set", "Volume set", ctx,
+                        {"volume_level": volume_level / 100})
+
+
+async def _vacuum(service: str, say: str, name: str | None, area: str | None, ctx: ToolContext) -> ToolResult:
+    """One vacuum service on the named vacuums, or on the first vacuum when none is named."""
+    await _ready()
+    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
+                else (await _targets(None, None, "vacuum"))[:1])
+    await _call_each(entities, lambda e: ("vacuum", service))
+    return ToolResult({"success": _described(entities)}, say=say)
 
 
 async def HassVacuumStart(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
@@ -306,11 +317,7 @@ async def HassVacuumStart(name: str | None = None, area: str | None = None, *, c
         name: The vacuum's name.
         area: The area.
     """
-    await _ready()
-    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
-                else (await _targets(None, None, "vacuum"))[:1])
-    await _call_each(entities, lambda e: ("vacuum", "start"))
-    return ToolResult({"success": _described(entities)}, say="Started")
+    return await _vacuum("start", "Started", name, area, ctx)
 
 
 async def HassVacuumReturnToBase(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
@@ -320,11 +327,7 @@ async def HassVacuumReturnToBase(name: str | None = None, area: str | None = Non
         name: The vacuum's name.
         area: The area.
     """
-    await _ready()
-    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
-                else (await _targets(None, None, "vacuum"))[:1])
-    await _call_each(entities, lambda e: ("vacuum", "return_to_base"))
-    return ToolResult({"success": _described(entities)}, say="Returning")
+    return await _vacuum("return_to_base", "Returning", name, area, ctx)
 
 
 async def HassGetState(name: str | None = None, area: str | None = None, domain: str | None = None,
