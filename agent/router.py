@@ -79,7 +79,7 @@ _HESITATION = re.compile(r"(?<![\w'])(?:um+|uh+|erm+|er|hmm+)(?![\w'])[\s,]*", r
 _REQUEST_SEAM = re.compile(r"\s+(?:and then|and also|and|then|also|plus)\s+", re.I)
 _COMMAND_START = re.compile(
     r"^(?:please\s+)?(?:add|put|set|start|cancel|stop|remove|delete|take|check|tick|cross|scratch|what|what's|how|"
-    r"tell|read|clear|empty|is|are|do|did|show|remind|timer)\b", re.I)
+    r"tell|read|clear|empty|is|are|do|did|show|remind|timer|(?:can|could|would|will) you)\b", re.I)
 
 
 def clean_utterance(text: str) -> str:

@@ -399,6 +399,23 @@ async def test_it_in_a_second_request_means_what_the_first_named(tmp_path, monke
     assert await _items(agent) == [("toilet paper", 1, False), ("milk", 1, True)]
 
 
+@pytest.mark.parametrize("text", ["add milk and can you set a timer for 5 minutes",
+                                  "add milk and could you please set a timer for 5 minutes"])
+def test_a_polite_second_request_is_its_own_request(tmp_path, monkeypatch, text):
+    agent = _everyday_agent(tmp_path, monkeypatch)
+    route = agent.router.route(text)
+    assert [(m.name, m.arguments) for m in (route.match, *route.more)] == [
+        ("add_to_shopping_list", {"item": "milk"}), ("start_timer", {"duration": "5 minutes"})]
+
+
+async def test_a_check_off_with_a_clause_after_it(tmp_path, monkeypatch):
+    agent = _everyday_agent(tmp_path, monkeypatch)
+    await agent.run_tool("add_to_shopping_list", {"item": "tea"})
+    done = await agent.ask("I picked up the tea this morning, could you check it off for me", session="k")
+    assert (done.tier, done.text) == (1, "Checked off tea.")
+    assert await _items(agent) == [("tea", 1, True)]
+
+
 async def test_two_requests_in_one_sentence_both_happen(tmp_path, monkeypatch):
     agent = _everyday_agent(tmp_path, monkeypatch)
     done = await agent.ask("add milk and set a timer for 5 minutes", session="k")

@@ -136,6 +136,10 @@ async def test_list_sentence_names_only_open_items(agent):
     ("brussels sprouts and carrots", ["brussels sprouts", "carrots"]),
     ("green beans", ["green beans"]),
     ("baked beans", ["baked beans"]),
+    # a remark or a reason said after the items is not an item
+    ("two bottles of olive oil, we're nearly out", ["two bottles of olive oil"]),
+    ("milk because we ran out", ["milk"]),
+    ("eggs, bread since we're out", ["eggs", "bread"]),
 ])
 def test_split_items_keeps_names_that_are_one_thing_whole(text, items):
     assert split_items(text) == items
@@ -147,6 +151,12 @@ async def test_a_quantity_corrected_with_not_replaces_the_count(agent):
     assert done.ok and done.result["quantity"] == 12
     items = (await agent.run_tool("get_shopping_list", {})).result["items"]
     assert [(i["name"], i["quantity"]) for i in items] == [("eggs", 12)]
+
+
+async def test_when_it_happened_is_not_part_of_the_item(agent):
+    await agent.run_tool("add_to_shopping_list", {"item": "tea"})
+    done = await agent.run_tool("check_off_shopping_list", {"item": "the tea this morning"})
+    assert done.ok and done.say == "Checked off tea."
 
 
 async def test_the_rest_of_a_question_is_not_part_of_the_item(agent):

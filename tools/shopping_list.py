@@ -40,7 +40,14 @@ _ARTICLE = re.compile(r"^(?:(?:some|the|more|extra|any|our|my|a|an|all of|all(?=
 # "... to my shopping list", "... off the list": the list itself is never part of an item
 _LIST_TAIL = re.compile(
     r"\s+(?:(?:from|on|off|to|onto|in|of)\s+)?(?:(?:my|the|our)\s+)?(?:shopping\s+|grocery\s+)?list$", re.I)
-_TAIL_WORDS = re.compile(r"(?:\s+(?:too|as well|also|please|anymore|any more|off|then|for me|thanks))+$", re.I)
+_TAIL_WORDS = re.compile(r"(?:\s+(?:too|as well|also|please|anymore|any more|off|then|for me|thanks|this morning|"
+                         r"this afternoon|this evening|today|yesterday|earlier|just now|(?:for )?tonight|"
+                         r"(?:for )?tomorrow|(?:for )?the weekend|this week|next time|later))+$", re.I)
+# a reason said after an item: "milk because we ran out", "eggs as we're out"
+_REASON = re.compile(r"\s+(?:because|cause|'cause|since|as) (?:we|i|we're|i'm|it's|they're)\b.*$", re.I)
+# a remark said after the items, not an item: "..., we're nearly out", "... because we ran out"
+_REMARK = re.compile(r"^(?:we're|we are|we've|we have|i'm|i am|i've|it's|it is|they're|they are|that's|there's|"
+                     r"since|because|cause|'cause|as we|as i|so we|so i)\b", re.I)
 # "12 eggs not 6": a correction of the quantity already on the list
 _NOT_QTY = re.compile(r"^(?P<item>.+?),?\s+(?:not|instead of|rather than)\s+(?:\d+|" + _QTY_WORDS + r")$", re.I)
 # "apples have I got down", "eggs do we need": the rest of a question is not part of the item
@@ -124,7 +131,8 @@ def split_items(text: str) -> list[str]:
     text = re.sub(r"\s+", " ", (text or "").strip().strip(".!?"))
     text = _TAIL_WORDS.sub("", _LIST_TAIL.sub("", text))
     parts = [p.replace(_JOIN, " ").strip(" ,.") for p in _SPLIT.split(_protect(text))]
-    parts = [p for p in parts if p]
+    parts = [p for i, p in enumerate(parts) if p and not (i and _REMARK.match(p))]
+    parts = [_REASON.sub("", p) or p for p in parts]
     if len(parts) > 1:  # only in a list: "green beans" alone is one thing, and so is "baked beans"
         parts = [w for p in parts for w in _run_on(p)]
     return parts

@@ -61,8 +61,8 @@ _TIMER_WORD = re.compile(r"\b(?:timer|countdown)s?\b")
 _QUESTION = re.compile(r"^(?:how|what|when|which|is|are|do|does|did|any|cancel|stop|end|delete|remove|pause|resume)\b")
 
 # "add milk and set a timer for 5 minutes": two requests, which the router splits; not a timer named milk
-_TWO_REQUESTS = re.compile(r"\band (?:then )?(?:also )?(?:set|start|make|create|put|add|remove|take|check|cancel|stop|"
-                           r"buy|get|tell|what|how)\b")
+_TWO_REQUESTS = re.compile(r"\band (?:then )?(?:also )?(?:(?:please|can you|could you|would you|will you) )*"
+                           r"(?:set|start|make|create|put|add|remove|take|check|cancel|stop|buy|get|tell|what|how)\b")
 
 
 # ---- reading a sentence -------------------------------------------------------------------------
