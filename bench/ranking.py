@@ -54,11 +54,9 @@ class AllTools(ToolRanker):
     """The ranker scoring every tool (no pruning to the tools that can win)."""
 
     def rank(self, text, tools):
-        from hearth.plugins.llamacpp import ranker as r
-        ranker = self.prepare(tools)
         cont = self.llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False, special=False)
-        ranker.score(cont)  # every context, then the shipped decision on the same request
-        return r.ToolRanker.rank(self, text, tools)
+        self.prepare(tools).score(cont)  # every context, then the shipped decision on the same request
+        return super().rank(text, tools)
 
 
 async def main() -> None:

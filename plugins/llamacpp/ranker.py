@@ -11,6 +11,7 @@ says they get, tell, answer or change nothing) may win; a write tool that scores
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -170,15 +171,19 @@ class ToolRanker:
         self.llm = llm
         self.n_threads = n_threads
         self._ranker: Ranker | None = None
-        self._texts: list[str] = []
+        self._key = ""  # the tools the contexts were built for, as JSON
 
     def prepare(self, tools: list[dict[str, Any]]) -> Ranker:
-        """The scoring contexts of these tools, read into the KV cache once (again when the tools change)."""
-        texts = [tool_context(t) for t in tools] + [NO_TOOL, NEUTRAL]
-        if self._ranker is None or self._texts != texts:
+        """The scoring contexts of these tools, read into the KV cache once (again when the tools change).
+
+        The tools are compared as JSON: their example sentences (hassil's sampler, about 14 ms for the
+        built-in tools) are drawn only when they change, not on every request."""
+        key = json.dumps(tools, sort_keys=True, default=str)
+        if self._ranker is None or self._key != key:
             self.close()
+            texts = [tool_context(t) for t in tools] + [NO_TOOL, NEUTRAL]
             contexts = [self.llm.tokenize(x.encode("utf-8"), add_bos=True, special=False) for x in texts]
-            self._ranker, self._texts = Ranker(self.llm, contexts, self.n_threads), texts
+            self._ranker, self._key = Ranker(self.llm, contexts, self.n_threads), key
         return self._ranker
 
     def rank(self, text: str, tools: list[dict[str, Any]]) -> tuple[str | None, dict[str, float]]:
