@@ -62,15 +62,15 @@ class Route:
 # Words around a request that change nothing: "actually", "please", "can you", "also"; tier 1
 # matches the request without them ("can you please add milk thanks" is "add milk").
 _LEAD_FILLER = re.compile(
-    r"^(?:(?:actually|oh|ok|okay|um|uh|er|erm|so|well|hearth|hey|please|also|and also|just|hmm|oops|right|alright|"
+    r"^(?:(?:actually|oh|ok|okay|um|uh|er|erm|so|well|hey|please|also|and also|just|hmm|oops|right|alright|"
     r"(?:would you )?be so kind as to|would you mind|do me a favou?r and|"
     r"yeah|no wait|wait|i think|quick|quickly|yo|oi|"
     r"can you|could you|would you|will you|i'd like you to|i want you to|go ahead and)(?:\s*,\s*|\s+))+", re.I)
 _TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|cheers|ta|for me|if you can|if you could|then|mate|"
                           r"love|again|(?<!for )now))+$", re.I)
-# the assistant called by its name: "yo hearth add milk", "Hearth dear, ...", "what's on my list, hearth"
-_NAME_CALL = re.compile(r"^(?:(?:yo|hey|hi|hello|ok|okay|oi|right|so)[\s,]+)?hearth(?:[\s,]+(?:dear|darling|love|mate))?"
-                        r"(?:[\s,]+|$)|[\s,]+hearth$", re.I)
+# the assistant called by its name, anywhere: "yo hearth add milk", "Hearth dear, ...", "goodnight hearth, ..."
+_NAME_CALL = re.compile(r"^(?:(?:yo|hey|hi|hello|ok|okay|oi|right|so)[\s,]+)?hearth(?:[\s,]+(?:dear|darling|love|mate))?\b[\s,]*"
+                        r"|[\s,]*\bhearth\b[\s,]*", re.I)
 # hesitations anywhere: "add um bread and uh cheese"
 _HESITATION = re.compile(r"(?<![\w'])(?:um+|uh+|erm+|er|hmm+)(?![\w'])[\s,]*", re.I)
 
@@ -85,8 +85,7 @@ _COMMAND_START = re.compile(
 def clean_utterance(text: str) -> str:
     """``"Actually, can you please add milk, thanks!"`` -> ``"add milk"``; never empties a request."""
     t = re.sub(r"\s+", " ", text.strip().strip(".!?,;:")).strip()
-    t = _HESITATION.sub("", _NAME_CALL.sub("", t)).strip(" ,")
-    t = re.sub(r"\s*,?\s*\bhearth\b\s*,?\s*", " ", t, flags=re.I).strip() or t  # "goodnight hearth, ..."
+    t = _HESITATION.sub("", _NAME_CALL.sub(" ", t)).strip(" ,")
     t = re.sub(r"\btime's\b", "time is", t, flags=re.I)  # "what time's it"
     t = re.sub(r"^(\w+),\s+", r"\1 ", t)  # "Oh, add milk" -> "Oh add milk"
     cleaned = _TAIL_FILLER.sub("", _LEAD_FILLER.sub("", t)).strip(" ,")
