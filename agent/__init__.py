@@ -4,11 +4,12 @@ The public API for plugin authors and embedders. ``agent/`` in the repository is
 A plugin imports what it needs from here (``from hearth import ...``), not from the submodules.
 """
 
-from .backends import Backend, CallRequest, Delta, Done, Progress
-from .checks import Check
-from .config import ModelConfig, hearth_home, load_models
-from .errors import BackendError, ConfigError, HearthError, ModelLoadError, PluginError, ToolBlocked, ToolError
-from .events import (
+from hearth.agent import Agent
+from hearth.backends import Backend, CallRequest, Delta, Done, Progress
+from hearth.checks import Check
+from hearth.config import ModelConfig, hearth_home, load_models
+from hearth.errors import BackendError, ConfigError, HearthError, ModelLoadError, PluginError, ToolBlocked, ToolError
+from hearth.events import (
                      Event,
                      EventBus,
                      Routed,
@@ -22,9 +23,11 @@ from .events import (
                      TurnFinished,
                      TurnStarted,
 )
-from .hookspecs import hookimpl
-from .scheduler import Clock, ManualClock, Scheduler, WallClock
-from .speech import (
+from hearth.hookspecs import hookimpl
+from hearth.scheduler import Clock, ManualClock, Scheduler, WallClock
+from hearth.storage import Storage
+from hearth.tooling.tool import RegisterTool, SchemaTool, Tool, ToolContext, ToolResult
+from hearth.voice.speech import (
                      RATE,
                      SpeechEngineError,
                      SpeechToText,
@@ -35,9 +38,6 @@ from .speech import (
                      resample,
                      resolve_path,
 )
-from .storage import Storage
-from .tool import RegisterTool, SchemaTool, Tool, ToolContext, ToolResult
-from .turn import Agent
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, NoReturn
 
 from pydantic import BaseModel
 
-from .config import ModelConfig, ModelsFile, Roles, bind_backend_settings
+from hearth.config import ModelConfig, ModelsFile, Roles, bind_backend_settings
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Backend(abc.ABC):
         ``messages`` are OpenAI-style dicts (system/user/assistant/tool); ``tools`` are
         OpenAI-style function schemas, which may carry Hearth's ``examples`` and
         ``slot_values`` keys beside ``function``. A backend without native calls reads them
-        out of its text with ``hearth.toolcalls`` (``HoldBack``). Closing the iterator early
+        out of its text with ``hearth.tooling.calls`` (``HoldBack``). Closing the iterator early
         (a cancelled turn) must stop the generation and free the model promptly.
         """
 
@@ -143,7 +143,7 @@ class ServerBackend(Backend):
     def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]],
               native: bool) -> AsyncIterator[BackendEvent]:
         """One round: ``native``, the server's own tool calls (raise :class:`ToolsRefused` before any
-        output if it refuses them); otherwise the injected syntax through ``hearth.toolcalls``."""
+        output if it refuses them); otherwise the injected syntax through ``hearth.tooling.calls``."""
 
     def _translate(self, err: BaseException, during: str) -> BaseException:
         """``err`` (raised while ``during`` "load" or "answer") as the backend's coded error; ``err``

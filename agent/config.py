@@ -17,7 +17,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from .errors import ConfigError
+from hearth.errors import ConfigError
 
 DEFAULT_MODELS_TOML = Path(__file__).with_name("models.toml")
 
@@ -139,14 +139,18 @@ class Roles(BaseModel):
 
 
 class ModelsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Other top-level tables belong to plugins (``register_settings``): kept as written here and
+    # validated by the plugin manager against the model the plugin declared (``plugin_settings``).
+    model_config = ConfigDict(extra="allow", frozen=True)
     roles: Roles
     models: dict[str, ModelConfig]
-    # [speech.stt] / [speech.tts] / [speech.voice]: validated by hearth.speech when voice is used,
+    # [speech.stt] / [speech.tts] / [speech.voice]: validated by hearth.voice.speech when voice is used,
     # so a text-only install never imports the speech engines.
     speech: dict[str, Any] = Field(default_factory=dict)
-    mcp: dict[str, Any] = Field(default_factory=dict)  # [mcp]: validated by the mcp_client plugin
-    homeassistant: dict[str, Any] = Field(default_factory=dict)  # [homeassistant]: validated by that plugin
+
+    def plugin_tables(self) -> dict[str, Any]:
+        """The top-level tables that are not the core's, as written: each is a plugin's settings."""
+        return dict(self.model_extra or {})
 
     def missing_roles(self) -> list[tuple[str, str]]:
         return [(role, name) for role, name in self.roles.model_dump().items()
@@ -271,3 +275,32 @@ def load_models(path: str | Path | None = None, backends: BackendSettings | None
     if backends is not None:
         bind_backend_settings(mf, backends, p)
     return p, mf
+
+
+def validate_plugin_settings(mf: ModelsFile, declared: Mapping[str, type[BaseModel]], source: str | Path,
+                             *, strict: bool = True) -> dict[str, BaseModel]:
+    """Each plugin table of ``mf`` validated by the settings model its plugin declared.
+
+    ``declared`` maps a table name to the pydantic model a plugin registered for it
+    (``register_settings``); a declared table that is absent gets the model's defaults when it has
+    them. With ``strict`` (every plugin loaded), a table no plugin declares is an error naming it."""
+    out: dict[str, BaseModel] = {}
+    problems: list[str] = []
+    tables = mf.plugin_tables()
+    for table, value in tables.items():
+        if table not in declared:
+            if strict:
+                problems.append(f"{source}: [{table}]: unknown table; no installed plugin declares it "
+                                "(hearth plugins lists what each plugin reads)")
+            continue
+        if not isinstance(value, dict):
+            problems.append(f"{source}: [{table}]: must be a table, not {type(value).__name__}")
+            continue
+        try:
+            out[table] = declared[table].model_validate(value)
+        except ValidationError as err:
+            problems.append(str(validation_error(err, source, lambda loc, t=table: (
+                f"[{t}] key '{'.'.join(str(p) for p in loc)}'" if loc else f"[{t}]"))))
+    if problems:
+        raise ConfigError("\n".join(problems), "config_invalid")
+    return out

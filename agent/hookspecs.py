@@ -68,6 +68,29 @@ def register_tools(register) -> None:
 
 
 @hookspec
+def register_settings(register) -> None:
+    """Declare a top-level table of ``models.toml`` that this plugin reads.
+
+    ``register(table, model)``: ``table`` is the table's name (``"homeassistant"`` for
+    ``[homeassistant]``) and ``model`` a pydantic model that validates it (forbid unknown keys).
+    The core validates the table at start without knowing its name, with errors that name the
+    file, the table and the key; the plugin reads the validated object with
+    ``agent.settings(table)`` (``None`` when the file has no such table and the model has
+    required fields). A table no installed plugin declares is an error. Called once at load.
+
+    Example::
+
+        class WeatherSettings(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            city: str = "Oslo"
+
+        @hookimpl
+        def register_settings(register):
+            register("weather", WeatherSettings)
+    """
+
+
+@hookspec
 def before_tool_call(call: dict[str, Any], ctx) -> None:
     """Inspect a validated tool call before it runs. May be ``async`` (it is awaited).
 
@@ -107,7 +130,7 @@ def register_backends(register) -> None:
     ``config.backend_settings``. A backend without ``settings`` takes no keys of its own.
 
     ``chat()`` streams ``Delta`` text and ``CallRequest`` calls, then one ``Done``. A model without
-    native tool calls can use ``hearth.toolcalls``: ``injected_messages`` for the prompt and
+    native tool calls can use ``hearth.tooling.calls``: ``injected_messages`` for the prompt and
     ``HoldBack`` to hold back text that may be a call and read the calls back (an unreadable call
     becomes a ``CallRequest`` with ``raw`` set, which the core answers with what is wrong).
 
@@ -132,9 +155,9 @@ def register_stt(register) -> None:
     """Register speech-to-text engines by name: ``register(name, factory)``.
 
     Called once at start. ``[speech.stt] engine`` in models.toml picks one by ``name``.
-    ``factory(config: hearth.speech.SttConfig)`` builds the engine for the ``[speech.stt]`` table
+    ``factory(config: hearth.voice.speech.SttConfig)`` builds the engine for the ``[speech.stt]`` table
     (``model``, ``language``, ``beam_size``, ``compute_type``, ``device``, ``cpu_threads``) and must not
-    load weights. The engine is a blocking object (``hearth.speech.SpeechToText``) that Hearth calls
+    load weights. The engine is a blocking object (``hearth.voice.speech.SpeechToText``) that Hearth calls
     from a worker thread, one call at a time:
 
     - ``load() -> None``: load the model, once; later calls return at once. Raise
@@ -170,9 +193,9 @@ def register_tts(register) -> None:
     """Register text-to-speech engines by name: ``register(name, factory)``.
 
     Called once at start. ``[speech.tts] engine`` in models.toml picks one by ``name``.
-    ``factory(config: hearth.speech.TtsConfig)`` builds the engine for the ``[speech.tts]`` table
+    ``factory(config: hearth.voice.speech.TtsConfig)`` builds the engine for the ``[speech.tts]`` table
     (``voice``, ``speaker_id``, ``length_scale``, ``volume``, ``use_cuda``) and must not load weights.
-    The engine is a blocking object (``hearth.speech.TextToSpeech``) that Hearth calls from a worker
+    The engine is a blocking object (``hearth.voice.speech.TextToSpeech``) that Hearth calls from a worker
     thread, one call at a time:
 
     - ``sample_rate: int``: Hz of the audio it makes (set by ``load``).

@@ -25,12 +25,13 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
+from pydantic import BaseModel
 
-from . import hookspecs
-from .config import hearth_home
-from .errors import HearthError, PluginError, ToolBlocked
-from .tool import RegisterTool, Tool
-from .toolregistry import ToolRegistry
+from hearth import hookspecs
+from hearth.config import hearth_home
+from hearth.errors import HearthError, PluginError, ToolBlocked
+from hearth.tooling.registry import ToolRegistry
+from hearth.tooling.tool import RegisterTool, Tool
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class PluginInfo:
     backends: list[str] = field(default_factory=list)
     stt: list[str] = field(default_factory=list)
     tts: list[str] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)  # the models.toml tables it declared
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # problems the plugin runs on with (a server that is down)
 
@@ -77,12 +79,15 @@ class PluginManager:
         self.backends: dict[str, Callable[..., Any]] = {}
         self.stt: dict[str, Callable[..., Any]] = {}
         self.tts: dict[str, Callable[..., Any]] = {}
+        self.settings_models: dict[str, type[BaseModel]] = {}  # [table] -> the model its plugin declared
+        self.complete = False  # every installed plugin was asked to load (a table none declares is an error)
 
     # ---- loading ---------------------------------------------------------------------------------
 
     def load(self, *, entry_points: bool = True, directory: Path | None = None) -> None:
         """Load every allowed plugin, then collect what they register."""
         allowed = allowed_plugins()
+        self.complete = entry_points and allowed is None
         if entry_points:
             for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
                 if allowed is not None and ep.name not in allowed:
@@ -122,8 +127,17 @@ class PluginManager:
             info.error = f"import failed: {type(err).__name__}: {err}"
             log.warning("plugin %s: %s", name, info.error)
             return
+        if isinstance(module, type):
+            # a plugin class: one instance per manager, so per agent; its state lives on the instance
+            try:
+                module = module()
+            except Exception as err:
+                info.error = f"could not create the plugin object: {type(err).__name__}: {err}"
+                log.warning("plugin %s: %s", name, info.error)
+                return
         if info.version is None:
-            info.version = getattr(module, "__version__", None)
+            info.version = getattr(module, "__version__", None) or getattr(
+                sys.modules.get(type(module).__module__), "__version__", None)
         unknown = [
             attr for attr in dir(module)
             if getattr(getattr(module, attr, None), f"{ENTRY_POINT_GROUP}_impl", None) is not None
@@ -147,7 +161,8 @@ class PluginManager:
 
     def collect(self) -> None:
         """Run the registration hooks one plugin at a time, so one failure blocks only its plugin."""
-        for hook_name, target in (("register_tools", None), ("register_backends", self.backends),
+        for hook_name, target in (("register_settings", self.settings_models),
+                                  ("register_tools", None), ("register_backends", self.backends),
                                   ("register_stt", self.stt), ("register_tts", self.tts)):
             caller = getattr(self.pm.hook, hook_name)
             for impl in _in_load_order(caller.get_hookimpls(), self.info):
@@ -177,7 +192,8 @@ class PluginManager:
             if name in target:
                 raise HearthError(f"{hook_name}: {name!r} is already registered by another plugin", "duplicate_name")
             target[name] = factory
-            kind = {"register_backends": "backends", "register_stt": "stt", "register_tts": "tts"}[hook_name]
+            kind = {"register_backends": "backends", "register_stt": "stt", "register_tts": "tts",
+                    "register_settings": "settings"}[hook_name]
             getattr(self.info[plugin], kind).append(name)
         return register
 
@@ -196,7 +212,8 @@ class PluginManager:
         info.error = error
         self.tools.remove_plugin(plugin)
         info.tools.clear()
-        for names, registry in ((info.backends, self.backends), (info.stt, self.stt), (info.tts, self.tts)):
+        for names, registry in ((info.backends, self.backends), (info.stt, self.stt), (info.tts, self.tts),
+                                (info.settings, self.settings_models)):
             for name in names:
                 registry.pop(name, None)
             names.clear()

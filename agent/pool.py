@@ -16,9 +16,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import Backend, Progress, settings_models
-from .config import BackendSettings, ModelsFile, bind_backend_settings
-from .errors import ConfigError, HearthError
+from hearth.backends import Backend, Progress, settings_models
+from hearth.config import BackendSettings, ModelsFile, bind_backend_settings
+from hearth.errors import ConfigError, HearthError
 
 log = logging.getLogger(__name__)
 

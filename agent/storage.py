@@ -22,8 +22,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from .config import database_url
-from .daemon import start_daemon
+from hearth.config import database_url
+from hearth.daemon import start_daemon
 
 
 def _now() -> float:

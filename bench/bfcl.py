@@ -238,7 +238,7 @@ async def run_injected(backend: Any, messages: list[dict[str, Any]], tools: list
 
 def run_plain(backend: Any, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[list, str]:
     from hearth.plugins.llamacpp.prompt import PLAIN_STOPS, plain_prompt
-    from hearth.toolcalls import bind_positional, fn_schema, parse_calls
+    from hearth.tooling.calls import bind_positional, fn_schema, parse_calls
     prompt = plain_prompt(messages, tools)
     llm = backend.llm
     tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)

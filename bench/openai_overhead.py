@@ -33,9 +33,9 @@ async def measure(base_url: str, model: str, runs: int) -> dict[str, float]:
     import openai
 
     from hearth import Agent, Storage
+    from hearth.agent import DEFAULT_SYSTEM_PROMPT
     from hearth.config import load_models
     from hearth.pluginmanager import PluginManager
-    from hearth.turn import DEFAULT_SYSTEM_PROMPT
 
     home = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
     toml = home / "models.toml"

@@ -44,7 +44,7 @@ async def measure(model: str, runs: int) -> dict:
     for i in range(runs):
         text = PROMPTS[i % len(PROMPTS)]
         session = f"bench-{model}-{i}"
-        messages = [{"role": "system", "content": cfg.system_prompt or __import__("hearth.turn", fromlist=["x"]).DEFAULT_SYSTEM_PROMPT},
+        messages = [{"role": "system", "content": cfg.system_prompt or __import__("hearth.agent", fromlist=["x"]).DEFAULT_SYSTEM_PROMPT},
                     {"role": "user", "content": text}]
         tokens, stops = backend._fit(messages, [])
 

@@ -11,7 +11,7 @@ import argparse
 import random
 import time
 
-from hearth.toolcalls import ToolCallParseError, parse_calls
+from hearth.tooling.calls import ToolCallParseError, parse_calls
 
 TOKENS = ["f(", "g(", "add_to_shopping_list(", ")", "(", "[", "]", "{", "}", ",", ":", "=", '"', "'", "\\",
           "x=", "item=", "1", "-", "2.5", "true", "null", "None", "```", "```json\n", "```tool_code\n",

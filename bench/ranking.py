@@ -33,9 +33,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from hearth import Agent  # noqa: E402
+from hearth.cli.stats import percentile  # noqa: E402
 from hearth.plugins.llamacpp.ranker import ToolRanker  # noqa: E402
 from hearth.plugins.llamacpp.threads import physical_cores  # noqa: E402
-from hearth.stats import percentile  # noqa: E402
 
 SETS = Path(__file__).parent / "everyday"
 

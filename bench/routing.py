@@ -25,7 +25,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from hearth import Agent  # noqa: E402
-from hearth.stats import percentile  # noqa: E402
+from hearth.cli.stats import percentile  # noqa: E402
 
 TIER1 = ["add milk to my shopping list", "put apples on the list", "what is on my shopping list",
          "check off apples from my shopping list", "remove milk from my shopping list", "start a 5 minute timer",

@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import connect
 
-from hearth.stats import percentile
+from hearth.cli.stats import percentile
 
 HOME = tempfile.mkdtemp(prefix="hearth-bench-server-")
 ENV = {**os.environ, "HEARTH_HOME": HOME, "HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,timers"}

@@ -5,7 +5,7 @@ end-of-speech to first-audio latency.
 
 Piper (the default voice) speaks a fixed set of shopping-list requests; faster-whisper (tiny.en,
 beam 5, int8) transcribes them; then each request WAV goes through the whole voice loop
-(``hearth.voice.VoiceLoop`` in file mode: VAD, transcript, tier-1 turn, sentence TTS) with a
+(``hearth.voice.loop.VoiceLoop`` in file mode: VAD, transcript, tier-1 turn, sentence TTS) with a
 scratch database. RTF = processing time / audio length (below 1 is faster than real time).
 Latency is measured from the moment the utterance closed on silence; the person waited
 ``silence_s`` (0.7 s by default) more than that.
@@ -23,7 +23,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from hearth.stats import percentile
+from hearth.cli.stats import percentile
 
 REQUESTS = ["Add bread to the shopping list.", "Put butter on my shopping list.", "Add lemons to my shopping list.",
             "Add carrots to the shopping list.", "Put tomatoes on my shopping list."]
@@ -34,13 +34,13 @@ async def main(runs: int) -> None:
     os.environ["HEARTH_HOME"] = scratch
     os.environ.setdefault("HEARTH_LOAD_PLUGINS", "shopping_list,faster_whisper,piper")
     from hearth import Agent, Storage
-    from hearth.audio_sinks import MemorySink
     from hearth.config import ModelConfig, ModelsFile, Roles
     from hearth.plugins.faster_whisper import FasterWhisper
     from hearth.plugins.piper import Piper
-    from hearth.speech import RATE, Speech, SpeechConfig, resample
-    from hearth.vad import Vad
-    from hearth.voice import FRAME, VoiceLoop
+    from hearth.voice.loop import FRAME, VoiceLoop
+    from hearth.voice.sinks import MemorySink
+    from hearth.voice.speech import RATE, Speech, SpeechConfig, resample
+    from hearth.voice.vad import Vad
 
     cfg = SpeechConfig()
     stt, tts = FasterWhisper(cfg.stt), Piper(cfg.tts)

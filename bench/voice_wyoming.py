@@ -30,7 +30,7 @@ os.environ["HEARTH_LOAD_PLUGINS"] = "shopping_list,faster_whisper,piper,wyoming_
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from hearth.stats import percentile  # noqa: E402
+from hearth.cli.stats import percentile  # noqa: E402
 
 REQUESTS = ["Add bread to the shopping list.", "Put butter on my shopping list.", "Add lemons to my shopping list.",
             "Add carrots to the shopping list.", "Put tomatoes on my shopping list."]
@@ -70,10 +70,10 @@ def start_servers(tmp: Path) -> tuple[list[subprocess.Popen], str, str]:
 
 async def run_path(label: str, speech_table: dict, wavs: list[Path], runs: int) -> dict[str, list[float]]:
     from hearth import Agent
-    from hearth.audio_sinks import MemorySink
     from hearth.events import VoiceTimings
-    from hearth.speech import Speech, read_wav, speech_config
-    from hearth.voice import VoiceLoop
+    from hearth.voice.loop import VoiceLoop
+    from hearth.voice.sinks import MemorySink
+    from hearth.voice.speech import Speech, read_wav, speech_config
     agent = Agent()
     await agent.start(load_model=False)
     config = speech_config(speech_table)

@@ -36,7 +36,7 @@ def model_folder(ref: str) -> Path:
 
 
 class FasterWhisper:
-    """The ``faster-whisper`` STT engine (see ``hearth.speech.SpeechToText``)."""
+    """The ``faster-whisper`` STT engine (see ``hearth.voice.speech.SpeechToText``)."""
 
     def __init__(self, config: SttConfig) -> None:
         self.config = config

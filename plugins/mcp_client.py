@@ -13,7 +13,7 @@
     token_env = "HASS_TOKEN"                          # sent as a bearer token
 
 At ``startup`` each server is connected and its tools listed (again whenever it says its list
-changed); each becomes a :class:`hearth.tool.SchemaTool` whose arguments are checked against the
+changed); each becomes a :class:`hearth.tooling.tool.SchemaTool` whose arguments are checked against the
 server's input schema before the call. A server that dies or drops is reconnected with backoff; its
 tools stay listed but fail with ``tool_unavailable`` meanwhile. A server that never starts is
 reported (``doctor_checks``, ``server_status``) and Hearth goes on without it. A tool whose name
@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hearth import Check, SchemaTool, ToolError, ToolResult, hearth_home, hookimpl
-from hearth.config import models_toml_path, read_toml, validation_error
+from hearth.kit import models_toml_path, read_toml, validation_error
 
 __version__ = "0.1.0"
 
@@ -558,6 +558,6 @@ class _Probe:
     """Just enough of an agent for a doctor's connection test."""
 
     def __init__(self) -> None:
-        from hearth.toolregistry import ToolRegistry
+        from hearth.kit import ToolRegistry
         self.tools = ToolRegistry()
         self.plugins = type("_NoPlugins", (), {"info": {}})()

@@ -42,7 +42,7 @@ def voice_file(ref: str) -> Path:
 
 
 class Piper:
-    """The ``piper`` TTS engine (see ``hearth.speech.TextToSpeech``)."""
+    """The ``piper`` TTS engine (see ``hearth.voice.speech.TextToSpeech``)."""
 
     def __init__(self, config: TtsConfig) -> None:
         self.config = config

@@ -64,10 +64,10 @@ def graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_relative_and_function_local_imports():
     edges = graph()
-    assert "hearth.config" in edges["hearth.turn"]          # from .config import ... at the top
+    assert "hearth.config" in edges["hearth.agent"]          # from .config import ... at the top
     assert "hearth.gpu.probe" in edges["hearth.gpu"]        # from .probe import ... in a package
     assert "hearth.cli.common" in edges["hearth.cli.chat"]  # a sibling in a subpackage
-    assert "hearth.turn" in edges["hearth.cli.common"]      # two dots: the parent package
+    assert "hearth.agent" in edges["hearth.cli.common"]      # two dots: the parent package
 
 
 def test_the_core_imports_no_plugin_and_no_tool():

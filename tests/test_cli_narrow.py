@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_hearth
 
-from hearth.stats import percentile
+from hearth.cli.stats import percentile
 
 NARROW = {"COLUMNS": "80", "HEARTH_LOAD_PLUGINS": "llamacpp,shopping_list,timers"}
 

@@ -297,7 +297,7 @@ def test_spoken_request_turns_on_the_kitchen_lights(ha, hass_env, tmp_path, monk
 
     from hearth import TtsConfig
     from hearth.plugins.piper import Piper
-    from hearth.speech import write_wav
+    from hearth.voice.speech import write_wav
     ha.call("light", "turn_off", entity_id="light.kitchen_lights")
     assert wait_state(ha, "light.kitchen_lights", "off")["state"] == "off"
     piper = Piper(TtsConfig())

@@ -140,7 +140,7 @@ def test_a_blank_token_is_refused_at_start(hang_home, how):
 
 def test_the_token_is_compared_in_constant_time(monkeypatch):
     from hearth import server_guard
-    from hearth.server_settings import ServerSettings
+    from hearth.faces.settings import ServerSettings
 
     seen = []
     real = server_guard.hmac.compare_digest

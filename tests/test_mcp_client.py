@@ -22,7 +22,7 @@ from hearth import Agent, ToolResult, TurnFinished  # noqa: E402
 from hearth.config import ModelConfig, ModelsFile, Roles  # noqa: E402
 from hearth.errors import ConfigError  # noqa: E402
 from hearth.plugins import mcp_client  # noqa: E402
-from hearth.tool import SchemaTool, ToolDefinitionError  # noqa: E402
+from hearth.tooling.tool import SchemaTool, ToolDefinitionError  # noqa: E402
 
 NOTES = str(REPO / "tests" / "mcp_servers" / "notes_server.py")
 

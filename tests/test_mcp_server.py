@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters  # noqa: E402
 
 from hearth import Agent  # noqa: E402
 from hearth.config import ModelConfig, ModelsFile, Roles  # noqa: E402
-from hearth.mcp_server import mcp_asgi_app  # noqa: E402
+from hearth.faces.mcp_server import mcp_asgi_app  # noqa: E402
 
 HEARTH = shutil.which("hearth", path=str(Path(sys.executable).parent)) or "hearth"
 
@@ -88,8 +88,8 @@ async def test_hearth_serve_mcp_route_behind_the_token(home, monkeypatch):
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
-    from hearth.mcp_server import McpHttp
-    from hearth.server import ServerSettings, create_app
+    from hearth.faces.mcp_server import McpHttp
+    from hearth.faces.server import ServerSettings, create_app
 
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers")
     agent = placeholder_agent()

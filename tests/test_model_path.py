@@ -11,7 +11,7 @@ import pytest
 from hearth import Agent, CallRequest, Delta, Done
 from hearth.plugins.llamacpp.backend import CANT, no_prose
 from hearth.plugins.llamacpp.ranker import is_question, is_read_tool
-from hearth.toolcalls import fn_schema
+from hearth.tooling.calls import fn_schema
 
 QUESTIONS = ["any timers running?", "is milk on the list?", "do we have eggs", "how many bananas do we need?",
              "did I already check off the milk?", "what's on my list", "how long is left on the pasta timer",

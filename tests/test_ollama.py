@@ -20,7 +20,7 @@ from hearth import Agent, CallRequest, Delta, Done, ModelLoadError, Storage
 from hearth.config import ModelConfig
 from hearth.errors import BackendError
 from hearth.plugins.ollama import OllamaBackend
-from hearth.toolcalls import render_tools_prompt
+from hearth.tooling.calls import render_tools_prompt
 
 MODEL = "qwen2.5:0.5b"
 ADD_TOOL = {"type": "function", "function": {

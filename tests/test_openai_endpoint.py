@@ -15,8 +15,8 @@ from conftest import free_port
 from openai_servers import LlamaCppServer, packaged_gguf
 
 from hearth import Agent, Storage
-from hearth.server import create_app
-from hearth.server_settings import ServerSettings
+from hearth.faces.server import create_app
+from hearth.faces.settings import ServerSettings
 
 TOKEN = "s3cret-token"
 

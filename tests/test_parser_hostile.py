@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hearth.toolcalls import ToolCallParseError, parse_calls
-from hearth.toolcalls.parse import MAX_CALLS, MAX_TEXT
+from hearth.tooling.calls import ToolCallParseError, parse_calls
+from hearth.tooling.calls.parse import MAX_CALLS, MAX_TEXT
 
 # the pieces models (and attackers) write: call syntax, JSON, fences, tags, quotes, deep brackets
 TOKENS = ["f(", "g(", "add_to_shopping_list(", ")", "(", "[", "]", "{", "}", ",", ":", "=", '"', "'", "\\",

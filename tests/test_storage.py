@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from hearth import Storage
-from hearth.toolrunner import ToolOutcome
+from hearth.tooling.runner import ToolOutcome
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hearth import CallRequest
-from hearth.toolcalls import HoldBack, bind_positional, call_error, format_calls, parse_calls
+from hearth.tooling.calls import HoldBack, bind_positional, call_error, format_calls, parse_calls
 
 KNOWN = {"add_to_shopping_list", "get_shopping_list"}
 ADD = {"type": "function", "function": {"name": "add_to_shopping_list", "description": "Add an item.", "parameters": {

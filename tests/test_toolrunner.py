@@ -13,9 +13,9 @@ import pytest
 from hearth import ToolBlocked, ToolContext, ToolError, ToolResult, hookimpl
 from hearth.events import EventBus
 from hearth.pluginmanager import PluginManager
-from hearth.tool import Tool, ToolDefinitionError
-from hearth.toolregistry import ToolRegistry
-from hearth.toolrunner import ToolOutcome, ToolRunner
+from hearth.tooling.registry import ToolRegistry
+from hearth.tooling.runner import ToolOutcome, ToolRunner
+from hearth.tooling.tool import Tool, ToolDefinitionError
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ import pytest
 from hearth import CallRequest
 from hearth.pluginmanager import PluginManager
 from hearth.plugins.llamacpp.grammar import grammar_for, request_numbers, request_spans
-from hearth.toolcalls import (
+from hearth.tooling.calls import (
     bind_positional,
     expand_template,
     format_call,

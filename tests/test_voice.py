@@ -20,13 +20,14 @@ import numpy as np
 import pytest
 
 from hearth import Agent, ModelLoadError, Storage
-from hearth.audio_sinks import MemorySink
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.errors import ConfigError
 from hearth.pluginmanager import PluginManager
-from hearth.sentences import SentenceSplitter
-from hearth.sound_devices import check_microphone
-from hearth.speech import (
+from hearth.voice.devices import check_microphone
+from hearth.voice.loop import VoiceLoop
+from hearth.voice.sentences import SentenceSplitter
+from hearth.voice.sinks import MemorySink
+from hearth.voice.speech import (
     AudioError,
     MicrophoneError,
     SpeechConfig,
@@ -39,7 +40,6 @@ from hearth.speech import (
     stt_engine,
     write_wav,
 )
-from hearth.voice import VoiceLoop
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 REPO = Path(__file__).resolve().parent.parent
@@ -221,7 +221,7 @@ def test_babble_without_words_is_an_empty_utterance_and_listening_goes_on(piper,
     # piper without its random noise, so the babble is the same every run
     from piper import SynthesisConfig
 
-    from hearth.speech import resample
+    from hearth.voice.speech import resample
     still = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     pcm = b"".join(c.audio_int16_bytes for c in piper._voice.synthesize("Add bread to the shopping list.", syn_config=still))
     one = np.frombuffer(resample(pcm, piper.sample_rate), "<i2")
@@ -268,7 +268,7 @@ async def test_talking_over_the_reply_stops_it(piper, whisper, speak):
     """Barge-in, in real time: the second request starts while the first reply is being spoken."""
     from hearth.plugins.faster_whisper import FasterWhisper
     from hearth.plugins.piper import Piper
-    from hearth.speech import Speech
+    from hearth.voice.speech import Speech
     first = read_wav(speak("one.wav", "Put butter on my shopping list."))
     second = read_wav(speak("two.wav", "Add bread to the shopping list, and then tell me what is on it, please."))
     placeholder = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
@@ -434,7 +434,7 @@ def test_no_speech_table_gives_working_defaults():
 
 
 def test_shipped_models_toml_speech_tables_are_the_defaults():
-    from hearth.speech import load_speech_config
+    from hearth.voice.speech import load_speech_config
 
     assert (REPO / "models.toml").read_text() == (REPO / "agent" / "models.toml").read_text()
     assert load_speech_config(REPO / "models.toml") == SpeechConfig()
@@ -473,7 +473,7 @@ def test_first_sentence_is_ready_before_the_rest_arrives():
 
 
 def test_a_failed_turn_is_spoken_as_a_sentence_not_a_log_line():
-    from hearth.sentences import spoken_failure
+    from hearth.voice.sentences import spoken_failure
     assert spoken_failure("The message is empty; say or type something.") == "The message is empty; say or type something."
     generic = "Sorry, I could not answer that. The details are in Hearth's log."
     assert spoken_failure("/work/main/agent/models.toml: [models.x] backend 'llamacpp' is not available") == generic

@@ -122,7 +122,7 @@ def test_a_spoken_request_through_wyoming_servers_lands_in_the_list_and_the_repl
 
 def test_the_tts_server_streams_sentence_by_sentence(peers):
     from hearth.plugins.wyoming_speech import WyomingTts
-    from hearth.speech import TtsConfig
+    from hearth.voice.speech import TtsConfig
     tts = WyomingTts(TtsConfig(engine="wyoming", uri=peers[1].uri, voice="en_US-joe-medium"))
     tts.load()
     assert tts.streaming and tts.sample_rate == 22050
@@ -133,7 +133,7 @@ def test_the_tts_server_streams_sentence_by_sentence(peers):
 def test_an_unknown_voice_is_a_clear_error(peers):
     from hearth.errors import ModelLoadError
     from hearth.plugins.wyoming_speech import WyomingTts
-    from hearth.speech import TtsConfig
+    from hearth.voice.speech import TtsConfig
     with pytest.raises(ModelLoadError) as e:
         WyomingTts(TtsConfig(engine="wyoming", uri=peers[1].uri, voice="de_DE-nobody")).load()
     assert e.value.code == "voice_not_found" and "en_US-joe-medium" in str(e.value)
@@ -141,7 +141,7 @@ def test_an_unknown_voice_is_a_clear_error(peers):
 
 def test_a_server_that_is_down_is_a_clear_error(wyoming_models, tmp_path):
     from hearth.plugins.wyoming_speech import WyomingStt
-    from hearth.speech import SpeechEngineError, SttConfig
+    from hearth.voice.speech import SpeechEngineError, SttConfig
     down = f"tcp://127.0.0.1:{free_port()}"
     stt = WyomingStt(SttConfig(engine="wyoming", uri=down))
     stt.retries = 1
@@ -167,9 +167,9 @@ def _with_stt(models: Path, uri: str, tmp_path: Path) -> Path:
 async def test_the_voice_loop_keeps_listening_when_the_stt_server_goes_away_and_comes_back(wyoming_models, peers, tmp_path):
     """A lost STT server fails that utterance with a clear event; once it is back, the next one is answered."""
     from hearth import Agent
-    from hearth.audio_sinks import MemorySink
-    from hearth.speech import Speech, load_speech_config, read_wav
-    from hearth.voice import VoiceLoop
+    from hearth.voice.loop import VoiceLoop
+    from hearth.voice.sinks import MemorySink
+    from hearth.voice.speech import Speech, load_speech_config, read_wav
     stt, _ = peers
     agent = Agent()
     await agent.start(load_model=False)

@@ -50,7 +50,7 @@ def spoken_request(voice, text: str, path: Path) -> Path:
     A " | " in ``text`` is a 0.4 s pause ("Okay Nabu. | Add honey to my shopping list.")."""
     from piper import SynthesisConfig
 
-    from hearth.speech import read_wav
+    from hearth.voice.speech import read_wav
     pcm = b""
     for i, part in enumerate(text.split(" | ")):
         wav = path.with_name(f"{path.name}-{i}.wav")

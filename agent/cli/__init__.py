@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from . import bench, chat, doctor, fit, mcp, models, plugins, serve, tools, voice, wyoming
+from hearth.cli import bench, chat, doctor, fit, mcp, models, plugins, serve, tools, voice, wyoming
 
 app = typer.Typer(help="Hearth: a local voice and tool agent.", no_args_is_help=True, add_completion=False)
 

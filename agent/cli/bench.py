@@ -11,12 +11,12 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..errors import HearthError
-from ..events import TurnFinished
-from ..stats import percentile
-from ..storage import Storage
-from ..turn import Agent
-from .common import Column, err, fail, models_option, render_table, report_plugin_errors
+from hearth.agent import Agent
+from hearth.cli.common import Column, err, fail, models_option, render_table, report_plugin_errors
+from hearth.cli.stats import percentile
+from hearth.errors import HearthError
+from hearth.events import TurnFinished
+from hearth.storage import Storage
 
 BENCH_REQUESTS = {
     1: ["add milk to my shopping list", "put apples on the list", "what is on my shopping list",

@@ -9,11 +9,11 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..errors import HearthError
-from ..events import Event, Routed, TextDelta, TimerFinished, ToolCalled, ToolReturned, TurnFailed, TurnFinished
-from ..storage import Storage
-from ..turn import Agent
-from .common import build_agent, err, fail, models_option, out, progress_printer
+from hearth.agent import Agent
+from hearth.cli.common import build_agent, err, fail, models_option, out, progress_printer
+from hearth.errors import HearthError
+from hearth.events import Event, Routed, TextDelta, TimerFinished, ToolCalled, ToolReturned, TurnFailed, TurnFinished
+from hearth.storage import Storage
 
 
 async def start_agent(agent: Agent, role: str | None, quiet: bool, prewarm: bool) -> None:

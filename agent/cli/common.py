@@ -17,10 +17,10 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import HearthError
-from ..events import Event
-from ..pluginmanager import PluginManager
-from ..turn import Agent
+from hearth.agent import Agent
+from hearth.errors import HearthError
+from hearth.events import Event
+from hearth.pluginmanager import PluginManager
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)

@@ -19,14 +19,14 @@ from rich.markup import escape
 from wyoming.client import AsyncClient
 from wyoming.info import Describe, Info
 
-from ..backends import settings_models
-from ..checks import Check
-from ..config import ModelsFile, bind_backend_settings, load_models
-from ..errors import HearthError
-from ..gpu import MemoryProbe, probe_memory
-from ..pluginmanager import PluginManager
-from ..speech import load_speech_config
-from .common import models_option, out
+from hearth.backends import settings_models
+from hearth.checks import Check
+from hearth.cli.common import models_option, out
+from hearth.config import ModelsFile, bind_backend_settings, load_models
+from hearth.errors import HearthError
+from hearth.gpu import MemoryProbe, probe_memory
+from hearth.pluginmanager import PluginManager
+from hearth.voice.speech import load_speech_config
 
 GiB = 1 << 30
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..config import ModelConfig, load_models
-from ..errors import HearthError
-from ..gpu.plan import KV_TYPES, Plan, llama_gpu_offload, plan_shape
-from ..gpu.probe import MemoryProbe, manual_probe, probe_memory
-from ..gpu.shape import read_shape
-from ..pluginmanager import PluginManager
-from .common import Column, fail, load_plugins, out, render_table
+from hearth.cli.common import Column, fail, load_plugins, out, render_table
+from hearth.config import ModelConfig, load_models
+from hearth.errors import HearthError
+from hearth.gpu.plan import KV_TYPES, Plan, llama_gpu_offload, plan_shape
+from hearth.gpu.probe import MemoryProbe, manual_probe, probe_memory
+from hearth.gpu.shape import read_shape
+from hearth.pluginmanager import PluginManager
 
 MiB = 1 << 20
 

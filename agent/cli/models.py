@@ -9,11 +9,11 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..config import ModelConfig, load_models
-from ..errors import HearthError
-from ..pluginmanager import PluginManager
-from ..turn import DEFAULT_SYSTEM_PROMPT, Agent
-from .common import Column, fail, load_plugins, render_table
+from hearth.agent import DEFAULT_SYSTEM_PROMPT, Agent
+from hearth.cli.common import Column, fail, load_plugins, render_table
+from hearth.config import ModelConfig, load_models
+from hearth.errors import HearthError
+from hearth.pluginmanager import PluginManager
 
 
 def context_budget(name: str, cfg: ModelConfig, pm: PluginManager, tools: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,10 +9,10 @@ import json
 import typer
 from rich.markup import escape
 
-from ..errors import HearthError
-from ..pluginmanager import PluginInfo
-from ..turn import Agent
-from .common import Column, load_plugins, render_table
+from hearth.agent import Agent
+from hearth.cli.common import Column, load_plugins, render_table
+from hearth.errors import HearthError
+from hearth.pluginmanager import PluginInfo
 
 
 async def _started_plugins() -> list[PluginInfo]:

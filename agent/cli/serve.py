@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from ..server import serve as run_server
-from ..server_settings import ServerError, ServerSettings
-from .common import build_agent, fail, models_option
+from hearth.cli.common import build_agent, fail, models_option
+from hearth.faces.server import serve as run_server
+from hearth.faces.settings import ServerError, ServerSettings
 
 
 def serve(

@@ -9,11 +9,11 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..config import ModelConfig, ModelsFile, Roles
-from ..tool import Tool
-from ..toolrunner import ToolOutcome
-from ..turn import Agent
-from .common import Column, err, fail, load_plugins, render_table
+from hearth.agent import Agent
+from hearth.cli.common import Column, err, fail, load_plugins, render_table
+from hearth.config import ModelConfig, ModelsFile, Roles
+from hearth.tooling.runner import ToolOutcome
+from hearth.tooling.tool import Tool
 
 tools_app = typer.Typer(help="List tools, or run one directly.", invoke_without_command=True)
 

@@ -11,16 +11,25 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..audio_sinks import AudioSink, MemorySink, WavSink
-from ..errors import HearthError
-from ..events import BargeIn, Event, Transcribed, TurnFailed, TurnFinished, VoiceFailed, VoiceTimings, WakeWordDetected
-from ..pluginmanager import PluginManager
-from ..sound_devices import SpeakerSink, check_microphone
-from ..speech import RATE, AudioError, Speech, SpeechConfig, load_speech_config, read_wav, write_wav
-from ..storage import Storage
-from ..voice import VoiceLoop, run_file, run_microphone
-from ..wakeword import WakeWord
-from .common import build_agent, err, fail, load_plugins, out, print_json_event
+from hearth.cli.common import build_agent, err, fail, load_plugins, out, print_json_event
+from hearth.errors import HearthError
+from hearth.events import (
+    BargeIn,
+    Event,
+    Transcribed,
+    TurnFailed,
+    TurnFinished,
+    VoiceFailed,
+    VoiceTimings,
+    WakeWordDetected,
+)
+from hearth.pluginmanager import PluginManager
+from hearth.storage import Storage
+from hearth.voice.devices import SpeakerSink, check_microphone
+from hearth.voice.loop import VoiceLoop, run_file, run_microphone
+from hearth.voice.sinks import AudioSink, MemorySink, WavSink
+from hearth.voice.speech import RATE, AudioError, Speech, SpeechConfig, load_speech_config, read_wav, write_wav
+from hearth.voice.wakeword import WakeWord
 
 
 def _speech(plugins: PluginManager, models: Path | None, *, stt: bool, tts: bool) -> tuple[SpeechConfig, Speech]:

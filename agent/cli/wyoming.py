@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 
-from ..errors import HearthError
-from ..events import Event
-from ..speech import Speech, load_speech_config
-from ..wyoming import SatelliteLink, SatelliteSpec, parse_satellite, parse_uri, run_satellites, run_service
-from .common import build_agent, fail, models_option
+from hearth.cli.common import build_agent, fail, models_option
+from hearth.errors import HearthError
+from hearth.events import Event
+from hearth.faces.wyoming import SatelliteLink, SatelliteSpec, parse_satellite, parse_uri, run_satellites, run_service
+from hearth.voice.speech import Speech, load_speech_config
 
 
 def wyoming(

@@ -5,7 +5,7 @@
 >>> plan.n_gpu_layers, plan.fits, plan.warnings
 """
 
-from .plan import (
+from hearth.gpu.plan import (
                    DevicePlan,
                    Plan,
                    PlanError,
@@ -16,7 +16,7 @@ from .plan import (
                    plan_shape,
                    step_down,
 )
-from .probe import (
+from hearth.gpu.probe import (
                    GpuDevice,
                    MemoryProbe,
                    detect_tegra,
@@ -28,7 +28,7 @@ from .probe import (
                    read_meminfo,
                    register_probe,
 )
-from .shape import ModelShape, ModelShapeError, read_shape
+from hearth.gpu.shape import ModelShape, ModelShapeError, read_shape
 
 __all__ = [
     "DevicePlan", "GpuDevice", "MemoryProbe", "ModelShape", "ModelShapeError", "Plan", "PlanError", "detect_tegra",

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import HearthError
-from .probe import GpuDevice, MemoryProbe, MiB, probe_memory
-from .shape import ModelShape, read_shape
+from hearth.errors import HearthError
+from hearth.gpu.probe import GpuDevice, MemoryProbe, MiB, probe_memory
+from hearth.gpu.shape import ModelShape, read_shape
 
 if TYPE_CHECKING:
-    from ..config import ModelConfig
+    from hearth.config import ModelConfig
 
 # llama-cpp-python's defaults for Llama(n_batch=512, n_ubatch=512)
 N_BATCH = 512

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import HearthError
+from hearth.errors import HearthError
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def read_shape(path: str | Path, *, cache_dir: str | Path | None = None) -> Mode
     cache_file = None
     if cache_dir is None:
         try:
-            from ..config import hearth_home
+            from hearth.config import hearth_home
             cache_dir = hearth_home() / "cache" / "gguf"
         except OSError:
             cache_dir = None

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hearth.config import validation_error
+from hearth.kit import validation_error
 
 
 class HomeAssistantTable(BaseModel):

@@ -3,7 +3,7 @@
 One lock per loaded model; generation runs in a thread and streams deltas back to the event loop.
 Tool calling is native (the GGUF's own chat template with ``tools``, calls read back from its
 ``<tool_call>`` blocks) or injected (schemas and examples in the prompt, a grammar built from the
-schemas, calls read back by ``hearth.toolcalls``). Closing the reply (a cancelled turn) stops the
+schemas, calls read back by ``hearth.tooling.calls``). Closing the reply (a cancelled turn) stops the
 generation at the next token on every path and frees the model.
 
 A base model (a GGUF without a chat template) never writes free prose to the user: where it would,
@@ -22,10 +22,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from hearth import Backend, CallRequest, Delta, Done, ModelConfig, ModelLoadError
-from hearth.backends import Progress
-from hearth.errors import BackendError
-from hearth.toolcalls import HoldBack, fn_schema, parse_calls
+from hearth import Backend, BackendError, CallRequest, Delta, Done, ModelConfig, ModelLoadError
+from hearth.kit import HoldBack, Progress, fn_schema, parse_calls
 
 from .grammar import grammar_for, request_numbers, request_spans
 from .model_files import resolve_model, sha256_of
@@ -151,7 +149,7 @@ class LlamaCppBackend(Backend):
                                                verbose=False, **kwargs)
                 break
             except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
-                from hearth.gpu import is_out_of_memory, oom_reason, step_down
+                from hearth.kit import is_out_of_memory, oom_reason, step_down
                 if not is_out_of_memory(err, llama_errors):
                     raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
                 layers = kwargs["n_gpu_layers"]
@@ -186,7 +184,7 @@ class LlamaCppBackend(Backend):
 
     def _gpu_plan(self, path: Path, progress: Progress | None) -> dict[str, Any]:
         """llama.cpp's GPU arguments from the planner (``hearth.gpu``): layers, split, main GPU."""
-        from hearth.gpu import ModelShapeError, PlanError, plan_model
+        from hearth.kit import ModelShapeError, PlanError, plan_model
         cfg = self.config
         try:
             self.plan = plan = plan_model(cfg, path, name=self.name, tensor_split=self.options.tensor_split,

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hearth import Check, HearthError, hookimpl
-from hearth.config import ModelsFile
-from hearth.gpu import MemoryProbe, llama_gpu_offload, plan_model, probe_memory
+from hearth.kit import MemoryProbe, ModelsFile, llama_gpu_offload, plan_model, probe_memory
 
 from .model_files import resolve_model
 

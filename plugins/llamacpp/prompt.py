@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hearth.toolcalls import example_calls, fn_schema, format_calls, injected_messages, render_tools_prompt
+from hearth.kit import example_calls, fn_schema, format_calls, injected_messages, render_tools_prompt
 
 PLAIN_STOPS = ["\nUser:", "\nTool:", "\n\n"]
 

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from hearth.toolcalls import example_sentences, fn_schema
+from hearth.kit import example_sentences, fn_schema
 
 NO_TOOL = ("Messages that need no tool: greetings, thanks, questions and chat.\nExamples:\n- hello there\n"
            "- thank you\n- what is the weather like\n- tell me a joke\n- who are you\n- what time is it\n-")

@@ -8,7 +8,7 @@ request carries the model's locked settings from models.toml as Ollama options: 
 request, so the first turn does not wait for the weights.
 
 Tool calling is native (``tools=`` and the streamed ``message.tool_calls``) or injected (schemas in
-the system prompt, calls read back by ``hearth.toolcalls``). A model configured native that
+the system prompt, calls read back by ``hearth.tooling.calls``). A model configured native that
 Ollama says "does not support tools" falls back to injected calls with a warning, once per load.
 
 ``close()`` frees the client only: the server keeps the model for its ``keep_alive``, so the next
@@ -26,10 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hearth import CallRequest, Delta, Done, ModelConfig, ModelLoadError
-from hearth.backends import Progress, ServerBackend, ToolsRefused
-from hearth.errors import BackendError
-from hearth.toolcalls import HoldBack, fn_schema, injected_messages
+from hearth import BackendError, CallRequest, Delta, Done, ModelConfig, ModelLoadError
+from hearth.kit import HoldBack, Progress, ServerBackend, ToolsRefused, fn_schema, injected_messages
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from hearth import Check, HearthError, hookimpl
-from hearth.config import ModelsFile, is_loopback
-from hearth.gpu import MemoryProbe, probe_memory
+from hearth.kit import MemoryProbe, ModelsFile, is_loopback, probe_memory
 
 from .backend import OllamaBackend
 

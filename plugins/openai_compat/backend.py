@@ -7,7 +7,7 @@ llama-cpp-python's ``python -m llama_cpp.server`` all do. The official ``openai`
 the server lists the model (``GET /models``) and pre-warms it with a one-token request.
 
 Tool calling is native (``tools=``, streamed ``tool_calls`` deltas assembled by index) or injected
-(schemas in the system prompt, calls read back by ``hearth.toolcalls``). A model configured native
+(schemas in the system prompt, calls read back by ``hearth.tooling.calls``). A model configured native
 falls back to injected calls, with one warning per load, when the server refuses ``tools`` (a 400
 that names tools, e.g. llama-server without ``--jinja``, vLLM without ``--enable-auto-tool-choice``)
 or when the model ignores them and writes its calls as text.
@@ -29,10 +29,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hearth import CallRequest, Delta, Done, ModelConfig, ModelLoadError
-from hearth.backends import Progress, ServerBackend, ToolsRefused
-from hearth.errors import BackendError
-from hearth.toolcalls import HoldBack, fn_schema, injected_messages
+from hearth import BackendError, CallRequest, Delta, Done, ModelConfig, ModelLoadError
+from hearth.kit import HoldBack, Progress, ServerBackend, ToolsRefused, fn_schema, injected_messages
 
 from .settings import OpenAISettings
 

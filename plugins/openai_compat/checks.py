@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hearth import Check, HearthError, hookimpl
-from hearth.config import ModelsFile
+from hearth.kit import ModelsFile
 
 from .backend import OpenAIBackend
 

@@ -1,0 +1,47 @@
+"""The engine and tool author's kit: everything a plugin may import from the core besides ``hearth``.
+
+``from hearth import ...`` gives what every plugin needs (hooks, tools, events, errors, the agent).
+This module adds what engine authors and plugins with settings of their own need: the server-backend
+base and its hold-back of streamed calls, the tool-call layer's schema, prompt and parse helpers,
+``models.toml`` helpers, the GPU memory probe and planner, and ``hearth doctor``'s checks. A plugin
+imports nothing else from the core; ``tests/test_architecture.py`` fails on any other import.
+
+>>> from hearth.kit import ServerBackend, HoldBack, fn_schema, probe_memory
+"""
+
+from __future__ import annotations
+
+from hearth.backends import Backend, CallRequest, Delta, Done, Progress, ServerBackend, ToolsRefused
+from hearth.checks import Check
+from hearth.config import ModelsFile, is_loopback, models_toml_path, read_toml, validation_error
+from hearth.gpu import (
+                   MemoryProbe,
+                   ModelShapeError,
+                   PlanError,
+                   is_out_of_memory,
+                   llama_gpu_offload,
+                   oom_reason,
+                   plan_model,
+                   probe_memory,
+                   step_down,
+)
+from hearth.tooling.calls import (
+                   HoldBack,
+                   example_calls,
+                   example_sentences,
+                   fn_schema,
+                   format_calls,
+                   injected_messages,
+                   parse_calls,
+                   py_literal,
+                   render_tools_prompt,
+)
+from hearth.tooling.registry import ToolRegistry
+
+__all__ = [
+    "Backend", "CallRequest", "Check", "Delta", "Done", "HoldBack", "MemoryProbe", "ModelShapeError", "ModelsFile",
+    "PlanError", "Progress", "ServerBackend", "ToolRegistry", "ToolsRefused", "example_calls", "example_sentences",
+    "fn_schema", "format_calls", "injected_messages", "is_loopback", "is_out_of_memory", "llama_gpu_offload",
+    "models_toml_path", "oom_reason", "parse_calls", "plan_model", "probe_memory", "py_literal", "read_toml",
+    "render_tools_prompt", "step_down", "validation_error",
+]
