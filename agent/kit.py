@@ -12,6 +12,7 @@ imports nothing else from the core; ``tests/test_architecture.py`` fails on any 
 from __future__ import annotations
 
 from hearth.backends import Backend, CallRequest, Delta, Done, Progress, ServerBackend, ToolsRefused
+from hearth.cache import forget, shared
 from hearth.checks import Check
 from hearth.config import ModelsFile, is_loopback, models_toml_path, read_toml, validation_error
 from hearth.gpu import (
@@ -44,4 +45,5 @@ __all__ = [
     "fn_schema", "format_calls", "injected_messages", "is_loopback", "is_out_of_memory", "llama_gpu_offload",
     "models_toml_path", "oom_reason", "parse_calls", "plan_model", "probe_memory", "py_literal", "read_toml",
     "render_tools_prompt", "step_down", "validation_error",
+    "forget", "shared",
 ]

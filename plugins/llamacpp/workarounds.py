@@ -10,16 +10,20 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-log = logging.getLogger("hearth.plugins.llamacpp")
+from hearth.kit import shared
 
-_LOG_CALLBACK: Any = None
+log = logging.getLogger("hearth.plugins.llamacpp")
 
 
 def quiet_llama_logs() -> None:
-    """Route llama.cpp's own log lines to Python logging (warnings and errors only)."""
-    global _LOG_CALLBACK
-    if _LOG_CALLBACK is not None:
-        return
+    """Route llama.cpp's own log lines to Python logging (warnings and errors only).
+
+    llama.cpp has one log callback per process; it is installed once and kept alive (ctypes would free
+    it otherwise) in the core's process-wide store, whichever agent loads a model first."""
+    shared(("llama.cpp", "log callback"), _install_log_callback)
+
+
+def _install_log_callback() -> Any:
     import ctypes
 
     import llama_cpp
@@ -29,8 +33,8 @@ def quiet_llama_logs() -> None:
         if level >= 4:  # GGML_LOG_LEVEL_ERROR
             log.error("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
 
-    _LOG_CALLBACK = callback
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    return callback
 
 
 def _amx_advertised() -> bool:
