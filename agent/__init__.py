@@ -10,13 +10,14 @@ from hearth.checks import Check
 from hearth.config import ModelConfig, hearth_home, load_models
 from hearth.errors import BackendError, ConfigError, HearthError, ModelLoadError, PluginError, ToolBlocked, ToolError
 from hearth.events import (
+                     Announcement,
+                     CountdownCancelled,
+                     CountdownFinished,
+                     CountdownStarted,
                      Event,
                      EventBus,
                      Routed,
                      TextDelta,
-                     TimerCancelled,
-                     TimerFinished,
-                     TimerStarted,
                      ToolCalled,
                      ToolReturned,
                      TurnFailed,
@@ -42,10 +43,11 @@ from hearth.voice.speech import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "RATE", "Agent", "Backend", "BackendError", "CallRequest", "Check", "Clock", "ConfigError", "Delta", "Done", "Event",
+    "RATE", "Agent", "Announcement", "Backend", "BackendError", "CallRequest", "Check", "Clock", "ConfigError",
+    "CountdownCancelled", "CountdownFinished", "CountdownStarted", "Delta", "Done", "Event",
     "EventBus", "HearthError", "ManualClock", "ModelConfig", "ModelLoadError", "PluginError", "Progress",
     "RegisterTool", "Routed", "Scheduler", "SchemaTool", "SpeechEngineError", "SpeechToText", "SttConfig", "Storage",
-    "TextDelta", "TextToSpeech", "TimerCancelled", "TimerFinished", "TimerStarted", "Tool", "ToolBlocked",
+    "TextDelta", "TextToSpeech", "Tool", "ToolBlocked",
     "ToolCalled", "ToolContext", "ToolError", "ToolResult", "ToolReturned", "TtsConfig", "TurnFailed",
     "TurnFinished", "TurnStarted", "WallClock", "hearth_home", "hookimpl", "load_models", "packaged_path",
     "resample", "resolve_path",

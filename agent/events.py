@@ -1,7 +1,11 @@
 """Typed events of a turn, and the asyncio event bus that carries them.
 
 Every event is a small frozen dataclass with a ``type`` and ``to_dict()``; that dict is
-Hearth's wire format (the CLI's ``--json`` lines and, later, websocket frames).
+Hearth's wire format (the CLI's ``--json`` lines and the websocket frames). The wire ``type`` strings:
+a turn's ``started``, ``routed``, ``text_delta``, ``tool_call``, ``tool_result``, ``finished``, ``failed``;
+between turns ``countdown_started``, ``countdown_cancelled``, ``countdown_finished`` (each with its
+``kind``, e.g. ``"timer"``) and ``announcement``; the voice loop's ``wake_word``, ``speech_started``,
+``transcript``, ``barge_in``, ``voice_error``, ``voice_timings``.
 """
 
 from __future__ import annotations
@@ -107,40 +111,59 @@ class TurnFailed(Event):
     code: str
 
 
-# ---- timers: the core scheduler rings a timer a tool set; faces announce it -----------------------
-# ``session`` is the session that set the timer (the finished event goes back there).
+# ---- countdowns and announcements: between turns, also when no turn is running ---------------------
+# A countdown is anything a plugin sets that counts down and rings (a timer today; reminders and alarms
+# later), told apart by ``kind``; ``id`` is the plugin's own id of it (unique within its kind) and
+# ``session`` the session that set it (the finished event goes back there). Faces map them: Wyoming's
+# timer events, the CLI's "... finished" line, the web page's message.
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimerStarted(Event):
-    """A timer was set (in ``session``); it ends ``duration_s`` seconds after ``ts``."""
+class CountdownStarted(Event):
+    """A countdown was set (in ``session``): it rings ``duration_s`` seconds after ``ts``, at ``ends_at``."""
 
-    type: ClassVar[str] = "timer_started"
-    timer_id: int = 0
+    type: ClassVar[str] = "countdown_started"
+    kind: str
+    id: int = 0
     name: str | None = None
     duration_s: int = 0
+    ends_at: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimerCancelled(Event):
-    """A running timer was cancelled (``session`` is the session that set it)."""
+class CountdownCancelled(Event):
+    """A running countdown was cancelled (``session`` is the session that set it)."""
 
-    type: ClassVar[str] = "timer_cancelled"
-    timer_id: int = 0
+    type: ClassVar[str] = "countdown_cancelled"
+    kind: str
+    id: int = 0
     name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimerFinished(Event):
-    """A timer reached its end. ``late_s`` is how long after its end it rang (more than a moment when
-    it ended while Hearth was not running); ``say`` is the sentence to speak."""
+class CountdownFinished(Event):
+    """A countdown reached its end: it rings. ``late_s`` is how long after its end it rang (more than a
+    moment when it ended while Hearth was not running); ``say`` is the sentence to speak."""
 
-    type: ClassVar[str] = "timer_finished"
-    timer_id: int = 0
+    type: ClassVar[str] = "countdown_finished"
+    kind: str
+    id: int = 0
     name: str | None = None
     duration_s: int = 0
     late_s: float = 0.0
     say: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Announcement(Event):
+    """Something to say to people outside a turn: ``text``, in ``room`` (a satellite's name) when set,
+    else to ``session`` when set, else everywhere Hearth speaks or shows messages."""
+
+    type: ClassVar[str] = "announcement"
+    session: str = ""
+    turn_id: str = ""
+    text: str
+    room: str | None = None
 
 
 # ---- voice (hearth listen): one utterance heard, transcribed, answered and spoken ------------------

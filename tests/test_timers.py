@@ -10,7 +10,7 @@ import json
 import pytest
 from conftest import run_hearth
 
-from hearth import Agent, ManualClock, Scheduler, TimerCancelled, TimerFinished, TimerStarted
+from hearth import Agent, CountdownCancelled, CountdownFinished, CountdownStarted, ManualClock, Scheduler
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 from hearth.storage import Storage
@@ -43,9 +43,9 @@ async def agent(tmp_path, monkeypatch, clock):
     await a.stop()
 
 
-def _finished_events(agent: Agent) -> list[TimerFinished]:
-    seen: list[TimerFinished] = []
-    agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, TimerFinished) else None)
+def _finished_events(agent: Agent) -> list[CountdownFinished]:
+    seen: list[CountdownFinished] = []
+    agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, CountdownFinished) else None)
     return seen
 
 
@@ -247,8 +247,8 @@ async def test_a_finished_timer_is_announced_once_to_its_session(tmp_path, monke
     await _advance(agent, clock, 0.9)
     assert seen == []
     await _advance(agent, clock, 0.1)
-    assert [(e.type, e.session, e.turn_id, e.timer_id, e.name, e.duration_s, e.late_s, e.say) for e in seen] == [
-        ("timer_finished", "satellite-1", "", out.result["id"], "eggs", 1, 0.0, "Your eggs timer is done.")]
+    assert [(e.type, e.kind, e.session, e.turn_id, e.id, e.name, e.duration_s, e.late_s, e.say) for e in seen] == [
+        ("countdown_finished", "timer", "satellite-1", "", out.result["id"], "eggs", 1, 0.0, "Your eggs timer is done.")]
     await _advance(agent, clock, 90)  # nothing else follows, also after a sweep of the table
     await agent.stop()
     assert len(seen) == 1
@@ -284,7 +284,7 @@ async def test_a_timer_that_ended_while_hearth_was_off_fires_at_startup(tmp_path
     await second.start(load_model=False)
     await second.scheduler.settle()
     await second.stop()
-    assert [(e.session, e.timer_id, e.name, e.duration_s, e.late_s) for e in seen] == [
+    assert [(e.session, e.id, e.name, e.duration_s, e.late_s) for e in seen] == [
         ("kitchen", out.result["id"], "tea", 1, 4.0)]
 
 
@@ -415,12 +415,13 @@ async def test_everyday_timer_phrasings_reach_the_tools_on_tier_1(agent):
 
 async def test_setting_and_cancelling_timers_are_events_for_their_session(agent):
     seen: list = []
-    agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, (TimerStarted, TimerCancelled)) else None)
-    await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"}, session="kitchen")
+    agent.bus.subscribe(lambda ev: seen.append(ev) if isinstance(ev, (CountdownStarted, CountdownCancelled)) else None)
+    pizza = await agent.run_tool("start_timer", {"duration": "5 minutes", "name": "pizza"}, session="kitchen")
     await agent.run_tool("start_timer", {"duration": "10 minutes"}, session="hall")
     await agent.run_tool("cancel_timer", {"name": "pizza"}, session="hall")
     await agent.run_tool("cancel_all_timers", {}, session="hall")
-    assert [(e.type, e.session, e.name, getattr(e, "duration_s", None)) for e in seen] == [
-        ("timer_started", "kitchen", "pizza", 300), ("timer_started", "hall", None, 600),
-        ("timer_cancelled", "kitchen", "pizza", None), ("timer_cancelled", "hall", None, None)]
-    assert seen[0].timer_id == seen[2].timer_id and seen[1].timer_id == seen[3].timer_id
+    assert [(e.type, e.kind, e.session, e.name, getattr(e, "duration_s", None)) for e in seen] == [
+        ("countdown_started", "timer", "kitchen", "pizza", 300), ("countdown_started", "timer", "hall", None, 600),
+        ("countdown_cancelled", "timer", "kitchen", "pizza", None), ("countdown_cancelled", "timer", "hall", None, None)]
+    assert seen[0].id == seen[2].id and seen[1].id == seen[3].id
+    assert seen[0].ends_at == pizza.result["ends_at"]

@@ -12,7 +12,17 @@ from rich.markup import escape
 from hearth.agent import Agent
 from hearth.cli.common import build_agent, err, fail, models_option, out, progress_printer
 from hearth.errors import HearthError
-from hearth.events import Event, Routed, TextDelta, TimerFinished, ToolCalled, ToolReturned, TurnFailed, TurnFinished
+from hearth.events import (
+    Announcement,
+    CountdownFinished,
+    Event,
+    Routed,
+    TextDelta,
+    ToolCalled,
+    ToolReturned,
+    TurnFailed,
+    TurnFinished,
+)
 from hearth.storage import Storage
 
 
@@ -33,11 +43,12 @@ async def start_agent(agent: Agent, role: str | None, quiet: bool, prewarm: bool
 
 
 def announce(event: Event) -> None:
-    """Interactive chat: say events that arrive between turns (a timer that finished)."""
-    if isinstance(event, TimerFinished):
-        name = event.name
-        err.print(f"\n[bold yellow]⏰ {escape(name.capitalize() + ' timer' if name else 'Timer')} finished.[/]",
-                  highlight=False)
+    """Interactive chat: say events that arrive between turns (a countdown that rang, an announcement)."""
+    if isinstance(event, CountdownFinished):
+        what = f"{event.name.capitalize()} {event.kind}" if event.name else event.kind.capitalize()
+        err.print(f"\n[bold yellow]⏰ {escape(what)} finished.[/]", highlight=False)
+    elif isinstance(event, Announcement):
+        err.print(f"\n[bold yellow]📣 {escape(event.text)}[/]", highlight=False)
 
 
 def chat(

@@ -42,8 +42,16 @@ from wyoming.timer import TimerStarted as WyomingTimerStarted
 
 from hearth import __version__
 from hearth.errors import HearthError
+from hearth.events import (
+    Announcement,
+    CountdownCancelled,
+    CountdownFinished,
+    CountdownStarted,
+    Transcribed,
+    TurnFailed,
+    TurnFinished,
+)
 from hearth.events import Event as HearthEvent
-from hearth.events import TimerCancelled, TimerFinished, TimerStarted, Transcribed, TurnFailed, TurnFinished
 from hearth.voice.loop import VoiceLoop
 from hearth.voice.wakeword import WakeWord
 
@@ -317,29 +325,40 @@ class SatelliteLink:
         if self._emit is not None:
             await self._emit(self, event)
 
+    def _for_me(self, event: HearthEvent) -> bool:
+        """Whether a between-turns event goes to this satellite: countdowns set from its room; an
+        announcement for its room, its session, or everyone."""
+        if isinstance(event, Announcement):
+            return event.room == self.spec.name if event.room else event.session in ("", self.session)
+        return event.session == self.session
+
     async def _on_bus(self, event: HearthEvent) -> None:
-        """Timers set from this room: started, cancelled and finished go to its satellite (as Home
-        Assistant sends them), and a finished one is announced on its speaker."""
-        if event.session != self.session or self._client is None:
+        """Countdowns (timers) set from this room: started, cancelled and finished go to its satellite
+        as Wyoming's timer events (as Home Assistant sends them), and a finished one is said on its
+        speaker; so is an announcement for this room."""
+        if self._client is None or not self._for_me(event):
             return
-        if isinstance(event, TimerStarted):
+        if isinstance(event, CountdownStarted):
             h, rest = divmod(int(event.duration_s), 3600)
             await self.send(WyomingTimerStarted(
-                id=str(event.timer_id), total_seconds=int(event.duration_s), name=event.name, start_hours=h,
+                id=str(event.id), total_seconds=int(event.duration_s), name=event.name, start_hours=h,
                 start_minutes=rest // 60, start_seconds=rest % 60).event())
-            return
-        if isinstance(event, TimerCancelled):
-            await self.send(WyomingTimerCancelled(id=str(event.timer_id)).event())
-            return
-        if not isinstance(event, TimerFinished):
-            return
-        await self.send(WyomingTimerFinished(id=str(event.timer_id)).event())
+        elif isinstance(event, CountdownCancelled):
+            await self.send(WyomingTimerCancelled(id=str(event.id)).event())
+        elif isinstance(event, CountdownFinished):
+            await self.send(WyomingTimerFinished(id=str(event.id)).event())
+            await self._say(event.say, event.kind)
+        elif isinstance(event, Announcement):
+            await self._say(event.text, "announcement")
+
+    async def _say(self, text: str, what: str) -> None:
+        """Speak ``text`` on the satellite's speaker (``what`` names it in a warning if it cannot be)."""
         sink = SatelliteSink(self)
         try:
-            async for chunk in self.speech.synthesize(event.say):
+            async for chunk in self.speech.synthesize(text):
                 await sink.play(chunk, self.speech.sample_rate)
         except HearthError as err:
-            log.warning("satellite %s: could not speak the timer: %s", self.spec.name, err)
+            log.warning("satellite %s: could not speak the %s: %s", self.spec.name, what, err)
         finally:
             await sink.reply_done()
 

@@ -160,7 +160,15 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
 
 
 class Tool:
-    """A callable with a name, a description, a JSON schema and example sentences."""
+    """A callable with a name, a description, a JSON schema and example sentences.
+
+    ``hints`` are what the tool's own plugin says about it to the engines and faces, so that
+    neither the core nor another plugin names the tool: ``"fallback"``: the arguments to call it
+    with when no tool fits a request (it says what Hearth cannot do yet); ``"panel"``: a title, and
+    the web page shows the tool's result (``{"items": [{"name", "quantity", "checked"}]}``) as a list.
+    """
+
+    hints: dict[str, Any] = {}  # never mutated: each Tool.__init__ gives its own
 
     def __init__(
         self,
@@ -173,8 +181,10 @@ class Tool:
         plugin: str | None = None,
         slot_values: dict[str, list[Any]] | None = None,
         intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None,
+        hints: dict[str, Any] | None = None,
     ) -> None:
         self.fn = fn
+        self.hints = dict(hints or {})
         self.slot_values = dict(slot_values or {})
         # Home Assistant intent name -> converter from the intent's slots to this tool's arguments
         # (None: the slots are the arguments); the intent fast path matches HA's own sentences
@@ -343,4 +353,5 @@ class RegisterTool(Protocol):
     def __call__(self, fn: Callable[..., Any], *, name: str | None = None, description: str | None = None,
                  examples: Sequence[str] = (), timeout: float = 10.0,
                  slot_values: dict[str, list[Any]] | None = None,
-                 intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None) -> Tool: ...
+                 intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None,
+                 hints: dict[str, Any] | None = None) -> Tool: ...

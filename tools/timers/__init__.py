@@ -4,7 +4,7 @@
 ``tools`` the four tools, ``ha_slots`` maps Home Assistant's timer intents to them, ``phrasing``
 understands timer requests in any slot order (tier 1, before the templates), and ``ringing``
 sets each timer's job on the core scheduler (``agent.scheduler``) and announces it with a
-:class:`hearth.TimerFinished` event addressed to the session that set it.
+:class:`hearth.CountdownFinished` event (``kind="timer"``) addressed to the session that set it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hearth import Event, Scheduler, Storage, TimerFinished
+from hearth import CountdownFinished, Event, Scheduler, Storage
 
 from . import store
 
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 Emit = Callable[[Event], Awaitable[Any]]
 
 SWEEP_KEY = ("timers", "sweep")
+KIND = "timer"  # the countdown events' kind
 SWEEP_EVERY_S = 30.0
 
 
@@ -48,9 +49,9 @@ async def _ring(scheduler: Scheduler, storage: Storage, emit: Emit, timer_id: in
     if row is None:  # cancelled, or another process announced it
         return
     what = f"Your {row.name} timer" if row.name else "Your timer"
-    await emit(TimerFinished(session=row.session, turn_id="", timer_id=timer_id, name=row.name,
-                             duration_s=row.duration_s, late_s=round(max(0.0, now - row.ends_at), 3),
-                             say=f"{what} is done."))
+    await emit(CountdownFinished(session=row.session, turn_id="", kind=KIND, id=timer_id, name=row.name,
+                                 duration_s=row.duration_s, late_s=round(max(0.0, now - row.ends_at), 3),
+                                 say=f"{what} is done."))
 
 
 async def sweep(scheduler: Scheduler, storage: Storage, emit: Emit) -> None:

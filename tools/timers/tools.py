@@ -1,8 +1,8 @@
 """The timer tools: start, cancel, cancel all, and how much time is left.
 
 Each tool reads and writes the timers table in a worker thread, then (on the event loop) sets or
-drops the timer's job on ``ctx.scheduler`` and sends a :class:`hearth.TimerStarted` or
-:class:`hearth.TimerCancelled` event through ``ctx.emit``.
+drops the timer's job on ``ctx.scheduler`` and sends a :class:`hearth.CountdownStarted` or
+:class:`hearth.CountdownCancelled` event (``kind="timer"``) through ``ctx.emit``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 from sqlmodel import Session
 
-from hearth import TimerCancelled, TimerStarted, ToolContext, ToolError, ToolResult
+from hearth import CountdownCancelled, CountdownStarted, ToolContext, ToolError, ToolResult
 
 from . import ringing, store
 from .durations import DurationError, join_words, parse_duration, plural, spoken_duration
@@ -69,8 +69,8 @@ async def start_timer(duration: str, ctx: ToolContext, name: str | None = None) 
 
     data = await _db(ctx, add)
     ringing.ring_at(ctx.scheduler, ctx.storage, ctx.emit, data["id"], now + seconds)
-    await ctx.emit(TimerStarted(session=ctx.session, turn_id=ctx.turn_id, timer_id=data["id"], name=data["name"],
-                                duration_s=data["duration_s"]))
+    await ctx.emit(CountdownStarted(session=ctx.session, turn_id=ctx.turn_id, kind=ringing.KIND, id=data["id"],
+                                    name=data["name"], duration_s=data["duration_s"], ends_at=data["ends_at"]))
     what = f"{cap(name)} timer" if name else "Timer"
     return ToolResult(data, say=f"{what} set for {spoken_duration(seconds)}.")
 
@@ -131,7 +131,8 @@ async def cancel_timer(ctx: ToolContext, name: str | None = None, duration: str 
 
     data, row = await _db(ctx, cancel)
     ringing.forget(ctx.scheduler, data["id"])
-    await ctx.emit(TimerCancelled(session=row.session, turn_id=ctx.turn_id, timer_id=data["id"], name=row.name))
+    await ctx.emit(CountdownCancelled(session=row.session, turn_id=ctx.turn_id, kind=ringing.KIND, id=data["id"],
+                                      name=row.name))
     what = f"{cap(row.name)} timer" if row.name else "Timer"
     return ToolResult(data, say=f"{what} cancelled.")
 
@@ -151,7 +152,8 @@ async def cancel_all_timers(ctx: ToolContext) -> ToolResult:
     data, cancelled = await _db(ctx, cancel)
     for timer_id, session, timer_name in cancelled:
         ringing.forget(ctx.scheduler, timer_id)
-        await ctx.emit(TimerCancelled(session=session, turn_id=ctx.turn_id, timer_id=timer_id, name=timer_name))
+        await ctx.emit(CountdownCancelled(session=session, turn_id=ctx.turn_id, kind=ringing.KIND, id=timer_id,
+                                          name=timer_name))
     say = "No timers are running." if not cancelled else f"Cancelled {plural(len(cancelled), 'timer')}."
     return ToolResult(data, say=say)
 
