@@ -249,7 +249,7 @@ async def test_todo_store_is_home_assistants_shopping_list(ha, hass_env, monkeyp
     from hearth.plugins.homeassistant import todo
     agent = await _agent(_models_with(ha, hass_env, "todo = true"))
     try:
-        store = todo.store()
+        store = todo.store(agent)
         assert store is not None and store.entity_id == "todo.shopping_list"
         await store.clear()
         await store.add("milk")
@@ -265,7 +265,7 @@ async def test_todo_store_is_home_assistants_shopping_list(ha, hass_env, monkeyp
         assert getattr(err.value, "code", None) == "item_not_found"
     finally:
         await agent.stop()
-    assert todo.store() is None  # the plugin stopped
+    assert todo.store(agent) is None  # the plugin stopped
 
 
 def _models_with(ha, env: dict[str, str], extra: str) -> Path:

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
-from . import tools
+from typing import Any
+
 from .registry import Home
+from .state import HomeAssistantState
 
 
 def describe(home: Home, max_chars: int) -> str:
@@ -30,9 +32,9 @@ def describe(home: Home, max_chars: int) -> str:
     return out.rstrip("\n") if len(out) <= max_chars else out[:max_chars]
 
 
-def prompt_context(max_chars: int = 2000) -> str:
-    """The exposed devices for the system prompt; "" when Home Assistant is not connected."""
-    connection = tools._connection
+def prompt_context(agent: Any, max_chars: int = 2000) -> str:
+    """The devices ``agent``'s Home Assistant exposes, for the system prompt; "" when it is not connected."""
+    connection = agent.state(HomeAssistantState).connection
     if connection is None or not connection.connected.is_set():
         return ""
     return describe(connection.home, max_chars)

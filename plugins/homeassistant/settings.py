@@ -9,6 +9,8 @@ todo_entity = "todo.shopping_list"
 ```
 
 ``HASS_URL`` and ``HASS_TOKEN`` in the environment work too (without the table, or for a missing key).
+The plugin declares the table (``register_settings``): the core validates it at start and the plugin
+reads it with ``agent.settings("homeassistant")`` (:func:`for_agent`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hearth.kit import validation_error
+from hearth.kit import models_toml_path, read_toml, validation_error
 
 
 class HomeAssistantTable(BaseModel):
@@ -48,11 +50,11 @@ def parse_table(data: dict[str, Any] | None, source: str | Path = "models.toml")
         raise validation_error(err, source, lambda loc: "[homeassistant] key " + ".".join(map(str, loc))) from err
 
 
-def resolve(data: dict[str, Any] | None, source: str | Path = "models.toml",
+def resolve(data: dict[str, Any] | HomeAssistantTable | None, source: str | Path = "models.toml",
             environ: dict[str, str] | None = None) -> Settings | None:
     """The settings from the ``[homeassistant]`` table and the environment; None when no URL is set."""
     env = os.environ if environ is None else environ
-    table = parse_table(data, source)
+    table = data if isinstance(data, HomeAssistantTable) else parse_table(data, source)
     url = table.url or env.get("HASS_URL")
     if not url:
         return None
@@ -65,4 +67,23 @@ def resolve(data: dict[str, Any] | None, source: str | Path = "models.toml",
 
 def from_models(models: Any, source: str | Path = "models.toml") -> Settings | None:
     """Settings from a parsed ``hearth.config.ModelsFile`` (its ``homeassistant`` table) and the environment."""
-    return resolve(getattr(models, "homeassistant", None) or {}, source)
+    return resolve(_table_of(models), source)
+
+
+def for_agent(agent: Any) -> Settings | None:
+    """The agent's settings: its ``[homeassistant]`` table as the core validated it (``agent.settings``,
+    declared with ``register_settings``) and the environment; None when Home Assistant is not configured.
+
+    An agent built on an in-memory models file without the table (``hearth tools`` and ``hearth tools
+    run`` build one, so that no model is loaded) reads the table of the models.toml in force instead.
+    TODO: drop this once the CLI's placeholder carries the plugin tables of models.toml."""
+    if str(agent.models_path) == "<memory>" and _table_of(agent.models) is None:
+        path = models_toml_path()
+        data = read_toml(path).get("homeassistant") if path.exists() else None
+        return resolve(data, path)
+    return resolve(agent.settings("homeassistant"), agent.models_path)
+
+
+def _table_of(models: Any) -> dict[str, Any] | None:
+    tables = models.plugin_tables() if hasattr(models, "plugin_tables") else {}
+    return tables.get("homeassistant")

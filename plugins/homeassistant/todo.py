@@ -18,6 +18,7 @@ from hearth import ToolError
 
 from .client import Connection
 from .registry import fold
+from .state import HomeAssistantState
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,9 @@ class TodoStore:
         await self.connection.call_service("todo", service, data, [self.entity_id])
 
 
-def store() -> TodoStore | None:
-    """The to-do store when ``[homeassistant] todo = true`` and the plugin is running, else None."""
-    from . import tools
-    connection = tools._connection
+def store(agent: Any) -> TodoStore | None:
+    """``agent``'s to-do store when ``[homeassistant] todo = true`` and the plugin runs for it, else None."""
+    connection = agent.state(HomeAssistantState).connection
     if connection is None or not connection.settings.todo:
         return None
     return TodoStore(connection, connection.settings.todo_entity)

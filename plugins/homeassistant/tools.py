@@ -15,8 +15,7 @@ from hearth import ToolContext, ToolError, ToolResult
 
 from .client import Connection
 from .registry import Entity
-
-_connection: Connection | None = None
+from .state import HomeAssistantState
 
 # Home Assistant's response words for one device of a domain (responses/en/HassTurnOn.yaml)
 THE = {"button": "the button", "fan": "the fan", "climate": "the thermostat", "humidifier": "the humidifier",
@@ -32,24 +31,17 @@ OFF = {"cover": ("close_cover", "Closed"), "valve": ("close_valve", "Closed"), "
        "vacuum": ("return_to_base", "Returning")}
 
 
-def set_connection(connection: Connection | None) -> None:
-    global _connection
-    _connection = connection
-
-
-def connection() -> Connection:
-    if _connection is None:
-        raise ToolError("Home Assistant is not set up: set [homeassistant] url in models.toml or HASS_URL",
-                        "ha_not_configured")
-    return _connection
+def connection(ctx: ToolContext) -> Connection:
+    """This agent's connection (each agent has its own), or ``ha_not_configured``."""
+    return ctx.state(HomeAssistantState).require()
 
 
 RECONNECT_GRACE = 3.0  # seconds a tool waits for a connection being re-established
 
 
-async def _ready() -> None:
+async def _ready(ctx: ToolContext) -> None:
     """Give a connection that is coming back (Home Assistant restarting) a moment."""
-    c = connection()
+    c = connection(ctx)
     if not c.connected.is_set():
         await c.wait_connected(RECONNECT_GRACE)
 
@@ -77,8 +69,8 @@ def _last_devices(ctx: ToolContext | None) -> list[str]:
 
 
 async def _targets(name: str | None, area: str | None, domain: str | list[str] | None,
-                   device_class: str | None = None, ctx: ToolContext | None = None) -> list[Entity]:
-    home = connection().require()
+                   device_class: str | None, ctx: ToolContext) -> list[Entity]:
+    home = connection(ctx).require()
     if name and name.strip().lower() in PRONOUNS and not area:
         ids = await asyncio.to_thread(_last_devices, ctx)
         found = [home.entities[i] for i in ids if i in home.entities]
@@ -94,14 +86,14 @@ def _described(entities: list[Entity]) -> list[dict[str, Any]]:
     return [{"name": e.name, "entity_id": e.entity_id, "state": e.state} for e in entities]
 
 
-async def _call_each(entities: list[Entity], service_for: Callable[[Entity], tuple[str, str]],
+async def _call_each(ctx: ToolContext, entities: list[Entity], service_for: Callable[[Entity], tuple[str, str]],
                      data: dict[str, Any] | None = None) -> None:
     """One service call per (domain, service), with every entity it concerns."""
     groups: dict[tuple[str, str], list[str]] = {}
     for e in entities:
         groups.setdefault(service_for(e), []).append(e.entity_id)
     for (domain, service), ids in groups.items():
-        await connection().call_service(domain, service, data, ids)
+        await connection(ctx).call_service(domain, service, data, ids)
 
 
 def _done(verb: str, entities: list[Entity], name: str | None) -> ToolResult:
@@ -121,10 +113,10 @@ def _done(verb: str, entities: list[Entity], name: str | None) -> ToolResult:
 async def _switch(on: bool, name: str | None, area: str | None, domain: str | None, device_class: str | None,
                   ctx: ToolContext) -> ToolResult:
     """HassTurnOn / HassTurnOff: each device's own "on" or "off" service (open a cover, lock a lock...)."""
-    await _ready()
+    await _ready(ctx)
     entities = await _targets(name, area, domain, device_class, ctx)
     services, default = (ON, "turn_on") if on else (OFF, "turn_off")
-    await _call_each(entities, lambda e: (e.domain, services.get(e.domain, (default,))[0]))
+    await _call_each(ctx, entities, lambda e: (e.domain, services.get(e.domain, (default,))[0]))
     return _done("Turned on" if on else "Turned off", entities, name)
 
 
@@ -164,18 +156,18 @@ async def HassLightSet(name: str | None = None, area: str | None = None, brightn
         brightness: Brightness in percent, 0 to 100.
         color: A colour name, e.g. "red", "blue", "warm white".
     """
-    await _ready()
+    await _ready(ctx)
     if brightness is None and not color:
         raise ToolError("Say a brightness or a colour", "ha_missing_value")
     if brightness is not None and not 0 <= brightness <= 100:
         raise ToolError("Brightness is a percentage from 0 to 100", "ha_bad_value")
-    entities = await _targets(name, area, "light", ctx=ctx)
+    entities = await _targets(name, area, "light", None, ctx)
     data: dict[str, Any] = {}
     if brightness is not None:
         data["brightness_pct"] = brightness
     if color:
         data["color_name"] = color.lower().replace(" ", "")
-    await _call_each(entities, lambda e: ("light", "turn_on"), data)
+    await _call_each(ctx, entities, lambda e: ("light", "turn_on"), data)
     return ToolResult({"success": _described(entities)}, say="Brightness set" if brightness is not None else "Color set")
 
 
@@ -187,19 +179,19 @@ async def HassSetPosition(position: int, name: str | None = None, area: str | No
         name: The cover's name, e.g. "Kitchen Window".
         area: The area whose covers to set.
     """
-    await _ready()
+    await _ready(ctx)
     if not 0 <= position <= 100:
         raise ToolError("The position is a percentage from 0 to 100", "ha_bad_value")
-    entities = await _targets(name, area, ["cover", "valve"], ctx=ctx)
-    await _call_each(entities, lambda e: (e.domain, "set_cover_position" if e.domain == "cover"
+    entities = await _targets(name, area, ["cover", "valve"], None, ctx)
+    await _call_each(ctx, entities, lambda e: (e.domain, "set_cover_position" if e.domain == "cover"
                                           else "set_valve_position"), {"position": position})
     return ToolResult({"success": _described(entities)}, say="Position set")
 
 
-async def _climates(name: str | None, area: str | None, ctx: ToolContext | None = None) -> list[Entity]:
+async def _climates(name: str | None, area: str | None, ctx: ToolContext) -> list[Entity]:
     if name or area:
-        return await _targets(name, area, "climate", ctx=ctx)
-    home = connection().require()
+        return await _targets(name, area, "climate", None, ctx)
+    home = connection(ctx).require()
     climates = [e for e in home.entities.values() if e.domain == "climate"]
     if not climates:
         raise ToolError("Sorry, I am not aware of any climate", "ha_no_such_name")
@@ -214,9 +206,9 @@ async def HassClimateSetTemperature(temperature: float, name: str | None = None,
         name: The thermostat's name, e.g. "Ecobee".
         area: The area whose thermostat to set, e.g. "Living Room".
     """
-    await _ready()
+    await _ready(ctx)
     entities = await _climates(name, area, ctx)
-    await _call_each(entities, lambda e: ("climate", "set_temperature"), {"temperature": temperature})
+    await _call_each(ctx, entities, lambda e: ("climate", "set_temperature"), {"temperature": temperature})
     t = int(temperature) if float(temperature).is_integer() else temperature
     return ToolResult({"success": _described(entities)}, say=f"Temperature set to {t} {'degree' if t == 1 else 'degrees'}")
 
@@ -228,7 +220,7 @@ async def HassClimateGetTemperature(name: str | None = None, area: str | None = 
         name: The thermostat's name.
         area: The area, e.g. "Living Room".
     """
-    await _ready()
+    await _ready(ctx)
     e = (await _climates(name, area, ctx))[0]
     current = e.attributes.get("current_temperature")
     t = e.state if current is None else current
@@ -237,10 +229,10 @@ async def HassClimateGetTemperature(name: str | None = None, area: str | None = 
 
 
 async def _players(name: str | None, area: str | None, states: tuple[str, ...],
-             ctx: ToolContext | None = None) -> list[Entity]:
+                   ctx: ToolContext) -> list[Entity]:
     if name or area:
-        return await _targets(name, area, "media_player", ctx=ctx)
-    home = connection().require()
+        return await _targets(name, area, "media_player", None, ctx)
+    home = connection(ctx).require()
     playing = [e for e in home.entities.values() if e.domain == "media_player" and e.state in states]
     if not playing:
         raise ToolError("Which media player? Say its name or its area.", "ha_no_target")
@@ -250,9 +242,9 @@ async def _players(name: str | None, area: str | None, states: tuple[str, ...],
 async def _media(name: str | None, area: str | None, states: tuple[str, ...], service: str, say: str,
                  ctx: ToolContext, data: dict[str, Any] | None = None) -> ToolResult:
     """One media_player service on the named players, or on every player in ``states`` when none is named."""
-    await _ready()
+    await _ready(ctx)
     entities = await _players(name, area, states, ctx)
-    await _call_each(entities, lambda e: ("media_player", service), data)
+    await _call_each(ctx, entities, lambda e: ("media_player", service), data)
     return ToolResult({"success": _described(entities)}, say=say)
 
 
@@ -303,10 +295,10 @@ async def HassSetVolume(volume_level: int, name: str | None = None, area: str | 
 
 async def _vacuum(service: str, say: str, name: str | None, area: str | None, ctx: ToolContext) -> ToolResult:
     """One vacuum service on the named vacuums, or on the first vacuum when none is named."""
-    await _ready()
-    entities = (await _targets(name, area, "vacuum", ctx=ctx) if name or area
-                else (await _targets(None, None, "vacuum"))[:1])
-    await _call_each(entities, lambda e: ("vacuum", service))
+    await _ready(ctx)
+    entities = (await _targets(name, area, "vacuum", None, ctx) if name or area
+                else (await _targets(None, None, "vacuum", None, ctx))[:1])
+    await _call_each(ctx, entities, lambda e: ("vacuum", service))
     return ToolResult({"success": _described(entities)}, say=say)
 
 
@@ -341,7 +333,7 @@ async def HassGetState(name: str | None = None, area: str | None = None, domain:
         state: A state asked about, e.g. "on", "open": the answer says yes or no.
         device_class: A kind of cover or sensor, e.g. "garage", "window", "door".
     """
-    await _ready()
+    await _ready(ctx)
     entities = await _targets(name, area, domain, device_class, ctx)
     data = [{"name": e.name, "entity_id": e.entity_id, "state": e.state, "area": e.area_id,
              **({"current_temperature": e.attributes["current_temperature"]}
