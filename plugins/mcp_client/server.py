@@ -1,191 +1,23 @@
-"""MCP servers' tools as Hearth tools: the ``[[mcp.servers]]`` of models.toml, over stdio or streamable HTTP.
-
-.. code-block:: toml
-
-    [[mcp.servers]]
-    name = "notes"
-    command = "python"                # stdio: command, args, env, cwd
-    args = ["notes_server.py"]
-
-    [[mcp.servers]]
-    name = "home"
-    url = "http://homeassistant.local:8123/api/mcp"   # streamable HTTP
-    token_env = "HASS_TOKEN"                          # sent as a bearer token
-
-At ``startup`` each server is connected and its tools listed (again whenever it says its list
-changed); each becomes a :class:`hearth.tooling.tool.SchemaTool` whose arguments are checked against the
-server's input schema before the call. A server that dies or drops is reconnected with backoff; its
-tools stay listed but fail with ``tool_unavailable`` meanwhile. A server that never starts is
-reported (``doctor_checks``, ``server_status``) and Hearth goes on without it. A tool whose name
-another tool has already gets the server's name as a prefix (``home_HassTurnOn``).
-"""
+"""One configured MCP server: a supervisor task that connects, lists the tools, watches the connection and
+reconnects with backoff, and the :class:`hearth.SchemaTool` s that call through it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from hearth import SchemaTool, ToolError, ToolResult, hearth_home
 
-from hearth import Check, SchemaTool, ToolError, ToolResult, hearth_home, hookimpl
-from hearth.kit import models_toml_path, read_toml, validation_error
+from .config import McpServerConfig
+from .results import call_result, describe, tool_name
 
-__version__ = "0.1.0"
-
-log = logging.getLogger(__name__)
+log = logging.getLogger("hearth.plugins.mcp_client")
 
 PLUGIN = "mcp_client"
-SAY_LIMIT = 200  # a text result this short is also the sentence a tier-1 reply says
-
-
-# ---- configuration --------------------------------------------------------------------------------
-
-
-class McpServerConfig(BaseModel):
-    """One ``[[mcp.servers]]`` table: stdio (``command``) or streamable HTTP (``url``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
-                      description="the server's name: shown beside its tools, and the prefix of a clashing tool name")
-    command: str | None = Field(None, description="stdio: the program that runs the server")
-    args: list[str] = Field(default_factory=list, description="stdio: its arguments")
-    env: dict[str, str] = Field(default_factory=dict, description="stdio: extra environment variables")
-    cwd: str | None = Field(None, description="stdio: the working directory")
-    url: str | None = Field(None, description="streamable HTTP: the server's MCP endpoint")
-    token_env: str | None = Field(None, description="streamable HTTP: environment variable holding a bearer token")
-    timeout: float = Field(30.0, gt=0, description="seconds one tool call may take")
-    connect_timeout: float = Field(15.0, gt=0, description="seconds to connect and list the tools")
-    ping_interval: float = Field(10.0, gt=0, description="seconds between liveness pings")
-    max_backoff: float = Field(60.0, gt=0, description="longest wait between reconnection attempts, in seconds")
-    examples: dict[str, list[str]] = Field(
-        default_factory=dict, description="tier-1 sentence templates per tool, e.g. {add_note = ['note {text}']}")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://", v):
-            raise ValueError("url must start with http:// or https://")
-        return v
-
-    @model_validator(mode="after")
-    def _one_transport(self) -> McpServerConfig:
-        if (self.command is None) == (self.url is None):
-            raise ValueError("give either command (stdio) or url (streamable HTTP)")
-        if self.url is None and self.token_env:
-            raise ValueError("token_env is for a url server")
-        if self.command is None and (self.args or self.env or self.cwd):
-            raise ValueError("args, env and cwd are for a command (stdio) server")
-        return self
-
-    @property
-    def transport(self) -> Literal["stdio", "http"]:
-        return "stdio" if self.command else "http"
-
-
-class McpConfig(BaseModel):
-    """The ``[mcp]`` table."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    servers: list[McpServerConfig] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique(self) -> McpConfig:
-        names = [s.name for s in self.servers]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"two servers are named {', '.join(dup)}; give each its own name")
-        return self
-
-
-def mcp_config(data: dict[str, Any] | None, source: str | Path) -> McpConfig:
-    """Validate an ``[mcp]`` table; ConfigError naming the file, the table and the key."""
-    data = data or {}
-
-    def where(loc: tuple) -> str:
-        parts = [str(p) for p in loc]
-        if len(parts) >= 2 and parts[0] == "servers" and parts[1].isdigit():
-            i = int(parts[1])
-            servers = data.get("servers") or []
-            name = servers[i].get("name") if i < len(servers) and isinstance(servers[i], dict) else None
-            table = f"[[mcp.servers]] #{i + 1}" + (f" ({name})" if isinstance(name, str) else "")
-            key = ".".join(parts[2:])
-        else:
-            table, key = "[mcp]", ".".join(parts)
-        return f"{table} key '{key}'" if key else table
-
-    try:
-        return McpConfig.model_validate(data)
-    except ValidationError as err:
-        raise validation_error(err, source, where) from err
-
-
-def config_for(agent: Any) -> McpConfig:
-    """The agent's ``[mcp]`` table; for an agent built from an in-memory ModelsFile without one (as
-    ``hearth tools run`` does), the ``[mcp]`` table of the models.toml in force."""
-    table = getattr(agent.models, "mcp", None) or {}
-    path = agent.models_path
-    if not table and str(path) == "<memory>":
-        path = models_toml_path()
-        table = read_toml(path).get("mcp") if path.exists() else {}
-    return mcp_config(table, path)
-
-
-# ---- one server -----------------------------------------------------------------------------------
-
-
-def _tool_name(name: str) -> str:
-    """A Hearth tool name for an MCP tool name (which may hold dots, dashes, slashes...)."""
-    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    if not re.match(r"^[A-Za-z_]", clean):
-        clean = "t_" + clean
-    return clean[:64]
-
-
-def _result(result: Any, tool: str) -> ToolResult:
-    """An MCP CallToolResult as what the model reads: its text, its structured content, or both."""
-    texts = []
-    for block in result.content or []:
-        kind = getattr(block, "type", "")
-        if kind == "text":
-            texts.append(block.text)
-        elif kind in ("image", "audio"):
-            texts.append(f"[{kind} {getattr(block, 'mime_type', '')}]")
-        elif kind == "resource_link":
-            texts.append(f"[resource {block.uri}]")
-        elif kind == "resource":
-            texts.append(getattr(block.resource, "text", None) or f"[resource {block.resource.uri}]")
-    text = "\n".join(t for t in texts if t)
-    if result.is_error:
-        raise ToolError(f"{tool} failed: {text or 'the server reported an error'}", "mcp_tool_error")
-    structured = result.structured_content
-    data: Any = text
-    if structured is not None:
-        data = {"text": text, "structured": structured}
-        if not text or _same(text, structured):
-            data = structured
-        elif isinstance(structured, dict) and list(structured) == ["result"] and _same(text, structured["result"]):
-            data = structured["result"]  # the SDK's wrapping of a plain return value
-    spoken = text if text and len(text) <= SAY_LIMIT and not text.lstrip().startswith(("{", "[")) else None
-    return ToolResult(data, say=spoken)
-
-
-def _same(text: str, value: Any) -> bool:
-    """Whether ``text`` is ``value`` written out (as JSON, or as the string itself)."""
-    if isinstance(value, str):
-        return text == value
-    try:
-        return json.loads(text) == value
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -274,7 +106,7 @@ class McpServer:
                 conn.cancel()
                 raise
             except BaseException as err:  # anyio wraps failures in exception groups
-                self.error = _describe(err)
+                self.error = describe(err)
                 if isinstance(err, TimeoutError):
                     self.error = f"no answer within {self.cfg.connect_timeout:g} s"
                 log.warning("mcp server %s: %s", self.cfg.name, self.error)
@@ -360,7 +192,7 @@ class McpServer:
         except asyncio.CancelledError:
             raise
         except BaseException as err:
-            log.info("mcp server %s: no list-change stream (%s)", self.cfg.name, _describe(err))
+            log.info("mcp server %s: no list-change stream (%s)", self.cfg.name, describe(err))
 
     async def _watch(self, client: Any) -> None:
         import anyio
@@ -412,7 +244,7 @@ class McpServer:
 
     def _add_tool(self, t: Any) -> None:
         registry = self.agent.tools
-        name = registry.free_name(_tool_name(t.name), self.cfg.name)
+        name = registry.free_name(tool_name(t.name), self.cfg.name)
 
         async def call(arguments: dict[str, Any], _name: str = t.name) -> ToolResult:
             return await self._call(_name, arguments)
@@ -458,106 +290,6 @@ class McpServer:
                 raise
             self._dropped = True
             self._wake.set()
-            raise ToolError(f"MCP server {self.cfg.name} dropped the call: {_describe(err)}",
+            raise ToolError(f"MCP server {self.cfg.name} dropped the call: {describe(err)}",
                             "tool_unavailable") from err
-        return _result(result, mcp_name)
-
-
-def _describe(err: BaseException) -> str:
-    """The first real error inside anyio's exception groups, as one line."""
-    while isinstance(err, BaseExceptionGroup) and err.exceptions:
-        err = err.exceptions[0]
-    if isinstance(err, TimeoutError):
-        return "no answer in time"
-    if isinstance(err, ImportError) and (err.name or "").split(".")[0] in ("mcp", "mcp_types", "jsonschema", "httpx2"):
-        return "the MCP SDK is not installed: pip install 'hearth[mcp]'"
-    return f"{type(err).__name__}: {err}".strip().rstrip(":")
-
-
-# ---- the plugin -----------------------------------------------------------------------------------
-
-
-class McpClients:
-    """Every configured server of one agent."""
-
-    def __init__(self, agent: Any, config: McpConfig) -> None:
-        self.servers = [McpServer(cfg, agent) for cfg in config.servers]
-
-    async def start(self) -> None:
-        await asyncio.gather(*(s.start() for s in self.servers))
-
-    async def stop(self) -> None:
-        await asyncio.gather(*(s.stop() for s in self.servers))
-
-    def status(self) -> list[ServerStatus]:
-        return [s.status() for s in self.servers]
-
-
-_clients: dict[int, McpClients] = {}  # by id(agent)
-
-
-def clients(agent: Any) -> McpClients | None:
-    """The MCP servers of a started agent (None before ``startup``)."""
-    return _clients.get(id(agent))
-
-
-def server_status(agent: Any) -> list[ServerStatus]:
-    """Each configured server's state, error and tools (for ``hearth plugins`` and ``/healthz``)."""
-    found = clients(agent)
-    return found.status() if found else []
-
-
-@hookimpl
-async def startup(agent: Any) -> None:
-    config = config_for(agent)  # a bad [mcp] table is this plugin's error: hearth plugins shows it
-    if not config.servers:
-        return
-    found = McpClients(agent, config)
-    _clients[id(agent)] = found
-    await found.start()
-    for s in found.status():
-        if s.state != "connected":
-            agent.plugins.warn(PLUGIN, f"MCP server {s.name} did not start: {s.error}; Hearth goes on without it "
-                                       "and keeps retrying")
-
-
-@hookimpl
-async def shutdown(agent: Any) -> None:
-    found = _clients.pop(id(agent), None)
-    if found is not None:
-        await found.stop()
-
-
-# ---- doctor ---------------------------------------------------------------------------------------
-
-
-@hookimpl
-async def doctor_checks(models: Any, load: bool = False) -> list[Check]:
-    """One line per configured MCP server: connected with N tools, or why not."""
-    CheckType = Check
-    try:
-        config = mcp_config(getattr(models, "mcp", None) or {}, "models.toml")
-    except Exception as err:
-        return [CheckType("fail", "mcp", str(err))]
-    out = []
-    for cfg in config.servers:
-        probe = _Probe()
-        server = McpServer(cfg.model_copy(update={"max_backoff": cfg.connect_timeout * 4}), probe)
-        await server.start()
-        st = server.status()
-        await server.stop()
-        where = cfg.url or " ".join([cfg.command or "", *cfg.args])
-        if st.state == "connected":
-            out.append(CheckType("ok", f"mcp server {cfg.name}", f"{len(st.tools)} tools ({where})"))
-        else:
-            out.append(CheckType("fail", f"mcp server {cfg.name}", f"did not start: {st.error} ({where})"))
-    return out
-
-
-class _Probe:
-    """Just enough of an agent for a doctor's connection test."""
-
-    def __init__(self) -> None:
-        from hearth.kit import ToolRegistry
-        self.tools = ToolRegistry()
-        self.plugins = type("_NoPlugins", (), {"info": {}})()
+        return call_result(result, mcp_name)
