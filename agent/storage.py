@@ -4,6 +4,11 @@ Default: one SQLite file, ``$HEARTH_HOME/hearth.db``, in WAL mode with ``synchro
 committed row survives a crash or a kill. ``HEARTH_DATABASE_URL`` takes any SQLAlchemy URL.
 Tool plugins define their own SQLModel tables; ``Storage.create_tables()`` creates every table
 known to SQLModel's metadata, theirs included.
+
+The core's schema is versioned (the one-row ``schema_version`` table): a database written by an
+older Hearth is brought up to date on open by the steps of ``MIGRATIONS``, each in its own
+transaction, so an upgrade never needs a fresh database. Version 1 is release 0.1.0's schema, the
+first release; its databases have no ``schema_version`` table and are recognised by their tables.
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from hearth.config import database_url
 from hearth.daemon import start_daemon
+from hearth.errors import HearthError
 
 
 def _now() -> float:
@@ -92,6 +99,36 @@ class TurnRecord(SQLModel, table=True):
     created_at: float = Field(default_factory=_now)
 
 
+class SchemaVersion(SQLModel, table=True):
+    """The core schema's version: one row (``id`` 1), written by :meth:`Storage.create_tables`."""
+
+    __tablename__ = "schema_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+    updated_at: float = Field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the core schema: ``apply`` takes a database at ``version - 1`` to ``version``
+    (``ALTER TABLE``, a data fix...) on the connection it is given, inside a transaction."""
+
+    version: int
+    summary: str
+    apply: Callable[[Connection], None]
+
+
+def _baseline(conn: Connection) -> None:
+    """Release 0.1.0's tables are made by ``create_all``; nothing to change."""
+
+
+# Append a step here whenever a core table changes; never edit or reorder a released one.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "release 0.1.0: conversations, messages, tool_calls, turns", _baseline),
+]
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
 T = TypeVar("T")
 
 
@@ -126,7 +163,53 @@ class Storage:
         return await start_daemon(functools.partial(fn, *args, **kwargs), "hearth-storage-commit")
 
     def create_tables(self) -> None:
+        """Bring the core schema up to date (:data:`MIGRATIONS`), then create every table SQLModel
+        knows that is missing (plugins' tables included). HearthError ``schema_too_new`` when the
+        database was written by a newer Hearth, whose tables this one might misread."""
+        found = self.schema_version()
+        if found is None:  # a new database: today's tables, stamped with today's version
+            SQLModel.metadata.create_all(self.engine)
+            self._stamp(SCHEMA_VERSION)
+            return
+        if found > SCHEMA_VERSION:
+            raise HearthError(
+                f"the database {self.engine.url.render_as_string(hide_password=True)} has schema version {found}, "
+                f"written by a newer Hearth (this one knows up to {SCHEMA_VERSION}); upgrade Hearth "
+                "or set HEARTH_DATABASE_URL to another database", "schema_too_new")
+        for step in MIGRATIONS:
+            if step.version > found:
+                with self.engine.begin() as conn:
+                    step.apply(conn)
+                self._stamp(step.version)
+        if self._stored_version() != SCHEMA_VERSION:  # a 0.1.0 database, already at version 1: stamp it
+            self._stamp(SCHEMA_VERSION)
         SQLModel.metadata.create_all(self.engine)
+
+    def schema_version(self) -> int | None:
+        """The core schema's version in the database: None for an empty database, 1 for release
+        0.1.0's (its tables, without a ``schema_version`` table)."""
+        stored = self._stored_version()
+        if stored is not None:
+            return stored
+        return 1 if inspect(self.engine).has_table(Conversation.__tablename__) else None
+
+    def _stored_version(self) -> int | None:
+        """The ``schema_version`` row's version; None when there is no table or no row."""
+        if not inspect(self.engine).has_table(SchemaVersion.__tablename__):
+            return None
+        with Session(self.engine) as s:
+            row = s.get(SchemaVersion, 1)
+        return None if row is None else row.version
+
+    def _stamp(self, version: int) -> None:
+        SQLModel.metadata.create_all(self.engine, tables=[SQLModel.metadata.tables[SchemaVersion.__tablename__]])
+        try:
+            with self.session() as s:
+                row = s.get(SchemaVersion, 1) or SchemaVersion(version=version)
+                row.version, row.updated_at = version, _now()
+                s.add(row)
+        except IntegrityError:  # another process stamped a new database first, with the same version
+            pass
 
     @contextmanager
     def session(self) -> Iterator[Session]:
