@@ -6,10 +6,9 @@ Tool calling is native (the GGUF's own chat template with ``tools``, calls read 
 schemas, calls read back by ``hearth.tooling.calls``). Closing the reply (a cancelled turn) stops the
 generation at the next token on every path and frees the model.
 
-A base model (a GGUF without a chat template) never writes free prose to the user: where it would,
-the reply is a deterministic sentence instead (``no_prose``): the tool's own error after a failed
-call, "Done." after one that worked, and "I can't do that yet" (through the ``small_talk`` tool when
-it is registered, so the sentence says what Hearth can do) when no tool fits the request.
+A base model (a GGUF without a chat template) never writes free prose to the user: it says a fixed
+sentence instead (``fixed_replies.no_prose``). Loading (the model file's checks, the GPU plan, the
+retries with fewer GPU layers when memory runs out) is ``loading``.
 """
 
 from __future__ import annotations
@@ -25,60 +24,19 @@ from typing import Any
 from hearth import Backend, BackendError, CallRequest, Delta, Done, ModelConfig, ModelLoadError
 from hearth.kit import HoldBack, Progress, fn_schema, parse_calls
 
+from .fixed_replies import CANT, is_free_string, no_prose
 from .grammar import grammar_for, request_numbers, request_spans
-from .model_files import resolve_model, sha256_of
+from .loading import KV_TYPES, checked_model_file, gpu_plan, open_model
+from .model_files import resolve_model
 from .prompt import build_prompt, chat_formatter
 from .ranker import ToolRanker
 from .settings import LlamaCppSettings
-from .threads import physical_cores
-from .workarounds import LineCatcher, extra_buffer_types_ok, model_params, quiet_llama_logs
+from .workarounds import quiet_llama_logs
 
 log = logging.getLogger("hearth.plugins.llamacpp")
 
-_KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml_type values
 Put = Callable[[Any], None]
-CANT = "Sorry, I can't do that yet."
-# the tool that says what Hearth cannot do yet (and what it can), when registered (tools/smalltalk.py)
-CANT_CALL = ("small_talk", {"kind": "out_of_scope"})
-
-
-def is_free_string(schema: dict[str, Any]) -> bool:
-    """A string argument without an enum, also when optional (``anyOf: [string, null]``)."""
-    if "enum" in schema:
-        return False
-    if schema.get("type") == "string" or (isinstance(schema.get("type"), list) and "string" in schema["type"]):
-        return True
-    return any(is_free_string(s) for s in schema.get("anyOf") or [] if s.get("type") != "null")
-
-
-def no_prose(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
-    """What a base model says instead of free prose: a Delta with a fixed sentence, or a call.
-
-    After tool results: the first failed call's message, else "Done.". Otherwise "I can't do that
-    yet" through the small-talk tool (its sentence lists what Hearth can do) or, without it, ``CANT``.
-    """
-    import json
-    results = []
-    for m in reversed(messages):
-        if m["role"] != "tool":
-            break
-        results.append(m.get("content") or "")
-    if results:
-        for content in reversed(results):
-            try:
-                value = json.loads(content)
-            except ValueError:
-                continue
-            if isinstance(value, dict) and "error" in value and isinstance(value.get("message"), str):
-                return Delta(value["message"])
-        return Delta("Done.")
-    name, args = CANT_CALL
-    for t in tools:
-        fn = fn_schema(t)
-        kind = ((fn.get("parameters") or {}).get("properties") or {}).get("kind") or {}
-        if fn["name"] == name and args["kind"] in (kind.get("enum") or [args["kind"]]):
-            return CallRequest(name, dict(args))
-    return Delta(CANT)
+__all__ = ["CANT", "LlamaCppBackend", "is_free_string", "no_prose"]
 
 
 class LlamaCppBackend(Backend):
@@ -120,88 +78,23 @@ class LlamaCppBackend(Backend):
             raise ModelLoadError("llama-cpp-python is not installed: pip install llama-cpp-python", "backend_missing") from err
         quiet_llama_logs()
         cfg = self.config
-        path = resolve_model(cfg.model, progress)
-        if cfg.sha256:
-            if progress:
-                progress(f"checking sha256 of {path.name}", None)
-            digest = sha256_of(path)
-            if digest != cfg.sha256:
-                raise ModelLoadError(f"{path} has sha256 {digest}, expected {cfg.sha256}; the file is corrupt or not the one configured", "model_checksum")
-        if cfg.kv_cache != "f16" and not cfg.flash_attn:
-            raise ModelLoadError(f"[models.{self.name}] kv_cache = {cfg.kv_cache!r} needs flash_attn = true "
-                                 "(llama.cpp cannot quantize the V cache without flash attention)", "config_invalid")
+        path = checked_model_file(self.name, cfg, progress)
         if progress:
             progress(f"loading {path.name}", None)
-        kwargs: dict[str, Any] = {"n_ctx": cfg.n_ctx, "type_k": _KV_TYPES[cfg.kv_cache], "type_v": _KV_TYPES[cfg.kv_cache],
+        kwargs: dict[str, Any] = {"n_ctx": cfg.n_ctx, "type_k": KV_TYPES[cfg.kv_cache], "type_v": KV_TYPES[cfg.kv_cache],
                                   "flash_attn": cfg.flash_attn, "swa_full": self.options.swa_full, "n_gpu_layers": 0}
         self.plan = None
         if cfg.num_gpu != 0 and llama_cpp.llama_supports_gpu_offload():
-            kwargs.update(self._gpu_plan(path, progress))
-        llama_errors: list[str] = []
-        catcher = LineCatcher(llama_errors)
-        while True:
-            llama_errors.clear()
-            log.addHandler(catcher)
-            try:
-                with model_params(extra_buffer_types_ok()):
-                    self.llm = llama_cpp.Llama(model_path=str(path), n_threads=cfg.n_threads or physical_cores(),
-                                               n_threads_batch=cfg.n_threads or physical_cores(), seed=cfg.seed,
-                                               verbose=False, **kwargs)
-                break
-            except Exception as err:  # llama.cpp raises ValueError("Failed to load model from file")
-                from hearth.kit import is_out_of_memory, oom_reason, step_down
-                if not is_out_of_memory(err, llama_errors):
-                    raise ModelLoadError(f"llama.cpp could not load {path}: {err}", "model_load_failed") from err
-                layers = kwargs["n_gpu_layers"]
-                fewer = step_down(layers if layers >= 0 else 128)
-                if fewer is None:
-                    raise ModelLoadError(
-                        f"[models.{self.name}] does not fit in memory even on the CPU (n_ctx = {cfg.n_ctx}, kv_cache = "
-                        f"{cfg.kv_cache!r}): {oom_reason(err, llama_errors)}; lower n_ctx, use kv_cache = "
-                        "\"q8_0\" with flash_attn = true, or a smaller model", "model_out_of_memory") from err
-                note = f"out of memory with {layers} GPU layers; retrying with {fewer}"
-                log.warning("[models.%s] %s", self.name, note)
-                if self.plan is not None and self.plan.n_gpu_layers == layers and not self.plan.steps:
-                    # the planner said this would fit: the plan under-estimated this machine, say so loudly
-                    log.warning("[models.%s] the GPU plan was wrong: it expected %d layers to fit (%.0f MiB on the "
-                                "GPU); please report `hearth fit %s --json` with this log", self.name, layers,
-                                sum(d.used_bytes for d in self.plan.devices) / (1 << 20), self.name)
-                if self.plan is not None:
-                    self.plan.steps.append(note)
-                if progress:
-                    progress(note, None)
-                kwargs["n_gpu_layers"] = fewer
-            finally:
-                log.removeHandler(catcher)
-        n_gpu_layers = kwargs["n_gpu_layers"]
+            self.plan, gpu = gpu_plan(self.name, cfg, self.options, path, progress)
+            kwargs.update(gpu)
+        self.llm = open_model(self.name, cfg, path, kwargs, self.plan, progress)
         self.path = path
-        self.n_gpu_layers = n_gpu_layers
+        self.n_gpu_layers = kwargs["n_gpu_layers"]
         self._formatter = chat_formatter(self.llm, self.options.chat_format)
         if progress:
             progress("warming up", None)
         self.llm.eval(self.llm.tokenize(b"Hello", add_bos=True))  # pre-warm: first eval allocates buffers
         self.llm.reset()
-
-    def _gpu_plan(self, path: Path, progress: Progress | None) -> dict[str, Any]:
-        """llama.cpp's GPU arguments from the planner (``hearth.gpu``): layers, split, main GPU."""
-        from hearth.kit import ModelShapeError, PlanError, plan_model
-        cfg = self.config
-        try:
-            self.plan = plan = plan_model(cfg, path, name=self.name, tensor_split=self.options.tensor_split,
-                                          swa_full=self.options.swa_full)
-        except PlanError as err:
-            raise ModelLoadError(str(err), err.code) from err
-        except ModelShapeError as err:  # llama.cpp may still read it: offload as configured
-            log.warning("[models.%s] no GPU plan (%s); num_gpu = %s passed to llama.cpp as is", self.name, err, cfg.num_gpu)
-            return {"n_gpu_layers": -1 if cfg.num_gpu in (-1, 99) else cfg.num_gpu}
-        for w in plan.warnings:
-            log.warning("[models.%s] %s", self.name, w)
-            if progress:
-                progress(w, None)
-        kw = plan.llama_kwargs()
-        if progress and plan.devices:
-            progress(f"{plan.n_gpu_layers} of {plan.n_layers} layers on the GPU", None)
-        return kw
 
     def count_tokens(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
         """Prompt tokens of these messages and tools; reads only the vocabulary when not loaded."""

@@ -33,8 +33,8 @@ _QUESTION = re.compile(r"^(?:so\s+|and\s+|hey\s+|ok(?:ay)?\s+)?(?:what|what's|wh
                        r"would|shall|isn't|aren't|don't|doesn't|didn't|haven't|hasn't|tell me (?:if|whether|what|how)|"
                        r"check (?:if|whether)|i wonder)\b", re.I)
 # a tool that only reads: by the start of its name, the end of its name, or its description
-_READ_NAME = re.compile(r"^(?:get|is|are|has|list|show|find|search|read|lookup|look_up|query|count|describe|"
-                        r"small_talk)(?:_|$)|_(?:status|info|state|count)$")
+_READ_NAME = re.compile(r"^(?:get|is|are|has|list|show|find|search|read|lookup|look_up|query|count|describe)"
+                        r"(?:_|$)|_(?:status|info|state|count)$")
 _READ_DESCRIPTION = re.compile(r"^(?:get|gets|read|reads|tell|tells|say|says|answer|answers|reply|replies|show|"
                                r"shows|list|lists|look up|looks up|find|finds|return|returns|check whether|"
                                r"checks whether|count|counts)\b|\bchanges nothing\b|\bread[- ]only\b", re.I)
