@@ -92,12 +92,12 @@ class Agent:
         self.bus = EventBus()
         # timers and other jobs of plugins; tests pass Scheduler(ManualClock())
         self.scheduler = scheduler or Scheduler()
-        self.runner = ToolRunner(self.plugins.tools, before_call=self._before_tool_call)
+        # ToolBlocked refuses a call; any other exception in before_tool_call blocks the plugin and fails the call
+        self.runner = ToolRunner(self.plugins.tools, before_call=self.plugins.check_call)
         self._dialogue = Dialogue(self.storage)  # what each session's last turns did (follow-ups)
-        self.pool = ModelPool(self.models, self.plugins.backends, self.models_path)
-        self.pool.on_loaded = self._prepare_model
+        self.pool = ModelPool(self.models, self.plugins.backends, self.models_path, on_loaded=self._prepare_model)
         self.intents = IntentMatcher(self.plugins.tools)
-        self.router = Router(self.models, self.plugins.tools, matchers=[self._match_intent, self.intents.match])
+        self.router = Router(self.models, self.plugins.tools, matchers=[self.plugins.match_intent, self.intents.match])
         # one lock per session with a turn under way or waiting; a session's entry goes when its last
         # turn ends (HTTP without X-Session-ID makes a session per request)
         self._session_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -194,10 +194,6 @@ class Agent:
             out.append(s)
         return out
 
-    async def _before_tool_call(self, call: dict[str, Any], ctx: ToolContext) -> None:
-        # ToolBlocked refuses the call; any other exception blocks the plugin and fails the call
-        await self.plugins.check_call(call, ctx)
-
     async def emit(self, event: Event) -> Event:
         """Send an event to the bus and to every ``on_event`` hook (tools use ``ctx.emit``, plugins
         this, for events outside a turn, e.g. a timer that finished). What a person reads (reply text)
@@ -212,26 +208,6 @@ class Agent:
         """The context a tool gets: the session, storage, bus, this agent's scheduler and ``emit``."""
         return ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id,
                            _scheduler=self.scheduler, _emit=self.emit, _agent=self)
-
-    # ---- tier 1 ----------------------------------------------------------------------------------
-
-    def _match_intent(self, text: str) -> IntentMatch | None:
-        """Ask ``match_intent`` implementations (first non-None wins); a raising matcher is blocked."""
-        for impl in self.plugins.impls("match_intent"):
-            try:
-                found = impl.function(**{k: v for k, v in {"text": text, "tools": self.tools}.items() if k in impl.argnames})
-            except Exception as err:
-                self.plugins.block(impl.plugin_name, f"match_intent raised {type(err).__name__}: {err}")
-                continue
-            if found is not None:
-                if not isinstance(found, dict) or not isinstance(found.get("name"), str):
-                    self.plugins.block(impl.plugin_name, f"match_intent returned {found!r}, not {{'name': ..., 'arguments': {{...}}}}")
-                    continue
-                why = found.get("reason")
-                return IntentMatch(found["name"], found.get("arguments") or {},
-                                   f"plugin {impl.plugin_name}: {why}" if isinstance(why, str) and why else
-                                   f"plugin {impl.plugin_name} matched")
-        return None
 
     async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str) -> ToolOutcome:
         """Run one call and write it to the tool-call log before anyone hears of it."""

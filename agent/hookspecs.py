@@ -1,21 +1,80 @@
 """Hearth's hook specifications: the plugin author's manual.
 
-A plugin is a module (a single ``.py`` file in ``$HEARTH_HOME/plugins/``, or a package registered
-under the ``hearth`` entry-point group) with functions decorated ``@hookimpl`` whose names match
-the hooks below. An implementation may accept fewer arguments than the spec names.
+A plugin is a module (a ``.py`` file in ``$HEARTH_HOME/plugins/``, or a package under the
+``hearth`` entry-point group) with ``@hookimpl`` functions named like the hooks below; an
+implementation may take fewer arguments than the spec, and a hook that says so may be ``async``.
+A plugin may also be a **class**: Hearth makes one instance per agent (``cls()``) and registers it,
+so its ``@hookimpl`` methods keep per-agent state on ``self``. A module plugin keeps per-agent state
+in ``agent.state(MyState)`` (``ctx.state(MyState)`` in a tool): the agent's one ``MyState()``,
+never a module global two agents share. The examples import ``from hearth import hookimpl, ...``;
+a plugin imports from the core only ``hearth`` and ``hearth.kit``.
 
-Registration hooks take a ``register`` callable, so new options arrive as keyword arguments and
-never break an old plugin.
+A plugin whose hook raises is blocked (what it registered is removed; ``hearth plugins`` says
+why) and the others go on; ``on_event`` is an observer (its exception is only logged) and
+``before_tool_call`` may raise ``hearth.ToolBlocked`` to refuse a call. Registration hooks take a
+``register`` callable, so new options arrive as keyword arguments and never break an old plugin.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
 import pluggy
+from pydantic import BaseModel
+
+if TYPE_CHECKING:  # types only: the agent imports the plugin manager, which imports this module
+    from hearth.agent import Agent
+    from hearth.backends import Backend
+    from hearth.checks import Check
+    from hearth.config import ModelConfig, ModelsFile
+    from hearth.events import Event
+    from hearth.tooling.registry import ToolRegistry
+    from hearth.tooling.tool import RegisterTool, ToolContext
+    from hearth.voice.speech import SpeechToText, SttConfig, TextToSpeech, TtsConfig
 
 hookspec = pluggy.HookspecMarker("hearth")
 hookimpl = pluggy.HookimplMarker("hearth")
+
+
+# -------------------------------------------------------------------------------------------------
+# the types the hooks take and give
+# -------------------------------------------------------------------------------------------------
+
+
+class RegisterBackend(Protocol):
+    """``register_backends``'s ``register``: ``register(name, factory)``."""
+    def __call__(self, name: str, factory: Callable[[str, ModelConfig], Backend]) -> None: ...
+
+
+class RegisterStt(Protocol):
+    """``register_stt``'s ``register``: ``register(name, factory)``."""
+    def __call__(self, name: str, factory: Callable[[SttConfig], SpeechToText]) -> None: ...
+
+
+class RegisterTts(Protocol):
+    """``register_tts``'s ``register``: ``register(name, factory)``."""
+    def __call__(self, name: str, factory: Callable[[TtsConfig], TextToSpeech]) -> None: ...
+
+
+class RegisterSettings(Protocol):
+    """``register_settings``'s ``register``: ``register(table, model)``."""
+    def __call__(self, table: str, model: type[BaseModel]) -> None: ...
+
+
+class ToolCall(TypedDict):
+    """A validated call as ``before_tool_call`` sees it."""
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class IntentCall(TypedDict):
+    """What ``match_intent`` returns to call a tool without a model."""
+    name: str
+    arguments: dict[str, Any]
+    reason: NotRequired[str]  # a few words the ``routed`` event shows
 
 
 # -------------------------------------------------------------------------------------------------
@@ -24,13 +83,15 @@ hookimpl = pluggy.HookimplMarker("hearth")
 
 
 @hookspec
-def register_tools(register) -> None:
+def register_tools(register: RegisterTool) -> None:
     """Register tools: typed, documented functions the model (or a fast path) may call.
 
-    Called once at start. ``register`` (a ``hearth.RegisterTool``) is ``register(fn, *, name=None,
-    examples=(), slot_values=None, intents=None, timeout=10.0)``:
+    Runs once per plugin at load. ``register`` (``hearth.RegisterTool``) is ``register(fn, *,
+    name=None, examples=(), slot_values=None, intents=None, timeout=10.0)`` and returns the
+    ``hearth.Tool``; a duplicate name blocks the later plugin. Returns nothing.
 
-    - ``fn``: a function (sync or ``async``) with a type hint on every parameter and a docstring.
+    - ``fn``: a function or a plugin class's bound method (sync or ``async``) with a type hint on
+      every parameter and a docstring.
       The summary describes the tool; the argument section (Google ``Args:`` or NumPy
       ``Parameters``) describes the arguments; ``Literal`` and ``Enum`` become enums; pydantic
       builds the schema and validates what the model passes. A parameter typed
@@ -51,8 +112,6 @@ def register_tools(register) -> None:
 
     Example::
 
-        from hearth import hookimpl
-
         def roll_die(sides: int = 6) -> int:
             \"\"\"Roll a die.
 
@@ -60,7 +119,6 @@ def register_tools(register) -> None:
                 sides: How many sides the die has.
             \"\"\"
             return random.randint(1, sides)
-
         @hookimpl
         def register_tools(register):
             register(roll_die, examples=["roll a {sides} sided die"])
@@ -68,22 +126,22 @@ def register_tools(register) -> None:
 
 
 @hookspec
-def register_settings(register) -> None:
+def register_settings(register: RegisterSettings) -> None:
     """Declare a top-level table of ``models.toml`` that this plugin reads.
 
+    Runs once per plugin at load, before every other registration hook. Returns nothing.
     ``register(table, model)``: ``table`` is the table's name (``"homeassistant"`` for
     ``[homeassistant]``) and ``model`` a pydantic model that validates it (forbid unknown keys).
     The core validates the table at start without knowing its name, with errors that name the
     file, the table and the key; the plugin reads the validated object with
-    ``agent.settings(table)`` (``None`` when the file has no such table and the model has
-    required fields). A table no installed plugin declares is an error. Called once at load.
+    ``agent.settings(table)`` or ``ctx.settings(table)`` (the model's defaults when the table is
+    absent, ``None`` when they are not enough). A table no installed plugin declares is an error.
 
     Example::
 
         class WeatherSettings(BaseModel):
             model_config = ConfigDict(extra="forbid")
             city: str = "Oslo"
-
         @hookimpl
         def register_settings(register):
             register("weather", WeatherSettings)
@@ -91,17 +149,17 @@ def register_settings(register) -> None:
 
 
 @hookspec
-def before_tool_call(call: dict[str, Any], ctx) -> None:
+def before_tool_call(call: ToolCall, ctx: ToolContext) -> Awaitable[None] | None:
     """Inspect a validated tool call before it runs. May be ``async`` (it is awaited).
 
-    ``call`` is ``{"id", "name", "arguments"}``; ``ctx`` is the ``hearth.ToolContext``. Raise
+    Runs before every call, from a turn, a fast path or ``agent.run_tool``, once per plugin in load
+    order. ``call`` is ``{"id", "name", "arguments"}`` (arguments already validated); ``ctx`` is the
+    call's ``hearth.ToolContext``. Return nothing to let the call run. Raise
     ``hearth.ToolBlocked(message)`` to refuse the call: the model hears a ``tool_blocked`` error with
     the message. Any other exception is a bug in the plugin: the call is not made and fails with
     ``plugin_error``, and the plugin is blocked (``hearth plugins`` shows why).
 
     Example::
-
-        from hearth import ToolBlocked, hookimpl
 
         @hookimpl
         def before_tool_call(call):
@@ -116,8 +174,9 @@ def before_tool_call(call: dict[str, Any], ctx) -> None:
 
 
 @hookspec
-def register_backends(register) -> None:
-    """Register model backends by name: ``register(name, factory)``.
+def register_backends(register: RegisterBackend) -> None:
+    """Register model backends by name: ``register(name, factory)``. Runs once per plugin at load;
+    a name another plugin took blocks this one. Returns nothing.
 
     ``factory(name: str, config: hearth.ModelConfig) -> hearth.Backend`` builds the backend for one
     ``[models.NAME]`` table whose ``backend`` key equals ``name``. The factory must not load
@@ -130,7 +189,7 @@ def register_backends(register) -> None:
     ``config.backend_settings``. A backend without ``settings`` takes no keys of its own.
 
     ``chat()`` streams ``Delta`` text and ``CallRequest`` calls, then one ``Done``. A model without
-    native tool calls can use ``hearth.tooling.calls``: ``injected_messages`` for the prompt and
+    native tool calls can use ``hearth.kit``: ``injected_messages`` for the prompt and
     ``HoldBack`` to hold back text that may be a call and read the calls back (an unreadable call
     becomes a ``CallRequest`` with ``raw`` set, which the core answers with what is wrong).
 
@@ -139,11 +198,8 @@ def register_backends(register) -> None:
         class Settings(pydantic.BaseModel):
             model_config = pydantic.ConfigDict(extra="forbid")
             region: str = "eu"
-
         class CloudBackend(hearth.Backend):
-            settings = Settings
-            ...
-
+            settings = Settings  # chat(), load() ...
         @hookimpl
         def register_backends(register):
             register("cloud", CloudBackend)
@@ -151,14 +207,13 @@ def register_backends(register) -> None:
 
 
 @hookspec
-def register_stt(register) -> None:
-    """Register speech-to-text engines by name: ``register(name, factory)``.
+def register_stt(register: RegisterStt) -> None:
+    """Register speech-to-text engines by name: ``register(name, factory)``. Returns nothing.
 
-    Called once at start. ``[speech.stt] engine`` in models.toml picks one by ``name``.
-    ``factory(config: hearth.voice.speech.SttConfig)`` builds the engine for the ``[speech.stt]`` table
-    (``model``, ``language``, ``beam_size``, ``compute_type``, ``device``, ``cpu_threads``) and must not
-    load weights. The engine is a blocking object (``hearth.voice.speech.SpeechToText``) that Hearth calls
-    from a worker thread, one call at a time:
+    Runs once per plugin at load; ``[speech.stt] engine`` in models.toml picks one by ``name``.
+    ``factory(config: hearth.SttConfig)`` builds the engine for the ``[speech.stt]`` table and must
+    not load weights. The engine (``hearth.SpeechToText``) blocks; Hearth calls it from a worker
+    thread, one call at a time:
 
     - ``load() -> None``: load the model, once; later calls return at once. Raise
       ``hearth.ModelLoadError(message, "speech_model_missing")`` when the model is not there.
@@ -167,21 +222,15 @@ def register_stt(register) -> None:
 
     Example::
 
-        from hearth import hookimpl
-
         class Vosk:
             def __init__(self, config):
                 self.config, self.model = config, None
-
             def load(self):
-                if self.model is None:
-                    self.model = vosk.Model(self.config.model)
-
+                self.model = self.model or vosk.Model(self.config.model)
             def transcribe(self, pcm16, rate):
                 rec = vosk.KaldiRecognizer(self.model, rate)
                 rec.AcceptWaveform(pcm16)
                 return json.loads(rec.FinalResult())["text"]
-
         @hookimpl
         def register_stt(register):
             register("vosk", Vosk)
@@ -189,13 +238,12 @@ def register_stt(register) -> None:
 
 
 @hookspec
-def register_tts(register) -> None:
-    """Register text-to-speech engines by name: ``register(name, factory)``.
+def register_tts(register: RegisterTts) -> None:
+    """Register text-to-speech engines by name: ``register(name, factory)``. Returns nothing.
 
-    Called once at start. ``[speech.tts] engine`` in models.toml picks one by ``name``.
-    ``factory(config: hearth.voice.speech.TtsConfig)`` builds the engine for the ``[speech.tts]`` table
-    (``voice``, ``speaker_id``, ``length_scale``, ``volume``, ``use_cuda``) and must not load weights.
-    The engine is a blocking object (``hearth.voice.speech.TextToSpeech``) that Hearth calls from a worker
+    Runs once per plugin at load; ``[speech.tts] engine`` in models.toml picks one by ``name``.
+    ``factory(config: hearth.TtsConfig)`` builds the engine for the ``[speech.tts]`` table and must
+    not load weights. The engine (``hearth.TextToSpeech``) blocks; Hearth calls it from a worker
     thread, one call at a time:
 
     - ``sample_rate: int``: Hz of the audio it makes (set by ``load``).
@@ -206,17 +254,12 @@ def register_tts(register) -> None:
 
     Example::
 
-        from hearth import hookimpl
-
         class Beep:
             sample_rate = 16000
-
             def __init__(self, config):
                 self.config = config
-
             def load(self):
                 pass
-
             def synthesize(self, text):
                 for word in text.split():
                     yield tone(440, seconds=0.1, rate=self.sample_rate)
@@ -233,58 +276,94 @@ def register_tts(register) -> None:
 
 
 @hookspec
-def startup(agent) -> Any:
-    """Called once when the agent starts, after every plugin registered. May be ``async`` (it is
-    awaited).
+def startup(agent: Agent) -> Awaitable[None] | None:
+    """Start what the plugin needs; may be ``async`` (it is awaited). Returns nothing.
 
-    ``agent`` is the ``hearth.Agent``: use ``agent.bus.subscribe(...)``, ``agent.storage``,
-    ``agent.scheduler``, ``await agent.emit(event)``. If it raises, the plugin is blocked (its tools
-    removed, ``hearth plugins`` shows why); the agent and the other plugins start.
-    """
-
-
-@hookspec
-def shutdown(agent) -> Any:
-    """Called once when the agent stops. May be ``async`` (it is awaited). Release what ``startup``
-    took. If it raises, the plugin is blocked; the others still stop."""
-
-
-@hookspec
-def on_event(event) -> None:
-    """Observe every event of every turn (``hearth.events.Event``; ``event.to_dict()`` is its
-    wire form). May be ``async`` (it is awaited). Runs on the event loop: return quickly. An
-    exception is logged and ignored: the plugin is not blocked and keeps its tools."""
-
-
-@hookspec(firstresult=True)
-def match_intent(text: str, tools) -> Any:
-    """Fast path: map an utterance to a tool call without a model.
-
-    Return ``{"name": ..., "arguments": {...}}`` to call that tool directly (optionally with
-    ``"reason": "..."``, a few words the ``routed`` event shows), or ``None`` to let the next matcher
-    (and finally the model) try. Stops at first non-None result.
-    """
-
-
-# -------------------------------------------------------------------------------------------------
-# --- doctor and fit
-# -------------------------------------------------------------------------------------------------
-
-
-@hookspec
-def doctor_checks(models, load: bool) -> Any:
-    """Check what this plugin needs for ``hearth doctor``: return a list of ``hearth.Check``.
-
-    ``models`` is the parsed models.toml (``hearth.ModelsFile``), holding only the models whose
-    backend is available; check those whose ``backend`` is yours and leave the rest alone. ``load``
-    is true for ``hearth doctor --load``: you may load a model to see where it sits. May be
-    ``async``. Never raise for what you check: each problem is a ``Check`` with status ``"fail"``
-    (or ``"warn"``) and a sentence saying what to do. A plugin that raises gets one ``fail`` line
-    naming it; the other checks still run.
+    Runs once per agent in ``agent.start()``, after every plugin registered, in load order.
+    ``agent`` is the ``hearth.Agent``: ``agent.bus.subscribe(...)``, ``agent.storage``,
+    ``agent.scheduler``, ``agent.settings(table)``, ``agent.state(cls)``, ``await
+    agent.emit(event)``. If it raises, the plugin is blocked (its tools removed, ``hearth plugins``
+    shows why); the agent and the other plugins start.
 
     Example::
 
-        from hearth import Check, hookimpl
+        class Weather:  # a plugin class: one instance per agent
+            @hookimpl
+            async def startup(self, agent):
+                self.client = await connect(agent.settings("weather").city)
+    """
+
+
+@hookspec
+def shutdown(agent: Agent) -> Awaitable[None] | None:
+    """Release what ``startup`` took; may be ``async`` (it is awaited). Returns nothing.
+
+    Runs once per agent in ``agent.stop()``. ``agent`` is the ``hearth.Agent`` that started. If it
+    raises, the plugin is blocked; the others still stop.
+
+    Example::
+
+        @hookimpl
+        async def shutdown(agent):
+            await agent.state(Connection).close()
+    """
+
+
+@hookspec
+def on_event(event: Event) -> Awaitable[None] | None:
+    """Observe an event; may be ``async`` (it is awaited). Returns nothing.
+
+    Runs for every event of every turn and every ``agent.emit``, on the event loop: return
+    quickly. ``event`` is a ``hearth.Event`` (``event.type``; ``event.to_dict()`` is its wire form).
+    An observer: an exception is logged and ignored, the plugin keeps its tools.
+
+    Example::
+
+        @hookimpl
+        def on_event(event):
+            if event.type == "finished":
+                log.info("turn %s: %s", event.turn_id, event.text)
+    """
+
+
+@hookspec(firstresult=True)
+def match_intent(text: str, tools: ToolRegistry) -> IntentCall | None:
+    """Fast path (tier 1): map an utterance to a tool call without a model. Not ``async``.
+
+    Runs on every turn before the templates of ``register_tools``, once per plugin in load order.
+    ``text`` is the utterance with fillers (the assistant's name, "please") dropped; ``tools`` is
+    the agent's ``ToolRegistry``. Return ``{"name": ..., "arguments": {...}}`` to call that tool
+    (optionally with ``"reason": "..."``, a few words the ``routed`` event shows), or ``None`` to
+    let the next matcher (and finally the model) try. Stops at first non-None result. Another
+    shape, or an exception, blocks the plugin.
+
+    Example::
+
+        @hookimpl
+        def match_intent(text, tools):
+            if text.startswith("buy ") and "add_to_shopping_list" in tools:
+                return {"name": "add_to_shopping_list", "arguments": {"item": text[4:]}}
+            return None
+    """
+
+
+# -------------------------------------------------------------------------------------------------
+# doctor and fit
+# -------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def doctor_checks(models: ModelsFile, load: bool) -> list[Check] | Awaitable[list[Check]]:
+    """Check what this plugin needs for ``hearth doctor``: return a list of ``hearth.Check``.
+
+    Runs once per plugin in ``hearth doctor``; may be ``async``. ``models`` is the parsed
+    models.toml (``hearth.ModelsFile``) with only the models whose backend is available: check
+    those whose ``backend`` is yours. ``load`` is true for ``hearth doctor --load``: you may load a
+    model to see where it sits. Never raise for what you check: each problem is a ``Check`` with
+    status ``"fail"`` (or ``"warn"``) and a sentence saying what to do. A plugin that raises gets
+    one ``fail`` line naming it; the other checks still run.
+
+    Example::
 
         @hookimpl
         async def doctor_checks(models, load):
@@ -298,17 +377,15 @@ def doctor_checks(models, load: bool) -> Any:
 
 
 @hookspec(firstresult=True)
-def resolve_model_file(model: str) -> Any:
-    """The local file a models.toml ``model`` reference names (a GGUF path, ``package:NAME``...), as a
-    ``pathlib.Path``; ``None`` when this plugin does not know the reference. Stops at the first
-    non-None answer. ``hearth fit`` and plans use it to read the model's shape. Raise
-    ``hearth.HearthError`` with a sentence for the user when the reference is yours but the file is
-    missing.
+def resolve_model_file(model: str) -> Path | None:
+    """The local file a models.toml ``model`` reference names (a GGUF path, ``package:NAME``...).
+
+    Runs in ``hearth fit`` and GPU plans, to read the model's shape; ``model`` is the reference.
+    Return the file's ``pathlib.Path``, or ``None`` when this plugin does not know the reference.
+    Stops at first non-None result. Raise ``hearth.HearthError`` with a sentence for the user
+    when the reference is yours but the file is missing.
 
     Example::
-
-        from pathlib import Path
-        from hearth import HearthError, hookimpl
 
         @hookimpl
         def resolve_model_file(model):

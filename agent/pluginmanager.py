@@ -7,6 +7,8 @@ in a hook (an ``async`` hook is awaited inside the same isolation), implements a
 exist or registers a duplicate tool is recorded with its error and blocked; the rest keep working.
 Two hooks differ: ``on_event`` is an observer, so its exception is only logged; ``before_tool_call``
 may raise ``hearth.ToolBlocked`` to refuse a call, and anything else it raises blocks the plugin.
+Every hook call goes through one path, :meth:`PluginManager._call`. A plugin that imports a module
+the core moved (``MOVED``) fails to load with an error that names the new place.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -32,10 +34,32 @@ from hearth.config import hearth_home
 from hearth.errors import HearthError, PluginError, ToolBlocked
 from hearth.tooling.registry import ToolRegistry
 from hearth.tooling.tool import RegisterTool, Tool
+from hearth.turn.router import IntentMatch
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "hearth"
+OBSERVERS = frozenset({"on_event"})  # an exception there is logged and ignored; the plugin is not blocked
+REFUSERS = frozenset({"before_tool_call"})  # may raise ToolBlocked to refuse a call on purpose
+REGISTRATION = (("register_settings", "settings"), ("register_tools", "tools"), ("register_backends", "backends"),
+                ("register_stt", "stt"), ("register_tts", "tts"))  # (hook, PluginInfo field), in the order they run
+
+# where the modules that plugins imported before the core was grouped into wings went (old -> new)
+MOVED = {
+    "hearth.turn": "hearth.agent", "hearth.stats": "hearth.cli.stats",
+    "hearth.tool": "hearth.tooling.tool", "hearth.toolregistry": "hearth.tooling.registry",
+    "hearth.toolrunner": "hearth.tooling.runner", "hearth.toolcalls": "hearth.tooling.calls",
+    "hearth.server": "hearth.faces.server", "hearth.server_guard": "hearth.faces.guard",
+    "hearth.server_hub": "hearth.faces.hub", "hearth.server_settings": "hearth.faces.settings",
+    "hearth.server_ws": "hearth.faces.ws", "hearth.turn_gate": "hearth.faces.turn_gate",
+    "hearth.openai_api": "hearth.faces.openai_api", "hearth.mcp_server": "hearth.faces.mcp_server",
+    "hearth.wyoming": "hearth.faces.wyoming", "hearth.router": "hearth.turn.router",
+    "hearth.dialogue": "hearth.turn.dialogue", "hearth.text": "hearth.turn.text",
+    "hearth.voice": "hearth.voice.loop", "hearth.speech": "hearth.voice.speech",
+    "hearth.sentences": "hearth.voice.sentences", "hearth.vad": "hearth.voice.vad",
+    "hearth.wakeword": "hearth.voice.wakeword", "hearth.audio_sinks": "hearth.voice.sinks",
+    "hearth.sound_devices": "hearth.voice.devices",
+}
 
 
 @dataclass
@@ -124,7 +148,7 @@ class PluginManager:
         except BaseException as err:  # SyntaxError, ImportError, SystemExit in a plugin...
             if isinstance(err, KeyboardInterrupt):
                 raise
-            info.error = f"import failed: {type(err).__name__}: {err}"
+            info.error = _moved(err) or f"import failed: {type(err).__name__}: {err}"
             log.warning("plugin %s: %s", name, info.error)
             return
         if isinstance(module, type):
@@ -161,23 +185,17 @@ class PluginManager:
 
     def collect(self) -> None:
         """Run the registration hooks one plugin at a time, so one failure blocks only its plugin."""
-        for hook_name, target in (("register_settings", self.settings_models),
-                                  ("register_tools", None), ("register_backends", self.backends),
-                                  ("register_stt", self.stt), ("register_tts", self.tts)):
-            caller = getattr(self.pm.hook, hook_name)
-            for impl in _in_load_order(caller.get_hookimpls(), self.info):
+        for hook_name, kind in REGISTRATION:
+            for impl in self.impls(hook_name):
                 plugin = impl.plugin_name
                 if plugin in self.info and self.info[plugin].error:
                     continue
                 register: Callable[..., Any]
-                if target is None:
+                if kind == "tools":
                     register = self._tool_registrar(plugin)
                 else:
-                    register = self._named_registrar(plugin, target, hook_name)
-                try:
-                    impl.function(**_accepts(impl.function, register=register))
-                except Exception as err:
-                    self.block(plugin, f"{hook_name} raised {type(err).__name__}: {err}")
+                    register = self._named_registrar(plugin, kind, hook_name)
+                self._call_now(impl, hook_name, {"register": register})
 
     def _tool_registrar(self, plugin: str) -> RegisterTool:
         def register(fn: Callable[..., Any], **options: Any) -> Tool:
@@ -187,13 +205,16 @@ class PluginManager:
             return tool
         return register
 
-    def _named_registrar(self, plugin: str, target: dict, hook_name: str) -> Callable[..., None]:
+    def _named_registrar(self, plugin: str, kind: str, hook_name: str) -> Callable[..., None]:
+        """The ``register(name, factory)`` of one plugin for one registration hook; ``kind`` names both
+        the manager's registry (``self.backends``, ``self.settings_models`` for settings) and the
+        ``PluginInfo`` field that lists what the plugin registered."""
+        target: dict[str, Any] = self.settings_models if kind == "settings" else getattr(self, kind)
+
         def register(name: str, factory: Callable[..., Any]) -> None:
             if name in target:
                 raise HearthError(f"{hook_name}: {name!r} is already registered by another plugin", "duplicate_name")
             target[name] = factory
-            kind = {"register_backends": "backends", "register_stt": "stt", "register_tts": "tts",
-                    "register_settings": "settings"}[hook_name]
             getattr(self.info[plugin], kind).append(name)
         return register
 
@@ -229,48 +250,120 @@ class PluginManager:
         """A hook's implementations in plugin load order."""
         return _in_load_order(getattr(self.pm.hook, hook_name).get_hookimpls(), self.info)
 
+    # ---- calling hooks: one isolated path ---------------------------------------------------------
+
+    async def _call(self, impl: Any, hook_name: str, kwargs: dict[str, Any]) -> Any:
+        """Call one implementation in isolation: with the arguments it accepts (it may take fewer than
+        the spec), awaiting an ``async`` one inside the same isolation. Returns its result, or a
+        :class:`_Failed` when it raised: the plugin is then blocked (``hearth plugins`` shows why),
+        except for an observer hook (``OBSERVERS``: only logged). ``ToolBlocked`` from a refusing hook
+        (``REFUSERS``) is a deliberate answer and goes through to the caller."""
+        try:
+            result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames or k in impl.kwargnames})
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except Exception as err:
+            if isinstance(err, ToolBlocked) and hook_name in REFUSERS:
+                raise
+            return self._failed(impl.plugin_name, hook_name, err)
+
+    def _call_now(self, impl: Any, hook_name: str, kwargs: dict[str, Any]) -> Any:
+        """:meth:`_call` for a hook that must answer at once (registration, ``match_intent``): run to
+        its end without an event loop. An implementation that waits for something cannot, and is
+        blocked with a sentence that says so."""
+        step: Coroutine[Any, Any, Any] = self._call(impl, hook_name, kwargs)
+        try:
+            step.send(None)
+        except StopIteration as done:
+            return done.value
+        step.close()
+        return self._failed(impl.plugin_name, hook_name, TypeError(
+            f"it awaited something; {hook_name} must answer at once (a plain def, not async)"))
+
+    def _failed(self, plugin: str, hook_name: str, err: BaseException) -> _Failed:
+        failed = _Failed(plugin, f"{hook_name} raised {type(err).__name__}: {err}", err)
+        if hook_name in OBSERVERS:
+            log.error("plugin %s: %s failed (ignored)", plugin, hook_name, exc_info=err)
+        else:
+            self.block(plugin, failed.error)
+        return failed
+
     async def call_each(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a hook on each plugin separately, awaiting an ``async`` one inside the isolation: a
-        raising plugin is blocked (``hearth plugins`` shows why), the rest go on."""
-        results = []
-        for impl in self.impls(hook_name):
-            try:
-                result = impl.function(**_accepts(impl.function, **kwargs))
-                if inspect.isawaitable(result):
-                    result = await result
-            except Exception as err:
-                self.block(impl.plugin_name, f"{hook_name} raised {type(err).__name__}: {err}")
-                continue
-            results.append(result)
-        return results
+        """Call a hook on each plugin separately (``startup``, ``shutdown``): a raising plugin is
+        blocked, the rest go on. The results of those that did not raise, in load order."""
+        results = [await self._call(impl, hook_name, kwargs) for impl in self.impls(hook_name)]
+        return [r for r in results if not isinstance(r, _Failed)]
 
     async def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call an observer hook (``on_event``) on each plugin, awaiting an ``async`` one; an
-        exception is logged and ignored: the plugin keeps its tools and its other hooks."""
+        """Call an observer hook (``on_event``) on each plugin; an exception is logged and ignored:
+        the plugin keeps its tools and its other hooks."""
         for impl in self.impls(hook_name):
-            try:
-                result = impl.function(**_accepts(impl.function, **kwargs))
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                log.exception("plugin %s: %s failed (ignored)", impl.plugin_name, hook_name)
+            await self._call(impl, hook_name, kwargs)
+
+    def first_result(self, hook_name: str, **kwargs: Any) -> tuple[str, Any] | None:
+        """(plugin, result) of the first plugin, in load order, whose implementation answers
+        something else than ``None``; ``None`` when none does. The hook must answer at once. A result
+        of the wrong shape (``SHAPES``) blocks its plugin and the next one is asked."""
+        shape = SHAPES.get(hook_name)
+        for impl in self.impls(hook_name):
+            found = self._call_now(impl, hook_name, kwargs)
+            if found is None or isinstance(found, _Failed):
+                continue
+            wrong = shape(found) if shape is not None else None
+            if wrong:
+                self.block(impl.plugin_name, f"{hook_name} returned {found!r}, {wrong}")
+                continue
+            return impl.plugin_name, found
+        return None
+
+    def match_intent(self, text: str) -> IntentMatch | None:
+        """Tier 1 by plugins: the first ``match_intent`` call for ``text`` (the router's first matcher)."""
+        answer = self.first_result("match_intent", text=text, tools=self.tools)
+        if answer is None:
+            return None
+        plugin, found = answer
+        why = found.get("reason")
+        return IntentMatch(found["name"], found.get("arguments") or {},
+                           f"plugin {plugin}: {why}" if isinstance(why, str) and why else f"plugin {plugin} matched")
 
     async def check_call(self, call: dict[str, Any], ctx: Any) -> None:
-        """Run every ``before_tool_call`` (awaiting an ``async`` one). ``ToolBlocked`` refuses the call;
-        any other exception is the plugin's bug: the plugin is blocked and the call fails with
+        """Run every ``before_tool_call`` (the runner's ``before_call``). ``ToolBlocked`` refuses the
+        call; any other exception is the plugin's bug: the plugin is blocked and the call fails with
         ``PluginError`` (code ``plugin_error``) rather than passing unchecked."""
         for impl in self.impls("before_tool_call"):
-            try:
-                result = impl.function(**_accepts(impl.function, call=call, ctx=ctx))
-                if inspect.isawaitable(result):
-                    await result
-            except ToolBlocked:
-                raise
-            except Exception as err:
-                error = f"before_tool_call raised {type(err).__name__}: {err}"
-                self.block(impl.plugin_name, error)
-                raise PluginError(f"The call to {call.get('name')} was not made: plugin {impl.plugin_name}'s "
-                                  f"{error}. The plugin is now blocked; see hearth plugins.") from err
+            result = await self._call(impl, "before_tool_call", {"call": call, "ctx": ctx})
+            if isinstance(result, _Failed):
+                raise PluginError(f"The call to {call.get('name')} was not made: plugin {result.plugin}'s "
+                                  f"{result.error}. The plugin is now blocked; see hearth plugins.") from result.err
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """What :meth:`PluginManager._call` returns for an implementation that raised."""
+
+    plugin: str
+    error: str  # "startup raised RuntimeError: ...": what hearth plugins shows
+    err: BaseException
+
+
+def _intent_shape(found: Any) -> str | None:
+    if isinstance(found, dict) and isinstance(found.get("name"), str):
+        return None
+    return "not {'name': ..., 'arguments': {...}}"
+
+
+SHAPES: dict[str, Callable[[Any], str | None]] = {"match_intent": _intent_shape}  # what's wrong with a result
+
+
+def _moved(err: BaseException) -> str | None:
+    """The load error for a plugin that imports a module the core moved, naming the new place."""
+    name = getattr(err, "name", None) if isinstance(err, ImportError) else None
+    old = next((o for o in MOVED if name and (name == o or name.startswith(o + "."))), None)
+    if old is None:
+        return None
+    return (f"import failed: {old} moved to {MOVED[old]}; a plugin imports from hearth or hearth.kit only, "
+            f"so import what it needs from there ({type(err).__name__}: {err})")
 
 
 def _in_load_order(impls: list, info: dict[str, PluginInfo]) -> list:
@@ -283,11 +376,6 @@ def _in_load_order(impls: list, info: dict[str, PluginInfo]) -> list:
 def _has_spec(pm: pluggy.PluginManager, name: str) -> bool:
     caller = getattr(pm.hook, name, None)
     return caller is not None and caller.spec is not None
-
-
-def _accepts(fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    params = inspect.signature(fn).parameters
-    return {k: v for k, v in kwargs.items() if k in params}
 
 
 def _import_file(name: str, path: Path) -> ModuleType:

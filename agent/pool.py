@@ -38,18 +38,20 @@ class ModelPool:
     """One backend object per configured model, created on first use and loaded on demand."""
 
     def __init__(self, models: ModelsFile, factories: dict[str, Callable[..., Backend]], models_path: Any = "models.toml",
-                 settings: BackendSettings | None = None) -> None:
+                 settings: BackendSettings | None = None,
+                 on_loaded: Callable[[str, Backend], Awaitable[None]] | None = None) -> None:
         """``settings``: each backend's settings model (default: the factories' ``settings``
         attributes). Every table whose backend is registered has its backend-owned keys validated
-        now (ConfigError naming file, table and key); one whose backend is missing fails on use."""
+        now (ConfigError naming file, table and key); one whose backend is missing fails on use.
+        ``on_loaded(name, backend)`` is awaited after each load (the agent fills the backend's caches
+        with its prompt and tools)."""
         bind_backend_settings(models, settings if settings is not None else settings_models(factories), models_path,
                               unknown_backend_ok=True)
         self.models = models
         self.factories = factories
         self.models_path = models_path
         self.progress: Progress | None = None
-        # awaited after each load (the agent fills the backend's caches with its prompt and tools)
-        self.on_loaded: Callable[[str, Backend], Awaitable[None]] | None = None
+        self.on_loaded = on_loaded
         self._slots: dict[str, _Slot] = {}
 
     def backend(self, name: str) -> Backend:
