@@ -1,7 +1,7 @@
 """Home Assistant: Hearth is the voice and the understanding, Home Assistant stays the owner of the devices.
 
-Configured by ``[homeassistant] url, token_env`` in models.toml or ``HASS_URL`` / ``HASS_TOKEN``; without
-either the plugin registers nothing. It connects to Home Assistant's websocket API in the background
+Configured by ``[homeassistant] url, token_env`` in models.toml or ``HASS_URL`` / ``HASS_TOKEN``; an
+agent without either has no Home Assistant tools once started. It connects to Home Assistant's websocket API in the background
 (:mod:`.client`), offers the Assist intents as tools (:mod:`.tools`), answers Home Assistant's own sentences
 without a model (:mod:`.intents`, the ``match_intent`` hook) and describes the exposed devices for model
 prompts (:mod:`.context`). ``hearth doctor`` checks the connection (:mod:`.doctor`).
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hearth import Check, Tool, hookimpl
+from hearth import Check, RegisterTool, hookimpl
 
 from . import doctor
 from .client import Connection
@@ -47,16 +47,23 @@ class HomeAssistantPlugin:
         register(PLUGIN, HomeAssistantTable)
 
     @hookimpl
+    def register_tools(self, register: RegisterTool) -> None:
+        """The Assist intents as tools. The settings are not known yet (they are the agent's): an agent
+        without Home Assistant drops them at ``startup``, and until then they answer ``ha_not_configured``."""
+        for fn in TOOLS:
+            register(fn, name=fn.__name__, examples=EXAMPLES.get(fn.__name__, ()), timeout=TOOL_TIMEOUT)
+
+    @hookimpl
     async def startup(self, agent: Any) -> None:
-        """Connect when the agent's settings name a Home Assistant, and only then offer the tools (so
-        ``hearth tools`` lists them only where Home Assistant is configured)."""
+        """Connect when the agent's settings name a Home Assistant; otherwise take the tools away (so
+        ``hearth tools`` and the models list them only where Home Assistant is configured)."""
         settings = for_agent(agent)
         if settings is None:
+            _remove_tools(agent)
             return
         if not settings.token:
             log.error("no Home Assistant token: set %s to a long-lived access token (your profile page in Home "
                       "Assistant, Security, Long-lived access tokens)", settings.token_source)
-        _add_tools(agent)  # a name another plugin has is an error: this plugin is blocked, as at load
         connection = Connection(settings)
         self.state = agent.state(HomeAssistantState)
         self.state.connection = connection
@@ -75,7 +82,6 @@ class HomeAssistantPlugin:
             return
         await state.connection.stop()
         state.connection = None
-        _remove_tools(agent)
 
     @hookimpl
     def match_intent(self, text: str) -> dict[str, Any] | None:
@@ -90,17 +96,8 @@ class HomeAssistantPlugin:
         return await doctor.doctor_checks(models, load)
 
 
-def _add_tools(agent: Any) -> None:
-    """The Assist intents as this agent's tools, registered as ``register_tools`` would."""
-    info = agent.plugins.info.get(PLUGIN)
-    for fn in TOOLS:
-        agent.tools.add(Tool(fn, plugin=PLUGIN, name=fn.__name__, examples=EXAMPLES.get(fn.__name__, ()),
-                             timeout=TOOL_TIMEOUT))
-        if info is not None and fn.__name__ not in info.tools:
-            info.tools.append(fn.__name__)
-
-
 def _remove_tools(agent: Any) -> None:
+    """This agent has no Home Assistant: its tools go (from the registry and from ``hearth plugins``)."""
     info = agent.plugins.info.get(PLUGIN)
     for fn in TOOLS:
         tool = agent.tools.get(fn.__name__)
