@@ -353,8 +353,8 @@ def match_intent(text: str, tools: ToolRegistry) -> IntentCall | None:
 
 
 @hookspec
-def doctor_checks(models: ModelsFile, load: bool) -> list[Check] | Awaitable[list[Check]]:
-    """Check what this plugin needs for ``hearth doctor``: return a list of ``hearth.Check``.
+def doctor_checks(models: ModelsFile, load: bool) -> list[Check] | Awaitable[list[Check]] | None:
+    """Check what this plugin needs for ``hearth doctor``: return a list of ``hearth.Check`` (``None``: none).
 
     Runs once per plugin in ``hearth doctor``; may be ``async``. ``models`` is the parsed
     models.toml (``hearth.ModelsFile``) with only the models whose backend is available: check
