@@ -21,8 +21,8 @@ from hearth.turn.text import clean_arguments
 
 log = logging.getLogger(__name__)
 
-# Tool, ToolContext, ToolResult and ToolDefinitionError live in .tool and ToolRegistry in .toolregistry;
-# they are named here too for the modules that still import them from here
+# Tool, ToolContext, ToolResult and ToolDefinitionError live in hearth.tooling.tool and ToolRegistry in
+# hearth.tooling.registry; they are named here too for the modules that still import them from here
 __all__ = ["Tool", "ToolContext", "ToolDefinitionError", "ToolOutcome", "ToolRegistry", "ToolResult", "ToolRunner"]
 
 
@@ -85,7 +85,8 @@ class ToolRunner:
     """Validate, run under a timeout, and turn every failure into a ToolOutcome with a code."""
 
     registry: ToolRegistry
-    # awaited before each valid call; raises ToolBlocked to refuse it, PluginError when a hook failed
+    # awaited before each valid call (the agent's is PluginManager.check_call, every before_tool_call hook);
+    # raises ToolBlocked to refuse it, PluginError when a hook failed
     before_call: Callable[[dict[str, Any], ToolContext], Awaitable[None]] | None = None
     timeout: float | None = None  # overrides each tool's own, when set
     threads: ToolThreads = field(default_factory=lambda: ToolThreads())
@@ -118,7 +119,7 @@ class ToolRunner:
             return done(False, f"The call to {name} was blocked: {err}", err.code)
         except HearthError as err:  # invalid arguments; a before_tool_call hook that failed (plugin_error)
             return done(False, str(err), err.code)
-        except Exception as err:  # a before_call that is not the agent's: its failure is the plugin's
+        except Exception as err:  # a before_call other than check_call (which raises only the two above)
             return done(False, f"The check before {name} failed: {type(err).__name__}: {err}", PluginError.code)
         if tool.context_param:  # each call its own context, so its transaction is its own
             ctx = kwargs[tool.context_param] = dataclasses.replace(ctx, _transaction=None)
