@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
@@ -14,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from hearth.backends import Backend, CallRequest, Delta, Done, Progress
+from hearth.backends import Backend, Progress
 from hearth.config import ModelConfig, ModelsFile, load_models, validate_plugin_settings
 from hearth.errors import HearthError
 from hearth.events import (
@@ -32,29 +31,20 @@ from hearth.pluginmanager import PluginManager
 from hearth.pool import ModelPool
 from hearth.scheduler import Scheduler
 from hearth.storage import Storage
-from hearth.tooling.calls import bind_positional, call_error, fn_schema
 from hearth.tooling.runner import ToolOutcome, ToolRunner
 from hearth.tooling.tool import ToolContext
+from hearth.turn.clock import TurnClock
 from hearth.turn.dialogue import Dialogue
-from hearth.turn.router import IntentMatch, IntentMatcher, Route, Router
+from hearth.turn.fast_path import fast_path
+from hearth.turn.logged import run_logged
+from hearth.turn.rounds import DEFAULT_SYSTEM_PROMPT, ModelRounds, offered_schemas
+from hearth.turn.router import IntentMatcher, Route, Router
 from hearth.turn.text import clean_text
+
+__all__ = ["DEFAULT_SYSTEM_PROMPT", "Agent"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are Hearth, a helpful assistant in the user's home. You act through tools when a request "
-    "needs one, and answer briefly in plain words."
-)
-
-
-class _Escalate(Exception):
-    """The router model gave no valid call where one was needed: the main model answers instead."""
-
-
-def _ms(t0: float) -> float:
-    return round((time.perf_counter() - t0) * 1000, 3)
-
 
 class Agent:
     """Plugins, tools, storage, the event bus, the router and the configured models, in one object.
@@ -182,17 +172,7 @@ class Agent:
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The schemas offered to models: every available tool (one whose server is down is left out)."""
-        out = []
-        for t in self.tools:
-            if not t.available:
-                continue
-            s = t.schema()
-            if t.examples:
-                s["examples"] = list(t.examples)
-            if t.slot_values:
-                s["slot_values"] = t.slot_values
-            out.append(s)
-        return out
+        return offered_schemas(self.tools)
 
     async def emit(self, event: Event) -> Event:
         """Send an event to the bus and to every ``on_event`` hook (tools use ``ctx.emit``, plugins
@@ -213,42 +193,7 @@ class Agent:
         """Run one call and write it to the tool-call log before anyone hears of it."""
         if ctx._scheduler is None or ctx._emit is None:  # a bare ToolContext: give it this agent's services
             ctx = self.tool_context(ctx.session, ctx.turn_id)
-        outcome = await self.runner.run(name, arguments, ctx, call_id=call_id)
-        await self.storage.call(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
-        return outcome
-
-    @staticmethod
-    def _returned(outcome: ToolOutcome, ctx: ToolContext) -> ToolReturned:
-        return ToolReturned(ctx.session, ctx.turn_id, call_id=outcome.call_id, name=outcome.name, ok=outcome.ok,
-                            result=outcome.result, error_code=outcome.error_code,
-                            duration_ms=round(outcome.duration_ms, 1))
-
-    async def _fast_path(self, match: IntentMatch, text: str, session: str, turn_id: str, t0: float,
-                         timings: dict[str, float], more: tuple[IntentMatch, ...] = ()) -> AsyncIterator[Event]:
-        """Tier 1: templates mapped the message to calls (one per request said): run each, say their
-        sentences, no model."""
-        ctx = self.tool_context(session, turn_id)
-        outcomes: list[ToolOutcome] = []
-        for m in (match, *more):
-            call_id = self.runner.new_call_id()
-            yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=m.name, arguments=m.arguments))
-            outcomes.append(await self.runner.run(m.name, m.arguments, ctx, call_id=call_id))
-        spoken = " ".join((o.say or "Done.") if o.ok else str(o.result) for o in outcomes)
-        calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments} for o in outcomes]
-        # the calls' log rows and the turn's messages in one transaction, before anyone hears of it
-        await self.storage.call(self.storage.add_messages, session, turn_id, [
-            {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": calls},
-            *({"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes),
-            {"role": "assistant", "content": spoken}], outcomes[0])
-        for o in outcomes[1:]:
-            await self.storage.call(self.storage.log_tool_call, session, turn_id, o)
-        for o in outcomes:
-            yield await self.emit(self._returned(o, ctx))
-            timings[f"tool_{o.name}_ms"] = round(o.duration_ms, 3)
-        yield await self.emit(TextDelta(session, turn_id, text=spoken))
-        timings["first_token_ms"] = timings["total_ms"] = _ms(t0)
-        yield await self.emit(TurnFinished(session, turn_id, text=spoken, tool_calls=len(outcomes), tier=1,
-                                            timings=timings))
+        return await run_logged(self.runner, self.storage, name, arguments, ctx, call_id)
 
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
         """Call one tool directly (``hearth tools run``); logged like a model's call."""
@@ -299,77 +244,79 @@ class Agent:
                         log.exception("could not store the trace of turn %s", turn_id)
 
     async def _turn(self, text: str, session: str, turn_id: str, role: str | None, tier: int | None) -> AsyncIterator[Event]:
-        t0 = time.perf_counter()
-        timings: dict[str, float] = {}
+        """The turn's steps: read it in its dialogue and route it, then answer on the route's tier."""
+        clock = TurnClock(session, turn_id)
         text = (text or "").strip()
         if not text:
-            yield await self.emit(TurnFailed(session, turn_id, message="The message is empty; say or type something.", code="empty_message"))
+            yield await self._failed(clock, "The message is empty; say or type something.", "empty_message")
             return
         if not self._started:
             await self.start(load_model=False)
-        # -- dialogue context (issue 14): a follow-up ("make that a dozen", "cancel it", "and sugar too")
-        # is read against what this session's last calls were about, then routed like any request
         dialogue = self._dialogue
         if dialogue.storage is not self.storage:  # storage swapped after construction (benches, tests)
             dialogue = self._dialogue = Dialogue(self.storage)
-        routed_text = text
         try:
-            follow = None
-            if tier in (None, 1) and not role:
-                if not dialogue.known(session):
-                    await asyncio.to_thread(dialogue.load, session)
-                follow = dialogue.resolve(session, text, self.tools, lambda t: self.router.match(t) is not None)
-            if follow is not None and follow.match is not None:
-                route = Route(tier=1, reason=follow.match.source, match=follow.match)
-            else:
-                routed_text = follow.text if follow is not None and follow.text else text
-                route = self.router.route(routed_text, role=role, tier=tier)
-                if routed_text != text:
-                    route = replace(route, reason=f"{follow.reason if follow else ''}, read as "
-                                                f"{routed_text!r}: {route.reason}")
+            route, routed_text = await self._route(dialogue, text, session, role, tier)
         except HearthError as err:
-            yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
+            yield await self._failed(clock, str(err), err.code)
             return
-        # -- end dialogue context
-        timings["route_ms"] = route.ms
+        clock.timings["route_ms"] = route.ms
         yield await self.emit(TurnStarted(session, turn_id, text=text, model=route.model or ""))
         yield await self.emit(Routed(session, turn_id, tier=route.tier, reason=route.reason, model=route.model))
+        calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
+        async for ev in self._answer(route, text, routed_text, clock):
+            self._remember_call(dialogue, session, ev, calls)
+            yield ev
+
+    async def _route(self, dialogue: Dialogue, text: str, session: str, role: str | None,
+                     tier: int | None) -> tuple[Route, str]:
+        """The route, and the text the model reads. Dialogue context (issue 14): a follow-up ("make
+        that a dozen", "cancel it", "and sugar too") is read against what this session's last calls
+        were about, then routed like any request."""
+        follow = None
+        if tier in (None, 1) and not role:
+            if not dialogue.known(session):
+                await asyncio.to_thread(dialogue.load, session)
+            follow = dialogue.resolve(session, text, self.tools, lambda t: self.router.match(t) is not None)
+        if follow is not None and follow.match is not None:
+            return Route(tier=1, reason=follow.match.source, match=follow.match), text
+        routed_text = follow.text if follow is not None and follow.text else text
+        route = self.router.route(routed_text, role=role, tier=tier)
+        if routed_text != text:
+            route = replace(route, reason=f"{follow.reason if follow else ''}, read as "
+                                          f"{routed_text!r}: {route.reason}")
+        return route, routed_text
+
+    async def _answer(self, route: Route, text: str, routed_text: str, clock: TurnClock) -> AsyncIterator[Event]:
+        """Tier 1 runs the matched calls; tiers 2 and 3 store the message and run the model rounds
+        (the model reads ``routed_text``: what "it" meant)."""
+        ctx = self.tool_context(clock.session, clock.turn_id)
         if route.match is not None:
-            fast_calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
-            async for ev in self._fast_path(route.match, text, session, turn_id, t0, timings, route.more):
-                self._remember_call(dialogue, session, ev, fast_calls)  # dialogue context
+            async for ev in fast_path((route.match, *route.more), text, clock, ctx, self.runner, self.storage,
+                                      self.emit):
                 yield ev
             return
         try:
-            history = await self.storage.call(self.storage.history, session)
-            user_msg = {"role": "user", "content": text}
-            await self.storage.call(self.storage.add_messages, session, turn_id, [user_msg])
-            user_msg = {"role": "user", "content": routed_text}  # dialogue: the model sees what "it" meant
+            history = await self.storage.call(self.storage.history, clock.session)
+            await self.storage.call(self.storage.add_messages, clock.session, clock.turn_id,
+                                    [{"role": "user", "content": text}])
         except Exception as err:
             log.exception("turn failed before the model ran")
-            yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+            yield await self._failed(clock, f"{type(err).__name__}: {err}", "internal_error")
             return
-        state = {"tier": route.tier}
-        calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
+        rounds = ModelRounds(models=self.models, pool=self.pool, tools=self.tools, runner=self.runner,
+                             storage=self.storage, ctx=ctx, emit=self.emit, clock=clock)
         try:
-            try:
-                async for ev in self._model_turn(route, [*history, user_msg], session, turn_id, t0, timings, state):
-                    self._remember_call(dialogue, session, ev, calls)  # dialogue context
-                    yield ev
-            except _Escalate as why:
-                main = self.models.roles.main
-                state["tier"] = 3
-                timings["escalated_ms"] = _ms(t0)
-                yield await self.emit(Routed(session, turn_id, tier=3, reason=f"escalated: {why}", model=main))
-                escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
-                async for ev in self._model_turn(escalated, [*history, user_msg], session, turn_id, t0, timings, state):
-                    self._remember_call(dialogue, session, ev, calls)  # dialogue context
-                    yield ev
+            async for ev in rounds.answer(route, [*history, {"role": "user", "content": routed_text}]):
+                yield ev
         except HearthError as err:
-            yield await self.emit(TurnFailed(session, turn_id, message=str(err), code=err.code))
+            yield await self._failed(clock, str(err), err.code)
         except Exception as err:
             log.exception("turn failed")
-            yield await self.emit(TurnFailed(session, turn_id, message=f"{type(err).__name__}: {err}", code="internal_error"))
+            yield await self._failed(clock, f"{type(err).__name__}: {err}", "internal_error")
+
+    async def _failed(self, clock: TurnClock, message: str, code: str) -> Event:
+        return await self.emit(TurnFailed(clock.session, clock.turn_id, message=message, code=code))
 
     @staticmethod
     def _remember_call(dialogue: Any, session: str, ev: Event, calls: dict[str, dict[str, Any]]) -> None:
@@ -380,109 +327,3 @@ class Agent:
             # a failed call changes nothing, except that one missing an argument waits for it
             result = ev.result if ev.ok else {"error": ev.error_code, "message": str(ev.result)}
             dialogue.remember(session, ev.name, calls[ev.call_id], result)
-
-    def _valid_call(self, call: CallRequest) -> bool:
-        tool = self.tools.get(call.name)
-        if tool is None or call.raw is not None or call.positional:
-            return False
-        try:
-            tool.validate(call.arguments)
-        except HearthError:
-            return False
-        return True
-
-    async def _model_turn(self, route: Route, convo: list[dict[str, Any]], session: str, turn_id: str, t0: float,
-                          timings: dict[str, float], state: dict[str, Any]) -> AsyncIterator[Event]:
-        """Tiers 2 and 3: model rounds with tool calls until the model answers in words.
-
-        On tier 2 the first round is held back until it proves to contain a valid call; if it does
-        not, ``_Escalate`` is raised before any event or message of the router model escapes.
-        """
-        name = route.model or self.models.roles.main
-        cfg = self.models.models[name]
-        check_first = route.escalate_to is not None
-        backend = self.pool.backend(name)
-        if not backend.loaded:
-            tl = time.perf_counter()
-            await self.pool.load(name)
-            timings["load_ms"] = timings.get("load_ms", 0) + _ms(tl)
-        async with self.pool.use(name) as backend:
-            system = cfg.system_prompt or DEFAULT_SYSTEM_PROMPT
-            messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *convo]
-            tools = self.tool_schemas()
-            by_name = {fn_schema(t)["name"]: t for t in tools}
-            ctx = self.tool_context(session, turn_id)
-            reply_parts: list[str] = []
-            n_calls = 0
-            for round_no in range(cfg.max_tool_rounds + 1):
-                last_round = round_no == cfg.max_tool_rounds
-                hold = check_first and round_no == 0
-                held: list[Event] = []
-                text_buf: list[str] = []
-                calls: list[CallRequest] = []
-                stats: dict[str, float] = {}
-                async for bev in backend.chat(messages, [] if last_round else tools):
-                    if isinstance(bev, (Delta, CallRequest)) and "first_token_ms" not in timings:
-                        timings["first_token_ms"] = _ms(t0)
-                    if isinstance(bev, Delta):
-                        text_buf.append(bev.text)
-                        delta = TextDelta(session, turn_id, text=bev.text)
-                        if hold:
-                            held.append(delta)
-                        else:
-                            yield await self.emit(delta)
-                    elif isinstance(bev, CallRequest):
-                        calls.append(bind_positional(bev, by_name.get(bev.name)))
-                    elif isinstance(bev, Done):
-                        stats = {k: v for k, v in bev.stats.items() if isinstance(v, (int, float))}
-                if hold:
-                    if not calls or not all(self._valid_call(c) for c in calls):
-                        what = "no call" if not calls else "no valid call"
-                        timings.pop("first_token_ms", None)
-                        timings["router_model_ms"] = stats.get("model_ms", 0)
-                        raise _Escalate(f"router produced {what}")
-                    for ev in held:
-                        yield await self.emit(ev)
-                for k, v in stats.items():  # summed over the rounds
-                    timings[k] = round(timings.get(k, 0) + v, 3)
-                said = "".join(text_buf).strip()
-                if not calls:
-                    reply_parts.append(said)
-                    await self.storage.call(self.storage.add_messages, session, turn_id,
-                                            [{"role": "assistant", "content": said}])
-                    break
-                outcomes: list[ToolOutcome] = []
-                call_dicts = []
-                for c in calls:
-                    n_calls += 1
-                    call_id = c.id or self.runner.new_call_id()
-                    call_dicts.append({"id": call_id, "name": c.name, "arguments": c.arguments,
-                                       **({"raw": c.raw} if c.raw is not None else {})})
-                    yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name,
-                                                      arguments=c.arguments))
-                    if (problem := call_error(c, by_name.get(c.name))) is not None:
-                        # a call that cannot run as written: the model is told what is wrong and may retry
-                        outcome = ToolOutcome(call_id, c.name, c.arguments, False, problem, None, "invalid_arguments")
-                        await self.storage.call(self.storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
-                    else:
-                        outcome = await self._run_logged(c.name, c.arguments, ctx, call_id)
-                    timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 3)
-                    outcomes.append(outcome)
-                    yield await self.emit(self._returned(outcome, ctx))
-                new_msgs = [{"role": "assistant", "content": said, "tool_calls": call_dicts}]
-                new_msgs += [{"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes]
-                messages += new_msgs
-                await self.storage.call(self.storage.add_messages, session, turn_id, new_msgs)
-                if cfg.reply == "tool":
-                    spoken = " ".join((o.say if o.ok else str(o.result)) or "" for o in outcomes).strip()
-                    if spoken or all(o.ok for o in outcomes):
-                        spoken = spoken or "Done."
-                        reply_parts.append(spoken)
-                        yield await self.emit(TextDelta(session, turn_id, text=spoken))
-                        await self.storage.call(self.storage.add_messages, session, turn_id,
-                                                [{"role": "assistant", "content": spoken}])
-                        break
-        timings["total_ms"] = _ms(t0)
-        final = " ".join(p for p in reply_parts if p).strip()
-        yield await self.emit(TurnFinished(session, turn_id, text=final, tool_calls=n_calls, tier=state["tier"],
-                                            timings=timings))

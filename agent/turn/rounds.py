@@ -1,0 +1,220 @@
+"""Tiers 2 and 3: model rounds with tool calls until the model answers in words.
+
+On tier 2 (the router model) the first round is held back until it proves to contain a valid call;
+if it does not, the main model answers instead (escalation, tier 3) and nothing of the router
+model's round has been said or stored."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hearth.backends import Backend, CallRequest, Delta, Done
+from hearth.config import ModelConfig, ModelsFile
+from hearth.errors import HearthError
+from hearth.events import Event, Routed, TextDelta, ToolCalled, TurnFinished
+from hearth.pool import ModelPool
+from hearth.storage import Storage
+from hearth.tooling.calls import bind_positional, call_error, fn_schema
+from hearth.tooling.registry import ToolRegistry
+from hearth.tooling.runner import ToolOutcome, ToolRunner
+from hearth.tooling.tool import ToolContext
+from hearth.turn.clock import TurnClock, ms
+from hearth.turn.logged import returned, run_logged
+from hearth.turn.router import Route
+
+Emit = Callable[[Event], Awaitable[Event]]
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are Hearth, a helpful assistant in the user's home. You act through tools when a request "
+    "needs one, and answer briefly in plain words."
+)
+
+
+class Escalate(Exception):
+    """The router model gave no valid call where one was needed: the main model answers instead."""
+
+
+@dataclass
+class Round:
+    """What one model round said: its text, its calls, the backend's stats and, while the round is
+    held back, the text events not yet sent."""
+
+    text: list[str] = field(default_factory=list)
+    calls: list[CallRequest] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+    held: list[Event] = field(default_factory=list)
+
+    @property
+    def said(self) -> str:
+        return "".join(self.text).strip()
+
+
+class ModelRounds:
+    """One turn's model rounds, with what they need: the models and their pool, the tools (their
+    registry and the schemas offered), the runner and storage for calls, ``emit`` for events."""
+
+    def __init__(self, *, models: ModelsFile, pool: ModelPool, tools: ToolRegistry, runner: ToolRunner,
+                 storage: Storage, ctx: ToolContext, emit: Emit, clock: TurnClock) -> None:
+        self.models, self.pool, self.tools = models, pool, tools
+        self.runner, self.storage, self.ctx, self.emit, self.clock = runner, storage, ctx, emit, clock
+        self.schemas: list[dict[str, Any]] = []
+        self.by_name: dict[str, dict[str, Any]] = {}
+
+    async def answer(self, route: Route, convo: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        """The rounds on the route's model; the main model's when the router model gives no valid call."""
+        self.clock.tier = route.tier
+        try:
+            async for ev in self.rounds(route, convo):
+                yield ev
+        except Escalate as why:
+            main = self.models.roles.main
+            self.clock.tier = 3
+            self.clock.timings["escalated_ms"] = self.clock.ms()
+            yield await self.emit(Routed(self.clock.session, self.clock.turn_id, tier=3,
+                                         reason=f"escalated: {why}", model=main))
+            escalated = Route(tier=3, reason=str(why), role=route.escalate_to, model=main)
+            async for ev in self.rounds(escalated, convo):
+                yield ev
+
+    async def rounds(self, route: Route, convo: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        """Model rounds until the model answers in words (or the tools' sentences are the reply)."""
+        name = route.model or self.models.roles.main
+        cfg = self.models.models[name]
+        await self._load(name)
+        session, turn_id = self.clock.session, self.clock.turn_id
+        reply_parts: list[str] = []
+        n_calls = 0
+        async with self.pool.use(name) as backend:
+            self.schemas = offered_schemas(self.tools)  # read once the model is ready: a tool's server may be back
+            self.by_name = {fn_schema(t)["name"]: t for t in self.schemas}
+            messages: list[dict[str, Any]] = [
+                {"role": "system", "content": cfg.system_prompt or DEFAULT_SYSTEM_PROMPT}, *convo]
+            for round_no in range(cfg.max_tool_rounds + 1):
+                rnd = Round()
+                hold = route.escalate_to is not None and round_no == 0
+                async for ev in self._read(backend, messages, round_no == cfg.max_tool_rounds, hold, rnd):
+                    yield ev
+                for k, v in rnd.stats.items():  # summed over the rounds
+                    self.clock.add(k, v)
+                if not rnd.calls:
+                    reply_parts.append(rnd.said)
+                    await self._store([{"role": "assistant", "content": rnd.said}])
+                    break
+                outcomes: list[ToolOutcome] = []
+                async for ev in self._run_calls(rnd, messages, outcomes):
+                    yield ev
+                n_calls += len(outcomes)
+                spoken = _tool_reply(cfg, outcomes)
+                if spoken is not None:
+                    reply_parts.append(spoken)
+                    yield await self.emit(TextDelta(session, turn_id, text=spoken))
+                    await self._store([{"role": "assistant", "content": spoken}])
+                    break
+        self.clock.timings["total_ms"] = self.clock.ms()
+        final = " ".join(p for p in reply_parts if p).strip()
+        yield await self.emit(TurnFinished(session, turn_id, text=final, tool_calls=n_calls, tier=self.clock.tier,
+                                           timings=self.clock.timings))
+
+    async def _load(self, name: str) -> None:
+        """Load the model if it is not loaded yet, timing it (``load_ms``, summed over escalation)."""
+        if not self.pool.backend(name).loaded:
+            t0 = time.perf_counter()
+            await self.pool.load(name)
+            self.clock.add("load_ms", ms(t0))
+
+    async def _read(self, backend: Backend, messages: list[dict[str, Any]], last_round: bool, hold: bool,
+                    rnd: Round) -> AsyncIterator[Event]:
+        """Stream one round into ``rnd``, saying its text as it comes unless the round is held back;
+        a held round is said only once it proves to hold valid calls (else ``Escalate``)."""
+        timings = self.clock.timings
+        async for bev in backend.chat(messages, [] if last_round else self.schemas):
+            if isinstance(bev, (Delta, CallRequest)) and "first_token_ms" not in timings:
+                timings["first_token_ms"] = self.clock.ms()
+            if isinstance(bev, Delta):
+                rnd.text.append(bev.text)
+                delta = TextDelta(self.clock.session, self.clock.turn_id, text=bev.text)
+                if hold:
+                    rnd.held.append(delta)
+                else:
+                    yield await self.emit(delta)
+            elif isinstance(bev, CallRequest):
+                rnd.calls.append(bind_positional(bev, self.by_name.get(bev.name)))
+            elif isinstance(bev, Done):
+                rnd.stats = {k: v for k, v in bev.stats.items() if isinstance(v, (int, float))}
+        if hold:
+            if not rnd.calls or not all(self._valid(c) for c in rnd.calls):
+                what = "no call" if not rnd.calls else "no valid call"
+                timings.pop("first_token_ms", None)
+                timings["router_model_ms"] = rnd.stats.get("model_ms", 0)
+                raise Escalate(f"router produced {what}")
+            for ev in rnd.held:
+                yield await self.emit(ev)
+
+    def _valid(self, call: CallRequest) -> bool:
+        """Whether a call names a tool and its arguments validate (the router model's test)."""
+        tool = self.tools.get(call.name)
+        if tool is None or call.raw is not None or call.positional:
+            return False
+        try:
+            tool.validate(call.arguments)
+        except HearthError:
+            return False
+        return True
+
+    async def _run_calls(self, rnd: Round, messages: list[dict[str, Any]],
+                         outcomes: list[ToolOutcome]) -> AsyncIterator[Event]:
+        """Run the round's calls in order (one that cannot run as written is answered with what is
+        wrong, so the model may retry), then add and store the round's messages."""
+        session, turn_id, ctx = self.clock.session, self.clock.turn_id, self.ctx
+        call_dicts = []
+        for c in rnd.calls:
+            call_id = c.id or self.runner.new_call_id()
+            call_dicts.append({"id": call_id, "name": c.name, "arguments": c.arguments,
+                               **({"raw": c.raw} if c.raw is not None else {})})
+            yield await self.emit(ToolCalled(session, turn_id, call_id=call_id, name=c.name, arguments=c.arguments))
+            if (problem := call_error(c, self.by_name.get(c.name))) is not None:
+                outcome = ToolOutcome(call_id, c.name, c.arguments, False, problem, None, "invalid_arguments")
+                await self.storage.call(self.storage.log_tool_call, session, turn_id, outcome)
+            else:
+                outcome = await run_logged(self.runner, self.storage, c.name, c.arguments, ctx, call_id)
+            self.clock.timings[f"tool_{c.name}_ms"] = round(outcome.duration_ms, 3)
+            outcomes.append(outcome)
+            yield await self.emit(returned(outcome, ctx))
+        new_msgs = [{"role": "assistant", "content": rnd.said, "tool_calls": call_dicts}]
+        new_msgs += [{"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()}
+                     for o in outcomes]
+        messages += new_msgs
+        await self._store(new_msgs)
+
+    async def _store(self, messages: list[dict[str, Any]]) -> None:
+        await self.storage.call(self.storage.add_messages, self.clock.session, self.clock.turn_id, messages)
+
+
+def _tool_reply(cfg: ModelConfig, outcomes: list[ToolOutcome]) -> str | None:
+    """With ``reply = "tool"`` the tools' sentences are the reply (``Done.`` when all succeeded
+    silently); ``None`` when the model is to speak after the calls."""
+    if cfg.reply != "tool":
+        return None
+    spoken = " ".join((o.say if o.ok else str(o.result)) or "" for o in outcomes).strip()
+    if spoken or all(o.ok for o in outcomes):
+        return spoken or "Done."
+    return None
+
+
+def offered_schemas(tools: ToolRegistry) -> list[dict[str, Any]]:
+    """The schemas offered to models: every available tool (one whose server is down is left out),
+    with its example sentences and slot values."""
+    out = []
+    for t in tools:
+        if not t.available:
+            continue
+        s = t.schema()
+        if t.examples:
+            s["examples"] = list(t.examples)
+        if t.slot_values:
+            s["slot_values"] = t.slot_values
+        out.append(s)
+    return out
