@@ -6,7 +6,6 @@ folder. One test builds and pip-installs a real package with a ``hearth`` entry 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth import Agent, Storage, hookimpl
+from hearth import Agent, Storage
 from hearth.config import ModelConfig, ModelsFile, Roles
 from hearth.pluginmanager import PluginManager
 
@@ -377,60 +376,3 @@ def test_a_blocked_plugin_loses_its_speech_engines(monkeypatch):
     pm.block("piper", "test")
     assert pm.tts == {} and pm.info["piper"].tts == [] and "faster-whisper" in pm.stt
 
-
-# ---- modules the core moved ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("line", "old", "new"), [
-    ("from hearth.toolrunner import ToolRunner", "hearth.toolrunner", "hearth.tooling.runner"),
-    ("from hearth.turn import Agent", "hearth.turn", "hearth.agent"),  # hearth.turn is a package now
-    ("import hearth.server_guard", "hearth.server_guard", "hearth.faces.guard"),
-])
-def test_a_plugin_importing_a_moved_module_is_told_where_it_went(tmp_path, monkeypatch, line, old, new):
-    folder = plugin_dir(tmp_path)
-    (folder / "old_style.py").write_text(f"{line}\nfrom hearth import hookimpl\n")
-
-    pm = load(monkeypatch, folder, "old_style")
-
-    error = pm.errors["old_style"]
-    assert error.startswith(f"import failed: {old} moved to {new}; a plugin imports from hearth or hearth.kit only"), error
-    assert pm.tools.names() == SHOPPING_TOOLS
-
-
-# ---- match_intent: one answer, the right shape --------------------------------------------------------
-
-
-class WrongShape:
-    @hookimpl
-    def match_intent(self, text):
-        return ["add_to_shopping_list", {"item": text}]
-
-
-class AsyncMatcher:
-    @hookimpl
-    async def match_intent(self, text):
-        await asyncio.sleep(0.01)
-        return {"name": "add_to_shopping_list", "arguments": {"item": text}}
-
-
-class Buyer:
-    @hookimpl
-    def match_intent(self, text, tools):
-        return {"name": "add_to_shopping_list", "arguments": {"item": text}, "reason": "it buys"}
-
-
-async def test_first_result_skips_matchers_that_answer_wrongly_and_blocks_them(tmp_path, monkeypatch):
-    """In the event loop, as in a turn: an async matcher that waits is blocked with a sentence, not run."""
-    pm = load(monkeypatch, plugin_dir(tmp_path))
-    for name, plugin in (("wrong", WrongShape()), ("waits", AsyncMatcher()), ("buyer", Buyer())):
-        pm.register_module(plugin, name)
-
-    match = pm.match_intent("tea")
-
-    assert (match.name, match.arguments, match.source) == ("add_to_shopping_list", {"item": "tea"}, "plugin buyer: it buys")
-    assert pm.errors == {
-        "wrong": "match_intent returned ['add_to_shopping_list', {'item': 'tea'}], not {'name': ..., 'arguments': {...}}",
-        "waits": "match_intent raised TypeError: it awaited something; match_intent must answer at once (a plain def, "
-                 "not async)",
-    }
-    assert pm.match_intent("milk").source == "plugin buyer: it buys"  # the blocked ones are not asked again
