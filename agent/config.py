@@ -6,11 +6,13 @@ the table and the key. A request may choose a role, never a model's settings.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -277,6 +279,11 @@ def load_models(path: str | Path | None = None, backends: BackendSettings | None
     return p, mf
 
 
+def _where_in(table: str, loc: tuple) -> str:
+    """``[table] key 'a.b'`` for a problem at ``loc`` inside a plugin's table."""
+    return f"[{table}] key '{'.'.join(str(p) for p in loc)}'" if loc else f"[{table}]"
+
+
 def validate_plugin_settings(mf: ModelsFile, declared: Mapping[str, type[BaseModel]], source: str | Path,
                              *, strict: bool = True) -> dict[str, BaseModel]:
     """Each plugin table of ``mf`` validated by the settings model its plugin declared.
@@ -299,8 +306,61 @@ def validate_plugin_settings(mf: ModelsFile, declared: Mapping[str, type[BaseMod
         try:
             out[table] = declared[table].model_validate(value)
         except ValidationError as err:
-            problems.append(str(validation_error(err, source, lambda loc, t=table: (
-                f"[{t}] key '{'.'.join(str(p) for p in loc)}'" if loc else f"[{t}]"))))
+            problems.append(str(validation_error(err, source, functools.partial(_where_in, table))))
     if problems:
         raise ConfigError("\n".join(problems), "config_invalid")
     return out
+
+
+# ---- plugins whose dependencies are an extra ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionalPlugin:
+    """A plugin shipped with Hearth whose dependencies come with an extra (``pip install
+    'hearth[EXTRA]'``): without them it does not load, which matters only where models.toml uses it,
+    through a backend it provides or a table it reads."""
+
+    extra: str
+    backends: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+
+    @property
+    def install(self) -> str:
+        return f"pip install 'hearth[{self.extra}]'"
+
+
+# plugin name (its entry point) -> what installs it and what in models.toml uses it; pyproject's extras
+OPTIONAL_PLUGINS: dict[str, OptionalPlugin] = {
+    "ollama": OptionalPlugin("ollama", backends=("ollama",)),
+    "openai": OptionalPlugin("openai", backends=("openai",)),
+    "mcp_client": OptionalPlugin("mcp", tables=("mcp",)),
+    "homeassistant": OptionalPlugin("homeassistant", tables=("homeassistant",)),
+    "faster_whisper": OptionalPlugin("voice"),
+    "piper": OptionalPlugin("voice"),
+}
+
+
+def missing_dependency(error: str | None) -> bool:
+    """Whether a plugin's load error is a module that is not installed (an extra not installed)."""
+    return bool(error) and str(error).startswith(("import failed: ModuleNotFoundError", "import failed: ImportError"))
+
+
+def plugin_uses(mf: ModelsFile | None, plugin: str) -> list[str]:
+    """What in ``mf`` needs the optional ``plugin``: ``[models.NAME]`` tables naming a backend it
+    provides, the tables it reads; empty for a plugin that is not optional or not used."""
+    opt = OPTIONAL_PLUGINS.get(plugin)
+    if opt is None or mf is None:
+        return []
+    uses = [f"{_table(n)} backend '{m.backend}'" for n, m in mf.models.items() if m.backend in opt.backends]
+    return uses + [f"[{t}]" for t in opt.tables if t in mf.plugin_tables()]
+
+
+def backend_install_hint(backend: str, plugin_errors: Mapping[str, str]) -> str | None:
+    """``install it with pip install 'hearth[ollama]'`` when ``backend`` is missing because the
+    optional plugin that provides it did not load for want of its extra (``plugin_errors``: plugin
+    name -> load error); None otherwise (a plugin left out by HEARTH_LOAD_PLUGINS, an unknown backend)."""
+    for name, opt in OPTIONAL_PLUGINS.items():
+        if backend in opt.backends and missing_dependency(plugin_errors.get(name)):
+            return f"install it with {opt.install}"
+    return None

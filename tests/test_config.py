@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hearth import Agent, Backend, Done, ModelConfig, Storage, hookimpl
 from hearth.backends import settings_models
-from hearth.config import DEFAULT_MODELS_TOML, load_models, models_toml_path, parse_duration
+from hearth.config import DEFAULT_MODELS_TOML, load_models, models_toml_path, parse_duration, validate_plugin_settings
 from hearth.errors import ConfigError
 from hearth.pluginmanager import PluginManager
 
@@ -106,10 +106,20 @@ def test_unknown_key_in_roles(tmp_path):
 
 
 def test_unknown_top_level_table(tmp_path):
+    """A top-level table belongs to a plugin (register_settings): kept by load_models, and an error
+    naming it once every plugin is loaded and none declares it."""
     path = tmp_path / "models.toml"
     path.write_text(MINIMAL + "\n[voices]\nname = 'amy'\n")
+    _, mf = load_models(path, backends=builtin_backends())
+    assert mf.plugin_tables() == {"voices": {"name": "amy"}}
 
-    assert str(config_error(path)) == f"{path}: top level key 'voices': unknown key"
+    with pytest.raises(ConfigError) as info:
+        validate_plugin_settings(mf, {}, path)
+
+    assert (str(info.value), info.value.code) == (
+        f"{path}: [voices]: unknown table; no installed plugin declares it (hearth plugins lists what each plugin "
+        "reads)", "config_invalid")
+    assert validate_plugin_settings(mf, {}, path, strict=False) == {}  # some plugins not loaded: not known yet
 
 
 def test_every_error_of_a_file_is_listed(tmp_path):

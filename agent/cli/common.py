@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hearth.agent import Agent
+from hearth.config import OPTIONAL_PLUGINS, ModelsFile, load_models, missing_dependency, plugin_uses
 from hearth.errors import HearthError
 from hearth.events import Event
 from hearth.pluginmanager import PluginManager
@@ -39,10 +40,37 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def report_plugin_errors(errors: dict[str, str]) -> None:
-    """One stderr line per plugin that did not load."""
+def _models_in_force() -> ModelsFile | None:
+    """The models.toml in force, for deciding which optional plugins matter; None if it does not load."""
+    try:
+        return load_models()[1]
+    except HearthError:
+        return None
+
+
+def plugin_error_lines(errors: dict[str, str], models: ModelsFile | None) -> list[str]:
+    """What to say about the plugins that did not load. An optional plugin (``OPTIONAL_PLUGINS``)
+    whose extra is not installed is not worth a line unless ``models`` uses it: then the line says
+    what uses it and the command that installs it. ``hearth plugins`` lists them all either way."""
+    lines = []
     for name, error in errors.items():
-        err.print(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}", highlight=False)
+        opt = OPTIONAL_PLUGINS.get(name)
+        if opt is not None and missing_dependency(error):
+            uses = plugin_uses(models, name)
+            if not uses:
+                continue  # an extra this setup does not use: nothing to say
+            error = f"{error}; {', '.join(uses)} needs it: install it with {opt.install}"
+        lines.append(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}")
+    return lines
+
+
+def report_plugin_errors(errors: dict[str, str], models: ModelsFile | None = None) -> None:
+    """One stderr line per plugin that did not load and matters (:func:`plugin_error_lines`);
+    ``models``: the models.toml in use (default: the one in force)."""
+    if errors and models is None:
+        models = _models_in_force()
+    for line in plugin_error_lines(errors, models):
+        err.print(line, highlight=False)
 
 
 def load_plugins(*, report: bool = True) -> PluginManager:
@@ -60,7 +88,7 @@ def build_agent(models: Path | None) -> Agent:
         agent = Agent(models=models)
     except HearthError as e:
         fail(str(e))
-    report_plugin_errors(agent.plugins.errors)
+    report_plugin_errors(agent.plugins.errors, agent.models)
     return agent
 
 

@@ -22,7 +22,15 @@ from wyoming.info import Describe, Info
 from hearth.backends import settings_models
 from hearth.checks import Check
 from hearth.cli.common import models_option, out
-from hearth.config import ModelsFile, bind_backend_settings, load_models
+from hearth.config import (
+    OPTIONAL_PLUGINS,
+    ModelsFile,
+    backend_install_hint,
+    bind_backend_settings,
+    load_models,
+    missing_dependency,
+    plugin_uses,
+)
 from hearth.errors import HearthError
 from hearth.gpu import MemoryProbe, probe_memory
 from hearth.pluginmanager import PluginManager
@@ -110,6 +118,35 @@ async def satellite_check(name: str, uri: str) -> Check:
     return Check("ok", label, f"{uri} answers: {sat.name}" + (f" in {sat.area}" if sat.area else ""), {"uri": uri})
 
 
+def plugin_load_checks(pm: PluginManager, mf: ModelsFile) -> list[Check]:
+    """A line per plugin that did not load; an optional one whose extra is not installed is a warning
+    only where models.toml uses it, else an ``ok`` line saying how to install it."""
+    checks = []
+    for name, error in pm.errors.items():
+        opt = OPTIONAL_PLUGINS.get(name)
+        if opt is not None and missing_dependency(error):
+            uses = plugin_uses(mf, name)
+            if uses:
+                checks.append(Check("warn", f"plugin {name}", f"not installed and skipped: {error}; "
+                                    f"{', '.join(uses)} needs it: install it with {opt.install}"))
+            else:
+                checks.append(Check("ok", f"plugin {name}", f"optional, not installed ({opt.install} to use it)"))
+            continue
+        checks.append(Check("warn", f"plugin {name}", f"did not load and is skipped: {error}"))
+    loaded = [n for n, i in pm.info.items() if i.error is None]
+    if not any(c.status == "warn" for c in checks):
+        checks.append(Check("ok", "plugins", f"{len(loaded)} plugin(s) loaded: {', '.join(loaded)}"))
+    return checks
+
+
+def missing_backend(pm: PluginManager, backend: str) -> str:
+    """Why a model's backend is not there and what to do: the extra to install when its plugin is
+    one whose dependencies are not installed, else install the plugin or let it load."""
+    known = ", ".join(sorted(pm.backends)) or "none"
+    problem = f"backend {backend!r} is not available (backends: {known}); "
+    return problem + (backend_install_hint(backend, pm.errors) or "install its plugin or check HEARTH_LOAD_PLUGINS")
+
+
 def run_checks(models: Path | None = None, load: bool = False) -> list[Check]:
     """Every check, in order. Never raises for what it checks: each problem is a line."""
     checks: list[Check] = []
@@ -123,18 +160,13 @@ def run_checks(models: Path | None = None, load: bool = False) -> list[Check]:
         return [Check("fail", "config", str(err))]
     roles = ", ".join(f"{r} = {m}" for r, m in mf.roles.model_dump().items() if m)
     checks.append(Check("ok", "config", f"{path}: {len(mf.models)} model(s); {roles}", {"file": str(path)}))
-    for name, error in pm.errors.items():
-        checks.append(Check("warn", f"plugin {name}", f"did not load and is skipped: {error}"))
-    if not pm.errors:
-        checks.append(Check("ok", "plugins", f"{len(pm.info)} plugin(s) loaded: {', '.join(pm.info)}"))
+    checks += plugin_load_checks(pm, mf)
     usable = {}
     for n, m in mf.models.items():
         if m.backend in pm.backends:
             usable[n] = m
         else:
-            known = ", ".join(sorted(pm.backends)) or "none"
-            checks.append(Check("fail", f"model {n}", f"backend {m.backend!r} is not available (backends: {known}); "
-                                "install its plugin or check HEARTH_LOAD_PLUGINS"))
+            checks.append(Check("fail", f"model {n}", missing_backend(pm, m.backend)))
     gpu, _ = check_gpu()
     checks.append(gpu)
     sub = mf.model_copy(update={"models": usable})

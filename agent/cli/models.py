@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 
 from hearth.agent import DEFAULT_SYSTEM_PROMPT, Agent
-from hearth.cli.common import Column, fail, load_plugins, render_table
-from hearth.config import ModelConfig, load_models
+from hearth.cli.common import Column, fail, load_plugins, render_table, report_plugin_errors
+from hearth.config import ModelConfig, backend_install_hint, load_models
 from hearth.errors import HearthError
 from hearth.pluginmanager import PluginManager
 
@@ -20,7 +20,8 @@ def context_budget(name: str, cfg: ModelConfig, pm: PluginManager, tools: list[d
     """The context budget of one model: what the system prompt and tool schemas take of n_ctx."""
     factory = pm.backends.get(cfg.backend)
     if factory is None:
-        return {"error": f"backend {cfg.backend!r} is not available"}
+        hint = backend_install_hint(cfg.backend, pm.errors)
+        return {"error": f"backend {cfg.backend!r} is not available" + (f"; {hint}" if hint else "")}
     system = [{"role": "system", "content": cfg.system_prompt or DEFAULT_SYSTEM_PROMPT}, {"role": "user", "content": ""}]
     try:
         used = factory(name, cfg).count_tokens(system, tools)
@@ -51,7 +52,8 @@ def models(
     roles = {v: k for k, v in mf.roles.model_dump().items() if v}
     budgets: dict[str, dict[str, Any]] = {}
     if budget:
-        pm = load_plugins()
+        pm = load_plugins(report=False)
+        report_plugin_errors(pm.errors, mf)  # what this models.toml needs, not the one in force
         tools = Agent(models=mf, plugins=pm).tool_schemas()
         budgets = {n: context_budget(n, m, pm, tools) for n, m in mf.models.items()}
     if as_json:

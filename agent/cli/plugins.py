@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from hearth.agent import Agent
 from hearth.cli.common import Column, load_plugins, render_table
+from hearth.config import OPTIONAL_PLUGINS, missing_dependency
 from hearth.errors import HearthError
 from hearth.pluginmanager import PluginInfo
 
@@ -26,6 +27,14 @@ async def _started_plugins() -> list[PluginInfo]:
         await agent.stop()
 
 
+def _status(info: PluginInfo) -> str:
+    """``ok``, its error, or for an optional plugin whose extra is not installed, how to install it."""
+    opt = OPTIONAL_PLUGINS.get(info.name)
+    if opt is not None and missing_dependency(info.error):
+        return f"[dim]optional, not installed: {escape(opt.install)} ({escape(info.error or '')})[/]"
+    return f"[red]error: {escape(info.error)}[/]" if info.error else "[green]ok[/]"
+
+
 def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
     """List plugins: source, version, hooks, tools, backends and errors (loading or starting)."""
     try:
@@ -39,7 +48,7 @@ def plugins(as_json: bool = typer.Option(False, "--json")) -> None:
     for i in infos:
         provides = ", ".join(i.tools + [f"backend:{b}" for b in i.backends] + [f"stt:{n}" for n in i.stt]
                              + [f"tts:{n}" for n in i.tts])
-        status = f"[red]error: {escape(i.error)}[/]" if i.error else "[green]ok[/]"
+        status = _status(i)
         if i.warnings and not i.error:
             status = "; ".join(f"[yellow]warning: {escape(w)}[/]" for w in i.warnings)
         rows.append([escape(i.name), escape(i.version or ""), escape(i.source), ", ".join(i.hooks), escape(provides),
