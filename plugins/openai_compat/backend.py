@@ -89,6 +89,53 @@ class _Call:
 
 
 
+@dataclass
+class _Round:
+    """What one round's chunks said: native calls assembled by index, text (held back while it may
+    be an injected call), the finish reason and the token usage."""
+
+    hold: HoldBack | None
+    calls: dict[int, _Call] = field(default_factory=dict)
+    finish: str | None = None
+    usage: Any = None
+    sent_any: bool = False
+
+    def read(self, chunk: Any) -> list[str]:
+        """Take one chunk; the text to show now."""
+        shown: list[str] = []
+        if getattr(chunk, "usage", None):
+            self.usage = chunk.usage
+        for choice in chunk.choices:
+            delta = choice.delta
+            for tc in delta.tool_calls or []:
+                self.sent_any = True
+                call = self.calls.setdefault(tc.index if tc.index is not None else len(self.calls), _Call())
+                call.id = tc.id or call.id
+                if tc.function is not None:
+                    call.name = call.name or tc.function.name or ""
+                    if tc.function.arguments:
+                        call.arguments.append(tc.function.arguments)
+            piece = delta.content or ""
+            if piece and (text := self.hold.feed(piece) if self.hold else piece):
+                self.sent_any = True
+                shown.append(text)
+            if choice.finish_reason:
+                self.finish = choice.finish_reason
+        return shown
+
+    def outcome(self, native: bool, fall_back: Any) -> list[Any]:
+        """The calls (native ones, else those written as text) and the text held back at the end."""
+        out: list[Any] = [call.request() for _i, call in sorted(self.calls.items())]
+        if self.hold is not None:
+            found, rest = self.hold.finish()
+            if found and native and not self.calls:
+                fall_back("the model wrote its calls as text instead of using the tools API")
+            out.extend(found if not self.calls else [])
+            if rest:
+                out.append(Delta(rest))
+        return out
+
+
 class OpenAIBackend(ServerBackend):
     """One ``[models.NAME]`` table with ``backend = "openai"``; ``model`` is the server's model id."""
 
@@ -228,10 +275,9 @@ class OpenAIBackend(ServerBackend):
                 self._reraise(err, "load")
             self._loaded = True
 
-    async def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
-        """One round. ``native``: the server's own tool calls; otherwise the injected syntax."""
-        import openai
-        cfg = self.config
+    def _request(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> tuple[dict[str, Any], bool]:
+        """The request's keyword arguments, and whether it streams. ``native``: the server's own tool
+        calls; otherwise the injected syntax."""
         kwargs: dict[str, Any] = self.request_options()
         if native:
             kwargs["messages"] = chat_messages(messages)
@@ -242,44 +288,38 @@ class OpenAIBackend(ServerBackend):
         stream = not (native and bool(tools) and not self.opts.stream_tools)
         if stream:
             kwargs["stream_options"] = {"include_usage": True}
+        return kwargs, stream
+
+    async def round(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], native: bool) -> AsyncIterator[Any]:
+        """One round. ``native``: the server's own tool calls; otherwise the injected syntax."""
+        import openai
+        kwargs, stream = self._request(messages, tools, native)
         # text is held back while it may be a call: the injected syntax, or a native model writing calls as text
-        hold = HoldBack({fn_schema(t)["name"] for t in tools}) if tools else None
-        calls: dict[int, _Call] = {}
-        finish: str | None = None
-        usage: Any = None
-        sent_any = False
+        state = _Round(HoldBack({fn_schema(t)["name"] for t in tools}) if tools else None)
         resp: Any = None
         try:
-            resp = await self.client().chat.completions.create(model=cfg.model, stream=stream, **kwargs)
-            chunks = resp if stream else _as_chunks(resp)
-            async for chunk in chunks:
-                if getattr(chunk, "usage", None):
-                    usage = chunk.usage
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    for tc in delta.tool_calls or []:
-                        sent_any = True
-                        call = calls.setdefault(tc.index if tc.index is not None else len(calls), _Call())
-                        call.id = tc.id or call.id
-                        if tc.function is not None:
-                            call.name = call.name or tc.function.name or ""
-                            if tc.function.arguments:
-                                call.arguments.append(tc.function.arguments)
-                    piece = delta.content or ""
-                    if piece and (shown := hold.feed(piece) if hold else piece):
-                        sent_any = True
-                        yield Delta(shown)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+            resp = await self.client().chat.completions.create(model=self.config.model, stream=stream, **kwargs)
+            async for chunk in (resp if stream else _as_chunks(resp)):
+                for shown in state.read(chunk):
+                    yield Delta(shown)
         except openai.BadRequestError as err:
-            if native and tools and not sent_any and _NO_TOOLS.search(self._detail(err)) and not _CONTEXT.search(self._detail(err)):
-                raise ToolsRefused(self._detail(err)) from err
+            detail = self._detail(err)
+            if native and tools and not state.sent_any and _NO_TOOLS.search(detail) and not _CONTEXT.search(detail):
+                raise ToolsRefused(detail) from err
             raise self._translate(err, "answer") from err
         except Exception as err:
             self._reraise(err, "answer")
         finally:
             if stream and resp is not None:
                 await resp.close()
+        self._check_finish(state.finish)
+        for item in state.outcome(native, self.fall_back):
+            yield item
+        yield Done(self._stats(state.usage))
+
+    def _check_finish(self, finish: str | None) -> None:
+        """An answer that broke off (no finish_reason) or was cut off at max_tokens is an error."""
+        cfg = self.config
         if finish is None:  # every OpenAI-style answer ends with a finish_reason; this one broke off
             raise BackendError(f"the server at {self.base_url} ended the answer of {cfg.model!r} without finishing "
                                "it (no finish_reason); its log says why (a prompt longer than its context, "
@@ -287,18 +327,6 @@ class OpenAIBackend(ServerBackend):
         if finish == "length":
             raise BackendError(f"the reply of {cfg.model!r} was cut off at max_tokens = {cfg.max_tokens}; raise "
                                f"max_tokens in [models.{self.name}], or ask for something shorter", "reply_cut_off")
-        if calls:
-            for _i, call in sorted(calls.items()):
-                yield call.request()
-        if hold is not None:
-            found, rest = hold.finish()
-            if found and native and not calls:
-                self.fall_back("the model wrote its calls as text instead of using the tools API")
-            for c in found if not calls else []:
-                yield c
-            if rest:
-                yield Delta(rest)
-        yield Done(self._stats(usage))
 
     @staticmethod
     def _stats(usage: Any) -> dict[str, Any]:
