@@ -186,7 +186,10 @@ class IntentMatcher:
             return
         # Home Assistant's templates refer to areas and floors; Hearth has none
         self._slot_lists = {"area": TextSlotList.from_strings([]), "floor": TextSlotList.from_strings([])}
-        self.match("add milk to my shopping list")  # the first recognition builds hassil's caches
+        # the first recognition builds hassil's caches: any tool's first example sentence will do
+        from hearth.tooling.calls import example_sentences
+        self.match(next((s for t in self._tools for s in example_sentences(
+            {"examples": t.examples[:1], "slot_values": t.slot_values}, per_template=1)), "hello"))
 
     def match(self, text: str) -> IntentMatch | None:
         """The tool call a template gives for ``text``, or None."""
