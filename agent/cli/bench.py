@@ -17,14 +17,26 @@ from hearth.cli.stats import percentile
 from hearth.errors import HearthError
 from hearth.events import TurnFinished
 from hearth.storage import Storage
+from hearth.tooling.calls import example_sentences
 
-BENCH_REQUESTS = {
-    1: ["add milk to my shopping list", "put apples on the list", "what is on my shopping list",
-        "check off apples from my shopping list", "remove milk from my shopping list"],
-    2: ["please add bread", "we are out of butter", "get some oat milk", "take the eggs off", "hello there"],
-}
-BENCH_REQUESTS[3] = BENCH_REQUESTS[2]
+TIERS = (1, 2, 3)
+PER_TIER = 5  # requests per tier
 STAGES = ("route_ms", "first_token_ms", "tool_ms", "total_ms")
+
+
+def bench_requests(agent: Agent) -> dict[int, list[str]]:
+    """The requests replayed per tier, from the registered tools' own example sentences: tier 1 each
+    tool's first example (a template matches it), tiers 2 and 3 each tool's last one, said the way the
+    tool's author last thought of, and "hello there" (no tool)."""
+    first: list[str] = []
+    last: list[str] = []
+    for tool in agent.tool_schemas():
+        sentences = example_sentences(tool, per_template=1)
+        if sentences:
+            first.append(sentences[0])
+            last.append(sentences[-1])
+    later = [*last[:PER_TIER - 1], "hello there"]
+    return {1: first[:PER_TIER], 2: later, 3: later}
 
 
 def bench(
@@ -35,9 +47,10 @@ def bench(
 ) -> None:
     """Replay a fixed set of requests through each tier and print p50 / p95 / max per stage (ms).
 
-    Uses a scratch database, so your shopping list is not touched; models are loaded first."""
+    The requests are the registered tools' own example sentences. Uses a scratch database, so your
+    data is not touched; models are loaded first."""
     wanted = sorted({int(t) for t in tiers.split(",") if t.strip()})
-    if not wanted or any(t not in BENCH_REQUESTS for t in wanted):
+    if not wanted or any(t not in TIERS for t in wanted):
         fail("--tiers takes 1, 2 and 3, e.g. --tiers 1,3")
     scratch = tempfile.mkdtemp(prefix="hearth-bench-")
     try:
@@ -45,6 +58,7 @@ def bench(
     except HearthError as e:
         fail(str(e))
     report_plugin_errors(agent.plugins.errors)
+    requests = bench_requests(agent)
     results: dict[int, dict[str, list[float]]] = {}
 
     async def main() -> None:
@@ -57,7 +71,7 @@ def bench(
             for t in wanted:
                 stages: dict[str, list[float]] = {k: [] for k in STAGES}
                 for r in range(runs):
-                    for i, text in enumerate(BENCH_REQUESTS[t]):
+                    for i, text in enumerate(requests[t]):
                         done = await agent.ask(text, session=f"bench-{t}-{r}-{i}", tier=t)
                         if not isinstance(done, TurnFinished):
                             err.print(f"[yellow]tier {t}: {escape(text)!r} failed: {escape(done.message)}[/]")
@@ -81,7 +95,7 @@ def bench(
         return
     rows = [[t, stage, *(f"{st[stage][q]:.2f}" for q in ("p50", "p95", "max"))]
             for t, st in summary.items() for stage in STAGES if stage in st]
-    render_table(f"hearth bench: {runs} run(s) of {len(BENCH_REQUESTS[1])} requests per tier (ms)",
+    render_table(f"hearth bench: {runs} run(s) of {len(requests[1])} requests per tier (ms)",
                  [Column("tier"), Column("stage"), Column("p50", right=True), Column("p95", right=True),
                   Column("max", right=True)], rows)
 

@@ -74,7 +74,7 @@ def coerce(value: str, schema: dict[str, Any]) -> Any:
 
 @tools_app.command("run")
 def tools_run(
-    name: str = typer.Argument(..., help="Tool name, e.g. get_shopping_list."),
+    name: str = typer.Argument(..., help="Tool name (hearth tools lists them)."),
     arg: list[str] = typer.Option([], "--arg", "-a", help="An argument as key=value (repeat)."),
     args_json: str | None = typer.Option(None, "--json-args", help="All arguments as one JSON object."),
     session: str = typer.Option("cli", "--session", "-s"),

@@ -65,8 +65,16 @@ def build_server(agent: Agent, *, session: str = DEFAULT_SESSION) -> Server[Any]
         structured = outcome.result if isinstance(outcome.result, dict) else None
         return types.CallToolResult(content=content, structured_content=structured)
 
-    return Server(SERVER_NAME, version=__version__, instructions="Hearth's home tools: shopping list, timers and "
-                  "the tools of Hearth's plugins.", on_list_tools=list_tools, on_call_tool=call_tool)
+    return Server(SERVER_NAME, version=__version__, instructions=instructions(agent), on_list_tools=list_tools,
+                  on_call_tool=call_tool)
+
+
+def instructions(agent: Agent) -> str:
+    """What the server tells a client it offers, from the registered tools: their plugins, by name."""
+    plugins = list(dict.fromkeys((t.plugin or "hearth").replace("_", " ") for t in agent.tools))
+    if not plugins:
+        return "Hearth's home tools (none are registered)."
+    return "Hearth's home tools, from its plugins: " + ", ".join(plugins) + "."
 
 
 async def run_stdio(agent: Agent, *, session: str = DEFAULT_SESSION) -> None:
