@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hearth import Check, RegisterTool, hookimpl
+from hearth import Check, ConfigError, RegisterTool, hookimpl
 
 from . import doctor
 from .client import Connection
@@ -57,7 +57,13 @@ class HomeAssistantPlugin:
     async def startup(self, agent: Any) -> None:
         """Connect when the agent's settings name a Home Assistant; otherwise take the tools away (so
         ``hearth tools`` and the models list them only where Home Assistant is configured)."""
-        settings = for_agent(agent)
+        self.state = agent.state(HomeAssistantState)
+        try:
+            settings = for_agent(agent)
+        except ConfigError as err:  # the tools say what is wrong with the table (hearth tools run)
+            self.state.error = str(err)
+            agent.plugins.warn(PLUGIN, str(err))
+            return
         if settings is None:
             _remove_tools(agent)
             return
@@ -65,7 +71,6 @@ class HomeAssistantPlugin:
             log.error("no Home Assistant token: set %s to a long-lived access token (your profile page in Home "
                       "Assistant, Security, Long-lived access tokens)", settings.token_source)
         connection = Connection(settings)
-        self.state = agent.state(HomeAssistantState)
         self.state.connection = connection
         connection.start()
         if not await connection.wait_first(FIRST_CONNECT_WAIT):

@@ -17,9 +17,12 @@ class HomeAssistantState:
 
     def __init__(self) -> None:
         self.connection: Connection | None = None
+        self.error: str | None = None  # what is wrong with the [homeassistant] table, when something is
 
     def require(self) -> Connection:
         """The connection, or the coded error a tool gives when this agent has no Home Assistant."""
+        if self.error is not None:
+            raise ToolError(self.error, "ha_config_invalid")
         if self.connection is None:
             raise ToolError("Home Assistant is not set up: set [homeassistant] url in models.toml or HASS_URL",
                             "ha_not_configured")
