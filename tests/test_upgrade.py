@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import HEARTH
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -271,3 +274,70 @@ def test_every_name_0_1_0_exported_is_still_exported(name):
 
 def test_every_hook_0_1_0_specified_is_still_specified():
     assert [h for h in RELEASE_HOOKS if not hasattr(getattr(hookspecs, h, None), "hearth_spec")] == []
+
+
+# ---- an install without the extras ---------------------------------------------------------------------
+
+# Makes the extras' modules not importable in a subprocess, as in an install without them
+# (``pip install hearth``): a meta path finder ahead of every other, loaded by ``site``.
+BLOCKER = '''
+import os, sys
+BLOCKED = set(filter(None, os.environ.get("HEARTH_TEST_BLOCK", "").split(",")))
+
+class _NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _NotInstalled())
+'''
+# models.toml files with no model file to read, so ``hearth doctor`` plans nothing slow
+NO_FILE_MODELS = '[roles]\nmain = "tiny"\n\n[models.tiny]\nbackend = "llamacpp"\nmodel = "/nowhere/tiny.gguf"\n'
+OLLAMA_MODELS = '[roles]\nmain = "llama3"\n\n[models.llama3]\nbackend = "ollama"\nmodel = "llama3.2:1b"\n'
+
+
+@pytest.fixture
+def lean(tmp_path, models_dir):
+    """Run ``hearth`` with the ollama extra's modules missing, every plugin allowed, a fresh home."""
+    (tmp_path / "blocker").mkdir()
+    (tmp_path / "blocker" / "sitecustomize.py").write_text(BLOCKER)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("HEARTH_LOAD_PLUGINS", "HEARTH_MODELS", "HEARTH_DATABASE_URL")}
+    env.update(HEARTH_HOME=str(home), HEARTH_MODELS_DIR=str(models_dir), PYTHONPATH=str(tmp_path / "blocker"),
+               HEARTH_TEST_BLOCK="httpx,ollama")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([HEARTH, *args], capture_output=True, text=True, timeout=300, env=env)
+
+    run.home = home  # type: ignore[attr-defined]
+    return run
+
+
+def test_a_missing_extra_nobody_uses_is_not_a_warning(lean):
+    r = lean("chat", "what time is it")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("It's ") and "plugin" not in r.stderr and "httpx" not in r.stderr
+
+    infos = {i["name"]: i for i in json.loads(lean("plugins", "--json").stdout)}
+    assert infos["ollama"]["error"] == "import failed: ModuleNotFoundError: No module named 'httpx'"
+    (lean.home / "models.toml").write_text(NO_FILE_MODELS)
+    doctor = {c["check"]: c for c in json.loads(lean("doctor", "--json").stdout)["checks"]}
+    assert (doctor["plugin ollama"]["status"], doctor["plugin ollama"]["message"]) == (
+        "ok", "optional, not installed (pip install 'hearth[ollama]' to use it)")
+
+
+def test_a_missing_extra_a_model_uses_names_the_extra(lean):
+    (lean.home / "models.toml").write_text(OLLAMA_MODELS)
+    r = lean("chat", "what time is it")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines()[0] == (
+        "plugin ollama skipped: import failed: ModuleNotFoundError: No module named 'httpx'; [models.llama3] "
+        "backend 'ollama' needs it: install it with pip install 'hearth[ollama]'")
+
+    doctor = {c["check"]: c for c in json.loads(lean("doctor", "--json").stdout)["checks"]}
+    assert doctor["model llama3"] == {
+        "check": "model llama3", "status": "fail", "details": {},
+        "message": "backend 'ollama' is not available (backends: llamacpp, openai); install it with "
+                   "pip install 'hearth[ollama]'"}
