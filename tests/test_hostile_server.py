@@ -139,7 +139,7 @@ def test_a_blank_token_is_refused_at_start(hang_home, how):
 
 
 def test_the_token_is_compared_in_constant_time(monkeypatch):
-    from hearth import server_guard
+    from hearth.faces import guard as server_guard
     from hearth.faces.settings import ServerSettings
 
     seen = []
