@@ -57,7 +57,8 @@ def open_storage(path: Path) -> Storage:
 
 
 def test_the_stored_database_is_release_0_1_0s():
-    with sqlite3.connect(f"file:{RELEASE_DB}?mode=ro", uri=True) as conn:
+    # immutable: opened without writing anything next to it, not even the WAL's -wal and -shm files
+    with sqlite3.connect(f"file:{RELEASE_DB}?immutable=1", uri=True) as conn:
         tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"conversations", "messages", "tool_calls", "turns", "shopping_list_items", "timers"}
 
