@@ -186,7 +186,9 @@ def _fill_pending(text: str, t: str, pending: dict[str, Any], tools: Any,
 
 def read_follow_up(text: str, state: dict[str, Any], tools: Any,
                    matches: Callable[[str], bool] | None = None) -> FollowUp | None:
-    """Pure: ``text`` read against a session ``state`` (see :meth:`Dialogue.remember`)."""
+    """Pure: ``text`` read against a session ``state`` (see :meth:`Dialogue.remember`): the answer to a
+    pending question, then each kind of follow-up in turn (timer, undo, more of it, a quantity, a
+    correction, a pronoun, "and X too")."""
     t = _normalise(text)
     pending = state.get("pending")
     if t and pending:
@@ -195,63 +197,116 @@ def read_follow_up(text: str, state: dict[str, Any], tools: Any,
             return filled
     if not t or not state.get("phrase"):
         return None
-    phrase, kind = state["phrase"], state.get("kind")
-    why = f"follow-up on {phrase!r}"
-    if kind == "timer":
-        if _TIMER_END.match(t):
-            return FollowUp(text=f"cancel {phrase}", reason=why)
-        if _TIMER_LEFT.match(t):
-            return FollowUp(text=f"how much time is left on {phrase}", reason=why)
-    tool_name = str(state.get("tool") or "")
-    if re.fullmatch(r"undo(?: that| it)?|take that back", t):
-        if kind == "timer" and tool_name.startswith("start"):
-            return FollowUp(text=f"cancel {phrase}", reason=why)
-        if kind == "item" and tool_name.startswith("add"):
-            return FollowUp(text=f"remove {phrase}", reason=why)
-        if kind == "item" and tool_name.startswith("remove"):
-            return FollowUp(text=f"add {phrase}", reason=why)
-        return None
-    if kind == "item" and re.fullmatch(r"(?:add|put|get|buy) (?:some|one|a few|more|some more)(?: of (?:it|them))?", t):
-        return FollowUp(text=f"add {phrase}", reason=why)
-    m = _QTY.match(t)
-    if m and kind == "item":
-        n = _number(m.group("n") or m.group("m") or "")
-        if n is None and m.group("n") and len(m.group("n").split()) == 2:
-            # "make it two cans", "make that 3 bottles": a number and a unit of what was just named
-            count, unit = m.group("n").split()
-            if unit in _UNITS or unit.rstrip("s") == phrase.lower().split()[-1].rstrip("s"):
-                n = _number(count)
-        if n is None and tool_name.startswith("add") and m.group("n"):
-            # "make that turkey": a correction of what was just added
-            return FollowUp(text=f"remove {phrase} and add {m.group('n')}", reason=why)
-        if n is not None:
-            # of several things just named, "make that a dozen" means the last one
-            last = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", phrase)[-1]
-            return FollowUp(text=f"change {last} to {n}", reason=why)
-    m = re.fullmatch(r"(?:i meant|i mean|i said|no i meant|i wanted|not that) (?P<x>.+)", t)
-    if m and kind == "item" and tool_name.startswith("add") and len(m.group("x").split()) <= 4:
-        return FollowUp(text=f"remove {phrase} and add {m.group('x')}", reason=why)
-    words = t.split()
-    if len(words) <= 7 and re.search(rf"\b{_PRONOUN}\b", t) and not re.match(r"^(?:what|that's|thats|is that)\b", t):
-        if kind == "item" and re.match(r"^scratch (?:that|it)$", t):
-            return FollowUp(text=f"remove {phrase}", reason=why)
-        rewritten = re.sub(rf"\b{_PRONOUN}\b", phrase, t, count=1)
-        if rewritten != t and (matches is None or matches(rewritten)):
-            return FollowUp(text=rewritten, reason=why)
-    m = _CONTINUE.match(t)
-    slot = state.get("slot")
-    if m and slot and tool_name and not tool_name.startswith("start"):
-        thing = (m.group("x") or m.group("y") or "").strip()
-        if not thing or (matches is not None and matches(thing)):
-            return None  # "also add chocolate": a request of its own
-        tool = tools.get(tool_name) if tools is not None else None
-        if tool is None:
-            return None
-        arguments = {slot: thing}
-        try:
-            tool.validate(arguments)
-        except HearthError:
-            return None
-        return FollowUp(match=IntentMatch(tool_name, arguments, f"{why}: {tool_name} again with {thing!r}"),
-                        reason=why)
+    ctx = _Said(state["phrase"], state.get("kind"), str(state.get("tool") or ""))
+    if ctx.kind == "timer" and (found := _timer_follow_up(t, ctx)) is not None:
+        return found
+    if _UNDO.fullmatch(t):
+        return _undo(ctx)
+    if ctx.kind == "item":
+        if _MORE.fullmatch(t):
+            return FollowUp(text=f"add {ctx.phrase}", reason=ctx.why)
+        found = _quantity(t, ctx) or _meant(t, ctx)
+        if found is not None:
+            return found
+    return _pronoun(t, ctx, matches) or _continued(t, ctx, state.get("slot"), tools, matches)
+
+
+_UNDO = re.compile(r"undo(?: that| it)?|take that back")
+_MORE = re.compile(r"(?:add|put|get|buy) (?:some|one|a few|more|some more)(?: of (?:it|them))?")
+_MEANT = re.compile(r"(?:i meant|i mean|i said|no i meant|i wanted|not that) (?P<x>.+)")
+
+
+@dataclass
+class _Said:
+    """What the session's last call was about: its phrase ("the chicken timer", "milk"), its kind
+    (``timer`` or ``item``) and the tool that was called."""
+
+    phrase: str
+    kind: str | None
+    tool: str
+
+    @property
+    def why(self) -> str:
+        return f"follow-up on {self.phrase!r}"
+
+
+def _timer_follow_up(t: str, said: _Said) -> FollowUp | None:
+    """"Cancel it", "how long is left": about the timer just named."""
+    if _TIMER_END.match(t):
+        return FollowUp(text=f"cancel {said.phrase}", reason=said.why)
+    if _TIMER_LEFT.match(t):
+        return FollowUp(text=f"how much time is left on {said.phrase}", reason=said.why)
     return None
+
+
+def _undo(said: _Said) -> FollowUp | None:
+    """"Undo that": the opposite of the last call (cancel a timer started, remove an item added...)."""
+    if said.kind == "timer" and said.tool.startswith("start"):
+        return FollowUp(text=f"cancel {said.phrase}", reason=said.why)
+    if said.kind == "item" and said.tool.startswith("add"):
+        return FollowUp(text=f"remove {said.phrase}", reason=said.why)
+    if said.kind == "item" and said.tool.startswith("remove"):
+        return FollowUp(text=f"add {said.phrase}", reason=said.why)
+    return None
+
+
+def _quantity(t: str, said: _Said) -> FollowUp | None:
+    """"Make that a dozen", "make it two cans"; "make that turkey" corrects what was just added."""
+    m = _QTY.match(t)
+    if not m:
+        return None
+    n = _number(m.group("n") or m.group("m") or "")
+    if n is None and m.group("n") and len(m.group("n").split()) == 2:
+        # "make it two cans", "make that 3 bottles": a number and a unit of what was just named
+        count, unit = m.group("n").split()
+        if unit in _UNITS or unit.rstrip("s") == said.phrase.lower().split()[-1].rstrip("s"):
+            n = _number(count)
+    if n is None and said.tool.startswith("add") and m.group("n"):
+        # "make that turkey": a correction of what was just added
+        return FollowUp(text=f"remove {said.phrase} and add {m.group('n')}", reason=said.why)
+    if n is not None:
+        # of several things just named, "make that a dozen" means the last one
+        last = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", said.phrase)[-1]
+        return FollowUp(text=f"change {last} to {n}", reason=said.why)
+    return None
+
+
+def _meant(t: str, said: _Said) -> FollowUp | None:
+    """"I meant oat milk": the item just added, swapped."""
+    m = _MEANT.fullmatch(t)
+    if m and said.tool.startswith("add") and len(m.group("x").split()) <= 4:
+        return FollowUp(text=f"remove {said.phrase} and add {m.group('x')}", reason=said.why)
+    return None
+
+
+def _pronoun(t: str, said: _Said, matches: Callable[[str], bool] | None) -> FollowUp | None:
+    """A short request with "it"/"that" in it: the pronoun replaced by what was just named, kept when
+    the result is a request the templates know."""
+    if len(t.split()) > 7 or not re.search(rf"\b{_PRONOUN}\b", t) or re.match(r"^(?:what|that's|thats|is that)\b", t):
+        return None
+    if said.kind == "item" and re.match(r"^scratch (?:that|it)$", t):
+        return FollowUp(text=f"remove {said.phrase}", reason=said.why)
+    rewritten = re.sub(rf"\b{_PRONOUN}\b", said.phrase, t, count=1)
+    if rewritten != t and (matches is None or matches(rewritten)):
+        return FollowUp(text=rewritten, reason=said.why)
+    return None
+
+
+def _continued(t: str, said: _Said, slot: Any, tools: Any, matches: Callable[[str], bool] | None) -> FollowUp | None:
+    """"And sugar too": the last tool again with another thing in its slot."""
+    m = _CONTINUE.match(t)
+    if not (m and slot and said.tool and not said.tool.startswith("start")):
+        return None
+    thing = (m.group("x") or m.group("y") or "").strip()
+    if not thing or (matches is not None and matches(thing)):
+        return None  # "also add chocolate": a request of its own
+    tool = tools.get(said.tool) if tools is not None else None
+    if tool is None:
+        return None
+    arguments = {slot: thing}
+    try:
+        tool.validate(arguments)
+    except HearthError:
+        return None
+    return FollowUp(match=IntentMatch(said.tool, arguments, f"{said.why}: {said.tool} again with {thing!r}"),
+                    reason=said.why)
