@@ -52,3 +52,16 @@ __all__ = [
     "TurnFinished", "TurnStarted", "WallClock", "hearth_home", "hookimpl", "load_models", "packaged_path",
     "resample", "resolve_path",
 ]
+
+# Names 0.1.0 exported that now have a general form: still importable, with a DeprecationWarning.
+RENAMED = {"TimerStarted": "CountdownStarted", "TimerCancelled": "CountdownCancelled",
+           "TimerFinished": "CountdownFinished"}
+
+
+def __getattr__(name: str) -> object:
+    if name in RENAMED:
+        import warnings
+        warnings.warn(f"hearth.{name} is now hearth.{RENAMED[name]} (kind='timer' for a timer); "
+                      f"hearth.{name} goes in a later release", DeprecationWarning, stacklevel=2)
+        return globals()[RENAMED[name]]
+    raise AttributeError(f"module 'hearth' has no attribute {name!r}")

@@ -12,7 +12,6 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -163,7 +162,7 @@ class ModelsFile(BaseModel):
         return name, self.models[name]
 
 
-def _table(name: str) -> str:
+def model_table(name: str) -> str:
     """``[models.NAME]``, quoting a name TOML would split (``[models."qwen2.5"]``)."""
     return f"[models.{name}]" if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'[models."{name}"]'
 
@@ -171,7 +170,7 @@ def _table(name: str) -> str:
 def _where(loc: tuple) -> str:
     parts = [str(p) for p in loc]
     if len(parts) >= 2 and parts[0] == "models":
-        table = _table(parts[1])
+        table = model_table(parts[1])
         key = ".".join(parts[2:])
     elif parts and parts[0] == "roles":
         table, key = "[roles]", ".".join(parts[1:])
@@ -210,7 +209,7 @@ def validate_backend_keys(name: str, keys: dict[str, Any], settings: type[BaseMo
     file, the table and each bad key."""
     if settings is None:
         if keys:
-            raise ConfigError("\n".join(f"{source}: {_table(name)} key '{k}': unknown key" for k in keys))
+            raise ConfigError("\n".join(f"{source}: {model_table(name)} key '{k}': unknown key" for k in keys))
         return None
     try:
         return settings.model_validate(keys)
@@ -230,7 +229,7 @@ def bind_backend_settings(mf: ModelsFile, settings: BackendSettings, source: str
         if cfg.backend not in settings:
             if not unknown_backend_ok:
                 known = ", ".join(sorted(settings)) or "none loaded"
-                problems.append(f"{source}: {_table(name)} key 'backend': {cfg.backend!r} is not an available "
+                problems.append(f"{source}: {model_table(name)} key 'backend': {cfg.backend!r} is not an available "
                                 f"backend (backends: {known}); install its plugin or check HEARTH_LOAD_PLUGINS")
             continue
         try:
@@ -272,7 +271,7 @@ def load_models(path: str | Path | None = None, backends: BackendSettings | None
         raise ConfigError("\n".join(lines)) from err
     missing = mf.missing_roles()
     if missing:
-        raise ConfigError("\n".join(f"{p}: [roles] key '{role}': {name!r} names no {_table(name)} table"
+        raise ConfigError("\n".join(f"{p}: [roles] key '{role}': {name!r} names no {model_table(name)} table"
                                     for role, name in missing))
     if backends is not None:
         bind_backend_settings(mf, backends, p)
@@ -310,57 +309,3 @@ def validate_plugin_settings(mf: ModelsFile, declared: Mapping[str, type[BaseMod
     if problems:
         raise ConfigError("\n".join(problems), "config_invalid")
     return out
-
-
-# ---- plugins whose dependencies are an extra ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OptionalPlugin:
-    """A plugin shipped with Hearth whose dependencies come with an extra (``pip install
-    'hearth[EXTRA]'``): without them it does not load, which matters only where models.toml uses it,
-    through a backend it provides or a table it reads."""
-
-    extra: str
-    backends: tuple[str, ...] = ()
-    tables: tuple[str, ...] = ()
-
-    @property
-    def install(self) -> str:
-        return f"pip install 'hearth[{self.extra}]'"
-
-
-# plugin name (its entry point) -> what installs it and what in models.toml uses it; pyproject's extras
-OPTIONAL_PLUGINS: dict[str, OptionalPlugin] = {
-    "ollama": OptionalPlugin("ollama", backends=("ollama",)),
-    "openai": OptionalPlugin("openai", backends=("openai",)),
-    "mcp_client": OptionalPlugin("mcp", tables=("mcp",)),
-    "homeassistant": OptionalPlugin("homeassistant", tables=("homeassistant",)),
-    "faster_whisper": OptionalPlugin("voice"),
-    "piper": OptionalPlugin("voice"),
-}
-
-
-def missing_dependency(error: str | None) -> bool:
-    """Whether a plugin's load error is a module that is not installed (an extra not installed)."""
-    return bool(error) and str(error).startswith(("import failed: ModuleNotFoundError", "import failed: ImportError"))
-
-
-def plugin_uses(mf: ModelsFile | None, plugin: str) -> list[str]:
-    """What in ``mf`` needs the optional ``plugin``: ``[models.NAME]`` tables naming a backend it
-    provides, the tables it reads; empty for a plugin that is not optional or not used."""
-    opt = OPTIONAL_PLUGINS.get(plugin)
-    if opt is None or mf is None:
-        return []
-    uses = [f"{_table(n)} backend '{m.backend}'" for n, m in mf.models.items() if m.backend in opt.backends]
-    return uses + [f"[{t}]" for t in opt.tables if t in mf.plugin_tables()]
-
-
-def backend_install_hint(backend: str, plugin_errors: Mapping[str, str]) -> str | None:
-    """``install it with pip install 'hearth[ollama]'`` when ``backend`` is missing because the
-    optional plugin that provides it did not load for want of its extra (``plugin_errors``: plugin
-    name -> load error); None otherwise (a plugin left out by HEARTH_LOAD_PLUGINS, an unknown backend)."""
-    for name, opt in OPTIONAL_PLUGINS.items():
-        if backend in opt.backends and missing_dependency(plugin_errors.get(name)):
-            return f"install it with {opt.install}"
-    return None

@@ -75,6 +75,8 @@ class PluginInfo:
     settings: list[str] = field(default_factory=list)  # the models.toml tables it declared
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # problems the plugin runs on with (a server that is down)
+    dist: str | None = None  # the distribution that installed it (its extras may bring what it imports)
+    missing: str | None = None  # the module it could not import, when that is why it did not load
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -121,7 +123,7 @@ class PluginManager:
                 dist = getattr(ep, "dist", None)
                 source = f"entry point {ep.value}" + (f" ({dist.name})" if dist else "")
                 version = dist.version if dist else None
-                self._load_one(ep.name, source, version, ep.load)
+                self._load_one(ep.name, source, version, ep.load, dist=dist.name if dist else None)
         folder = directory if directory is not None else plugins_dir()
         if folder.is_dir():
             for path in sorted(folder.glob("*.py")):
@@ -140,8 +142,9 @@ class PluginManager:
         """Register an already imported plugin object (tests, embedding)."""
         self._load_one(name, source, None, lambda: module)
 
-    def _load_one(self, name: str, source: str, version: str | None, loader: Callable[[], Any]) -> None:
-        info = PluginInfo(name, source, version)
+    def _load_one(self, name: str, source: str, version: str | None, loader: Callable[[], Any],
+                  dist: str | None = None) -> None:
+        info = PluginInfo(name, source, version, dist=dist)
         self.info[name] = info
         try:
             module = loader()
@@ -149,7 +152,12 @@ class PluginManager:
             if isinstance(err, KeyboardInterrupt):
                 raise
             info.error = _moved(err) or f"import failed: {type(err).__name__}: {err}"
-            log.warning("plugin %s: %s", name, info.error)
+            if isinstance(err, ModuleNotFoundError) and err.name and not err.name.startswith("hearth"):
+                # a dependency not installed (often an extra left out): the faces say so where it matters
+                info.missing = err.name
+                log.info("plugin %s: %s", name, info.error)
+            else:
+                log.warning("plugin %s: %s", name, info.error)
             return
         if isinstance(module, type):
             # a plugin class: one instance per manager, so per agent; its state lives on the instance

@@ -40,9 +40,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("agent/voice/speech.py", "piper"): "the default TTS engine",
     # the protocol the face serves has the name the OpenAI-compatible backend plugin took
     ("agent/faces/openai_api.py", "openai"): "OpenAI's API (the /v1 face), not the plugin",
-    # which pip extra installs an optional plugin (pyproject's extras; entry-point metadata cannot say)
-    **{("agent/config.py", name): "config.OPTIONAL_PLUGINS: the extra that installs it"
-       for name in ("ollama", "openai", "mcp_client", "homeassistant", "faster_whisper", "piper")},
 }
 # an example in a help text ("..., e.g. 'add eggs to my shopping list'") is documentation, as in a docstring
 EXAMPLE = re.compile(r"\be\.g\.")

@@ -264,13 +264,34 @@ async def test_the_0_1_0_readme_plugin_still_loads_and_runs(tmp_path, monkeypatc
 
 # Commit f2c296a replaced the timer events with Countdown/Announcement and dropped these names from
 # ``hearth``: a 0.1.0 plugin that imports one fails to load. Strict, so the mark goes once they are back.
-DROPPED = pytest.mark.xfail(strict=True, reason="dropped from hearth in f2c296a; old plugins importing it break")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=DROPPED) if n.startswith("Timer") else n
-                                  for n in RELEASE_NAMES])
+@pytest.mark.parametrize("name", [n for n in RELEASE_NAMES if n not in hearth.RENAMED])
 def test_every_name_0_1_0_exported_is_still_exported(name):
     assert name in hearth.__all__ and hasattr(hearth, name)
+
+
+@pytest.mark.parametrize("old", sorted(hearth.RENAMED))
+def test_a_renamed_0_1_0_name_still_imports_with_a_warning_naming_the_new_one(old):
+    with pytest.warns(DeprecationWarning, match=f"hearth.{old} is now hearth.{hearth.RENAMED[old]}"):
+        cls = getattr(hearth, old)
+    assert cls is getattr(hearth, hearth.RENAMED[old])  # isinstance(event, hearth.TimerFinished) still works
+    with pytest.raises(AttributeError, match="no attribute 'TimerPaused'"):
+        hearth.TimerPaused  # noqa: B018
+
+
+@pytest.mark.parametrize(("plugin", "missing", "extra"), [
+    ("ollama", "httpx", "ollama"),              # a dependency of the client: the extra named like the plugin
+    ("piper", "piper", "voice"),                # the module is a requirement's prefix (piper-tts)
+    ("faster_whisper", "faster_whisper", "voice"),
+    ("mcp_client", "mcp", "mcp"),
+    ("homeassistant", "hass_client", "homeassistant"),
+    ("llamacpp", None, None),                    # it loaded: no extra to install
+])
+def test_the_extra_is_read_from_the_distribution_metadata(plugin, missing, extra):
+    from hearth.cli.extras import extra_for
+    from hearth.pluginmanager import PluginInfo
+    info = PluginInfo(plugin, f"entry point hearth.plugins.{plugin}", dist="hearth", missing=missing,
+                      error=f"import failed: ModuleNotFoundError: No module named {missing!r}" if missing else None)
+    assert extra_for(info) == extra
 
 
 def test_every_hook_0_1_0_specified_is_still_specified():

@@ -57,7 +57,7 @@ def bench(
         agent = Agent(models=models, storage=Storage(f"sqlite:///{scratch}/bench.db"))
     except HearthError as e:
         fail(str(e))
-    report_plugin_errors(agent.plugins.errors)
+    report_plugin_errors(agent.plugins)
     requests = bench_requests(agent)
     results: dict[int, dict[str, list[float]]] = {}
 

@@ -18,7 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from hearth.agent import Agent
-from hearth.config import OPTIONAL_PLUGINS, ModelsFile, load_models, missing_dependency, plugin_uses
+from hearth.cli import extras
+from hearth.config import ModelsFile, load_models
 from hearth.errors import HearthError
 from hearth.events import Event
 from hearth.pluginmanager import PluginManager
@@ -48,28 +49,30 @@ def _models_in_force() -> ModelsFile | None:
         return None
 
 
-def plugin_error_lines(errors: dict[str, str], models: ModelsFile | None) -> list[str]:
-    """What to say about the plugins that did not load. An optional plugin (``OPTIONAL_PLUGINS``)
-    whose extra is not installed is not worth a line unless ``models`` uses it: then the line says
-    what uses it and the command that installs it. ``hearth plugins`` lists them all either way."""
+def plugin_error_lines(pm: PluginManager, models: ModelsFile | None) -> list[str]:
+    """What to say about the plugins that did not load. An optional plugin whose extra is not
+    installed is not worth a line unless ``models`` needs it: then the line says what needs it and
+    the command that installs it (:mod:`hearth.cli.extras`). ``hearth plugins`` lists them all."""
     lines = []
-    for name, error in errors.items():
-        opt = OPTIONAL_PLUGINS.get(name)
-        if opt is not None and missing_dependency(error):
-            uses = plugin_uses(models, name)
-            if not uses:
+    for info in pm.info.values():
+        if not info.error:
+            continue
+        error, command = info.error, extras.install_command(info)
+        if command is not None:
+            needs = extras.uses(pm, models, info)
+            if not needs:
                 continue  # an extra this setup does not use: nothing to say
-            error = f"{error}; {', '.join(uses)} needs it: install it with {opt.install}"
-        lines.append(f"[yellow]plugin {escape(name)} skipped:[/] {escape(error)}")
+            error = f"{error}; {', '.join(needs)} needs it: install it with {command}"
+        lines.append(f"[yellow]plugin {escape(info.name)} skipped:[/] {escape(error)}")
     return lines
 
 
-def report_plugin_errors(errors: dict[str, str], models: ModelsFile | None = None) -> None:
+def report_plugin_errors(pm: PluginManager, models: ModelsFile | None = None) -> None:
     """One stderr line per plugin that did not load and matters (:func:`plugin_error_lines`);
     ``models``: the models.toml in use (default: the one in force)."""
-    if errors and models is None:
+    if pm.errors and models is None:
         models = _models_in_force()
-    for line in plugin_error_lines(errors, models):
+    for line in plugin_error_lines(pm, models):
         err.print(line, highlight=False)
 
 
@@ -78,7 +81,7 @@ def load_plugins(*, report: bool = True) -> PluginManager:
     pm = PluginManager()
     pm.load()
     if report:
-        report_plugin_errors(pm.errors)
+        report_plugin_errors(pm)
     return pm
 
 
@@ -88,7 +91,7 @@ def build_agent(models: Path | None) -> Agent:
         agent = Agent(models=models)
     except HearthError as e:
         fail(str(e))
-    report_plugin_errors(agent.plugins.errors, agent.models)
+    report_plugin_errors(agent.plugins, agent.models)
     return agent
 
 

@@ -21,16 +21,9 @@ from wyoming.info import Describe, Info
 
 from hearth.backends import settings_models
 from hearth.checks import Check
+from hearth.cli import extras
 from hearth.cli.common import models_option, out
-from hearth.config import (
-    OPTIONAL_PLUGINS,
-    ModelsFile,
-    backend_install_hint,
-    bind_backend_settings,
-    load_models,
-    missing_dependency,
-    plugin_uses,
-)
+from hearth.config import ModelsFile, bind_backend_settings, load_models
 from hearth.errors import HearthError
 from hearth.gpu import MemoryProbe, probe_memory
 from hearth.pluginmanager import PluginManager
@@ -122,15 +115,17 @@ def plugin_load_checks(pm: PluginManager, mf: ModelsFile) -> list[Check]:
     """A line per plugin that did not load; an optional one whose extra is not installed is a warning
     only where models.toml uses it, else an ``ok`` line saying how to install it."""
     checks = []
-    for name, error in pm.errors.items():
-        opt = OPTIONAL_PLUGINS.get(name)
-        if opt is not None and missing_dependency(error):
-            uses = plugin_uses(mf, name)
-            if uses:
+    for info in pm.info.values():
+        name, error, command = info.name, info.error, extras.install_command(info)
+        if not error:
+            continue
+        if command is not None:
+            needs = extras.uses(pm, mf, info)
+            if needs:
                 checks.append(Check("warn", f"plugin {name}", f"not installed and skipped: {error}; "
-                                    f"{', '.join(uses)} needs it: install it with {opt.install}"))
+                                    f"{', '.join(needs)} needs it: install it with {command}"))
             else:
-                checks.append(Check("ok", f"plugin {name}", f"optional, not installed ({opt.install} to use it)"))
+                checks.append(Check("ok", f"plugin {name}", f"optional, not installed ({command} to use it)"))
             continue
         checks.append(Check("warn", f"plugin {name}", f"did not load and is skipped: {error}"))
     loaded = [n for n, i in pm.info.items() if i.error is None]
@@ -144,7 +139,7 @@ def missing_backend(pm: PluginManager, backend: str) -> str:
     one whose dependencies are not installed, else install the plugin or let it load."""
     known = ", ".join(sorted(pm.backends)) or "none"
     problem = f"backend {backend!r} is not available (backends: {known}); "
-    return problem + (backend_install_hint(backend, pm.errors) or "install its plugin or check HEARTH_LOAD_PLUGINS")
+    return problem + (extras.backend_hint(pm, backend) or "install its plugin or check HEARTH_LOAD_PLUGINS")
 
 
 def run_checks(models: Path | None = None, load: bool = False) -> list[Check]:

@@ -11,7 +11,8 @@ from rich.markup import escape
 
 from hearth.agent import DEFAULT_SYSTEM_PROMPT, Agent
 from hearth.cli.common import Column, fail, load_plugins, render_table, report_plugin_errors
-from hearth.config import ModelConfig, backend_install_hint, load_models
+from hearth.cli.extras import backend_hint
+from hearth.config import ModelConfig, load_models
 from hearth.errors import HearthError
 from hearth.pluginmanager import PluginManager
 
@@ -20,7 +21,7 @@ def context_budget(name: str, cfg: ModelConfig, pm: PluginManager, tools: list[d
     """The context budget of one model: what the system prompt and tool schemas take of n_ctx."""
     factory = pm.backends.get(cfg.backend)
     if factory is None:
-        hint = backend_install_hint(cfg.backend, pm.errors)
+        hint = backend_hint(pm, cfg.backend)
         return {"error": f"backend {cfg.backend!r} is not available" + (f"; {hint}" if hint else "")}
     system = [{"role": "system", "content": cfg.system_prompt or DEFAULT_SYSTEM_PROMPT}, {"role": "user", "content": ""}]
     try:
@@ -53,7 +54,7 @@ def models(
     budgets: dict[str, dict[str, Any]] = {}
     if budget:
         pm = load_plugins(report=False)
-        report_plugin_errors(pm.errors, mf)  # what this models.toml needs, not the one in force
+        report_plugin_errors(pm, mf)  # what this models.toml needs, not the one in force
         tools = Agent(models=mf, plugins=pm).tool_schemas()
         budgets = {n: context_budget(n, m, pm, tools) for n, m in mf.models.items()}
     if as_json:

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from hearth.agent import Agent
 from hearth.cli.common import Column, load_plugins, render_table
-from hearth.config import OPTIONAL_PLUGINS, missing_dependency
+from hearth.cli.extras import install_command
 from hearth.errors import HearthError
 from hearth.pluginmanager import PluginInfo
 
@@ -29,9 +29,9 @@ async def _started_plugins() -> list[PluginInfo]:
 
 def _status(info: PluginInfo) -> str:
     """``ok``, its error, or for an optional plugin whose extra is not installed, how to install it."""
-    opt = OPTIONAL_PLUGINS.get(info.name)
-    if opt is not None and missing_dependency(info.error):
-        return f"[dim]optional, not installed: {escape(opt.install)} ({escape(info.error or '')})[/]"
+    command = install_command(info)
+    if command is not None:
+        return f"[dim]optional, not installed: {escape(command)} ({escape(info.error or '')})[/]"
     return f"[red]error: {escape(info.error)}[/]" if info.error else "[green]ok[/]"
 
 
