@@ -10,7 +10,6 @@ call. Every decision carries a reason in plain words.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import time
@@ -21,6 +20,7 @@ from typing import Any
 from hearth.config import ModelsFile
 from hearth.errors import ToolError
 from hearth.tooling.runner import Tool
+from hearth.turn.templates import slot_list, template_blocks
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,6 @@ def _number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _slot_ref(tool: str, m: re.Match[str]) -> str:
-    """``{item}`` in a tool's template as hassil's list reference ``{tool__item:item}``."""
-    return f"{{{tool}__{m.group(1)}:{m.group(1)}}}"
-
-
 class IntentMatcher:
     """Tier 1: hassil over the tools' example templates and the HA intents tools claim."""
 
@@ -138,45 +133,7 @@ class IntentMatcher:
             self.error = f"hassil is not installed ({err}); tier 1 is off"
             log.warning(self.error)
             return
-        own: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}}
-        data: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}, "expansion_rules": {},
-                                "skip_words": []}
-        claimed = {intent: (tool, conv) for tool in self._tools for intent, conv in tool.intents.items()}
-        if claimed:
-            try:
-                from home_assistant_intents import get_intents
-                ha = get_intents(self.language) or {}
-            except ImportError:  # pragma: no cover - a dependency
-                ha = {}
-            missing = [i for i in claimed if i not in ha.get("intents", {})]
-            if missing:
-                log.info("home-assistant-intents has no %s sentences for %s", self.language, ", ".join(missing))
-            for key in ("lists", "expansion_rules"):
-                data[key].update(ha.get(key) or {})
-            data["skip_words"] = list(ha.get("skip_words") or [])
-            for intent, target in claimed.items():
-                if intent in ha.get("intents", {}):
-                    data["intents"][intent] = ha["intents"][intent]
-                    self._targets[intent] = target
-        for tool in self._tools:
-            if not tool.examples:
-                continue
-            props = tool.parameters["properties"]
-            blocks = []
-            for template in tool.examples:
-                slots = re.findall(r"\{(\w+)\}", template)
-                if any(s not in props for s in slots):
-                    log.warning("tool %s: example %r names a slot that is no argument; skipped", tool.name, template)
-                    continue
-                sentence = re.sub(r"\{(\w+)\}", functools.partial(_slot_ref, tool.name), template)
-                blocks.append({"sentences": [sentence], "metadata": {"template": template}})
-            if not blocks:
-                continue
-            for slot, schema in props.items():
-                own["lists"][f"{tool.name}__{slot}"] = _slot_list(schema)
-            intent_name = f"hearth:{tool.name}"
-            own["intents"][intent_name] = {"data": blocks}
-            self._targets[intent_name] = (tool, None)
+        data, own = self._ha_templates(), self._own_templates()
         try:
             # the tools' own templates are tried first: their authors know their tools best
             self._intents = [Intents.from_dict(d) for d in (own, data) if d["intents"]]
@@ -190,6 +147,44 @@ class IntentMatcher:
         from hearth.tooling.calls import example_sentences
         self.match(next((s for t in self._tools for s in example_sentences(
             {"examples": t.examples[:1], "slot_values": t.slot_values}, per_template=1)), "hello"))
+
+    def _ha_templates(self) -> dict[str, Any]:
+        """Home Assistant's sentences (home-assistant-intents) for the intents tools claim."""
+        data: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}, "expansion_rules": {},
+                                "skip_words": []}
+        claimed = {intent: (tool, conv) for tool in self._tools for intent, conv in tool.intents.items()}
+        if not claimed:
+            return data
+        try:
+            from home_assistant_intents import get_intents
+            ha = get_intents(self.language) or {}
+        except ImportError:  # pragma: no cover - a dependency
+            ha = {}
+        missing = [i for i in claimed if i not in ha.get("intents", {})]
+        if missing:
+            log.info("home-assistant-intents has no %s sentences for %s", self.language, ", ".join(missing))
+        for key in ("lists", "expansion_rules"):
+            data[key].update(ha.get(key) or {})
+        data["skip_words"] = list(ha.get("skip_words") or [])
+        for intent, target in claimed.items():
+            if intent in ha.get("intents", {}):
+                data["intents"][intent] = ha["intents"][intent]
+                self._targets[intent] = target
+        return data
+
+    def _own_templates(self) -> dict[str, Any]:
+        """The tools' example templates as hassil intents (``hearth:<tool>``), their slots as lists."""
+        own: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}}
+        for tool in self._tools:
+            blocks = template_blocks(tool)
+            if not blocks:
+                continue
+            for slot, schema in tool.parameters["properties"].items():
+                own["lists"][f"{tool.name}__{slot}"] = slot_list(schema)
+            intent_name = f"hearth:{tool.name}"
+            own["intents"][intent_name] = {"data": blocks}
+            self._targets[intent_name] = (tool, None)
+        return own
 
     def match(self, text: str) -> IntentMatch | None:
         """The tool call a template gives for ``text``, or None."""
@@ -262,17 +257,6 @@ def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
                 continue  # said twice
         out.append(m)
     return out
-
-
-def _slot_list(schema: dict[str, Any]) -> dict[str, Any]:
-    if "enum" in schema:
-        return {"values": [str(v) for v in schema["enum"]]}
-    kind = schema.get("type")
-    if kind == "integer":
-        return {"range": {"from": 0, "to": 1000}}
-    if kind == "number":
-        return {"range": {"from": 0, "to": 1000, "fractions": "halves"}}
-    return {"wildcard": True}
 
 
 # ---------------------------------------------------------------------------------------------------
