@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import typer
@@ -51,6 +52,58 @@ def announce(event: Event) -> None:
         err.print(f"\n[bold yellow]📣 {escape(event.text)}[/]", highlight=False)
 
 
+def show(ev: Event, streamed: bool) -> bool:
+    """Print one event of a turn for a person (the reply on stdout, the rest dimmed on stderr);
+    whether the reply has been streamed so far."""
+    if isinstance(ev, TextDelta):
+        out.print(ev.text, end="", highlight=False, markup=False)
+        return True
+    if isinstance(ev, Routed):
+        err.print(f"[dim]tier {ev.tier}: {escape(ev.reason)}[/]", highlight=False)
+    elif isinstance(ev, ToolCalled):
+        args = ", ".join(f"{k}={v!r}" for k, v in ev.arguments.items())
+        err.print(f"[dim]→ {escape(ev.name)}({escape(args)})[/]", highlight=False)
+    elif isinstance(ev, ToolReturned):
+        mark = "[green]ok[/]" if ev.ok else f"[red]{ev.error_code}[/]"
+        err.print(f"[dim]← {ev.name} {mark}[/]", highlight=False)
+    elif isinstance(ev, TurnFinished):
+        if streamed:
+            out.print()
+        elif ev.text:
+            out.print(ev.text, highlight=False, markup=False)
+    elif isinstance(ev, TurnFailed):
+        err.print(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
+    return streamed
+
+
+async def one_turn(agent: Agent, text: str, sid: str, role: str | None, tier: int | None, as_json: bool) -> bool:
+    """Run one turn and print it (as JSON lines or for a person); whether it did not fail."""
+    ok = True
+    streamed = False
+    async for ev in agent.turn(text, session=sid, role=role, tier=tier):
+        ok = ok and not isinstance(ev, TurnFailed)
+        if as_json:
+            print(json.dumps(ev.to_dict(), ensure_ascii=False, default=str), flush=True)
+        else:
+            streamed = show(ev, streamed)
+    return ok
+
+
+async def interactive(agent: Agent, sid: str, turn: Callable[[str], Awaitable[bool]]) -> int:
+    """Read lines until ``exit`` or Ctrl-D, answering each; events between turns are announced."""
+    err.print(f"[dim]session {sid} - type 'exit' or press Ctrl-D to leave[/]")
+    agent.bus.subscribe(announce)
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "you> ")
+        except EOFError:
+            return 0
+        if line.strip().lower() in ("exit", "quit", "/exit", "/quit"):
+            return 0
+        if line.strip():
+            await turn(line)
+
+
 def chat(
     message: str | None = typer.Argument(None, help="Answer this once and exit; without it, chat interactively."),
     session: str | None = typer.Option(None, "--session", "-s", help="Continue this conversation."),
@@ -67,34 +120,8 @@ def chat(
     agent = build_agent(models)
     sid = session or Storage.new_session_id()
 
-    async def one(text: str) -> bool:
-        ok = True
-        streamed = False
-        async for ev in agent.turn(text, session=sid, role=role, tier=tier):
-            if as_json:
-                print(json.dumps(ev.to_dict(), ensure_ascii=False, default=str), flush=True)
-                ok = ok and not isinstance(ev, TurnFailed)
-                continue
-            if isinstance(ev, TextDelta):
-                out.print(ev.text, end="", highlight=False, markup=False)
-                streamed = True
-            elif isinstance(ev, Routed):
-                err.print(f"[dim]tier {ev.tier}: {escape(ev.reason)}[/]", highlight=False)
-            elif isinstance(ev, ToolCalled):
-                args = ", ".join(f"{k}={v!r}" for k, v in ev.arguments.items())
-                err.print(f"[dim]→ {escape(ev.name)}({escape(args)})[/]", highlight=False)
-            elif isinstance(ev, ToolReturned):
-                mark = "[green]ok[/]" if ev.ok else f"[red]{ev.error_code}[/]"
-                err.print(f"[dim]← {ev.name} {mark}[/]", highlight=False)
-            elif isinstance(ev, TurnFinished):
-                if streamed:
-                    out.print()
-                elif ev.text:
-                    out.print(ev.text, highlight=False, markup=False)
-            elif isinstance(ev, TurnFailed):
-                err.print(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
-                ok = False
-        return ok
+    async def turn(text: str) -> bool:
+        return await one_turn(agent, text, sid, role, tier, as_json)
 
     async def main() -> int:
         try:
@@ -103,19 +130,8 @@ def chat(
             fail(str(e))
         try:
             if message is not None:
-                return 0 if await one(message) else 1
-            err.print(f"[dim]session {sid} - type 'exit' or press Ctrl-D to leave[/]")
-            agent.bus.subscribe(announce)
-            while True:
-                try:
-                    line = await asyncio.to_thread(input, "you> ")
-                except EOFError:
-                    return 0
-                if line.strip().lower() in ("exit", "quit", "/exit", "/quit"):
-                    return 0
-                if not line.strip():
-                    continue
-                await one(line)
+                return 0 if await turn(message) else 1
+            return await interactive(agent, sid, turn)
         finally:
             await agent.stop()
 
