@@ -11,15 +11,24 @@ from rich.markup import escape
 
 from hearth.agent import Agent
 from hearth.cli.common import Column, err, fail, load_plugins, render_table
-from hearth.config import ModelConfig, ModelsFile, Roles
+from hearth.config import ModelConfig, ModelsFile, Roles, load_models
+from hearth.errors import HearthError
 from hearth.tooling.runner import ToolOutcome
 from hearth.tooling.tool import Tool
 
 tools_app = typer.Typer(help="List tools, or run one directly.", invoke_without_command=True)
 
 
-# listing and running a tool need no model: a placeholder role keeps models.toml's models out of the way
-PLACEHOLDER = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")})
+def _agent() -> Agent:
+    """An agent for listing and running tools. It needs no model: a placeholder role keeps models.toml's
+    models out of the way; but it keeps models.toml's plugin tables, so the plugins are set up as in a chat."""
+    try:
+        tables = load_models()[1].plugin_tables()
+    except HearthError:
+        tables = {}  # a models.toml that does not load: the tools that need none still list and run
+    models = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")},
+                        **tables)
+    return Agent(models=models, plugins=load_plugins())
 
 
 async def _started(agent: Agent) -> None:
@@ -28,7 +37,7 @@ async def _started(agent: Agent) -> None:
 
 
 def _listed() -> list[Tool]:
-    agent = Agent(models=PLACEHOLDER, plugins=load_plugins())
+    agent = _agent()
 
     async def main() -> list[Tool]:
         try:
@@ -92,7 +101,7 @@ def tools_run(
             fail(f"--arg {a!r} must look like key=value")
         k, v = a.split("=", 1)
         pairs.append((k.strip(), v))
-    agent = Agent(models=PLACEHOLDER, plugins=load_plugins())
+    agent = _agent()
 
     async def main() -> ToolOutcome:
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hearth.kit import models_toml_path, read_toml, validation_error
+from hearth.kit import validation_error
 
 
 class HomeAssistantTable(BaseModel):
@@ -72,15 +72,7 @@ def from_models(models: Any, source: str | Path = "models.toml") -> Settings | N
 
 def for_agent(agent: Any) -> Settings | None:
     """The agent's settings: its ``[homeassistant]`` table as the core validated it (``agent.settings``,
-    declared with ``register_settings``) and the environment; None when Home Assistant is not configured.
-
-    An agent built on an in-memory models file without the table (``hearth tools`` and ``hearth tools
-    run`` build one, so that no model is loaded) reads the table of the models.toml in force instead.
-    TODO: drop this once the CLI's placeholder carries the plugin tables of models.toml."""
-    if str(agent.models_path) == "<memory>" and _table_of(agent.models) is None:
-        path = models_toml_path()
-        data = read_toml(path).get("homeassistant") if path.exists() else None
-        return resolve(data, path)
+    declared with ``register_settings``) and the environment; None when Home Assistant is not configured."""
     return resolve(agent.settings("homeassistant"), agent.models_path)
 
 

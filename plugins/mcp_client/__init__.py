@@ -27,7 +27,6 @@ import logging
 from typing import Any
 
 from hearth import Check, hookimpl
-from hearth.kit import models_toml_path, read_toml
 
 from .config import McpConfig, McpServerConfig, mcp_config
 from .server import PLUGIN, McpServer, ServerStatus
@@ -41,14 +40,7 @@ log = logging.getLogger(__name__)
 
 
 def config_for(agent: Any) -> McpConfig:
-    """The agent's ``[mcp]`` table, as the core validated it (``agent.settings("mcp")``).
-
-    An agent built on an in-memory models file without the table (``hearth tools`` and ``hearth tools
-    run`` build one, so that no model is loaded) reads the ``[mcp]`` table of the models.toml in force.
-    TODO: drop this once the CLI's placeholder carries the plugin tables of models.toml."""
-    if str(agent.models_path) == "<memory>" and "mcp" not in agent.models.plugin_tables():
-        path = models_toml_path()
-        return mcp_config(read_toml(path).get("mcp") if path.exists() else {}, path)
+    """The agent's ``[mcp]`` table, as the core validated it (``agent.settings("mcp")``)."""
     return agent.settings("mcp") or McpConfig()
 
 
