@@ -36,9 +36,10 @@ def _speech(plugins: PluginManager, models: Path | None, *, stt: bool, tts: bool
     """The speech settings and the engines they name, or a clean exit naming what is wrong."""
     try:
         cfg = load_speech_config(models)
-        return cfg, Speech.from_config(plugins, cfg, stt=stt, tts=tts)
+        speech = Speech.from_config(plugins, cfg, stt=stt, tts=tts)
     except HearthError as e:
         fail(str(e))
+    return cfg, speech
 
 
 async def _load_engines(speech: Speech, quiet: bool) -> None:
@@ -47,6 +48,99 @@ async def _load_engines(speech: Speech, quiet: bool) -> None:
         return
     with err.status("[cyan]loading speech models[/]"):
         await speech.load()
+
+
+def _device(value: str | None) -> int | str | None:
+    """A device option: its number, or its name."""
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def _check_source(input: Path | None, device: str | None) -> None:
+    """The WAV file exists, or (before any model loads: no microphone is the commonest problem) the
+    microphone opens; else a clean exit naming what is wrong."""
+    if input is not None and not input.is_file():
+        fail(f"{input}: no such file; give a WAV recording with --input" if not input.exists()
+             else f"{input} is not a file; give a WAV recording with --input")
+    if input is None:
+        try:
+            check_microphone(_device(device))
+        except HearthError as e:
+            fail(str(e))
+
+
+def _wake(option: str | None, off: bool, input: Path | None, cfg: SpeechConfig) -> WakeWord | None:
+    """The wake word: ``--wake-word``, else the settings' for the microphone (none for a file). One
+    that does not load is fatal when asked for by name, else Hearth listens without one."""
+    name = None if off else (option if option is not None else (None if input is not None else cfg.voice.wake_word))
+    if not name:
+        if input is None:
+            err.print("[yellow]no wake word: listening continuously (every utterance is a request)[/]")
+        return None
+    try:
+        return WakeWord(name)
+    except HearthError as e:
+        if option is not None:
+            fail(str(e))
+        err.print(f"[yellow]{escape(str(e))}; listening without a wake word[/]", highlight=False)
+        return None
+
+
+class _Heard:
+    """What a listening run heard (wake words, utterances, failures), each event shown as it comes."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.failures: list[str] = []
+        self.wake = self.utterances = 0
+
+    def __call__(self, ev: Event) -> None:
+        if isinstance(ev, (TurnFailed, VoiceFailed)):
+            self.failures.append(ev.code)
+        elif isinstance(ev, WakeWordDetected):
+            self.wake += 1
+        elif isinstance(ev, Transcribed):
+            self.utterances += 1
+        if self.as_json:
+            print_json_event(ev)
+        else:
+            self.say(ev)
+
+    @staticmethod
+    def say(ev: Event) -> None:
+        """One event in words on stderr."""
+        if isinstance(ev, WakeWordDetected):
+            err.print(f"[dim]wake word {escape(ev.name)} at {ev.at_s:.1f} s[/]", highlight=False)
+        elif isinstance(ev, Transcribed) and ev.text:
+            err.print(f"[bold]you:[/] {escape(ev.text)}", highlight=False)
+        elif isinstance(ev, TurnFinished):
+            err.print(f"[bold cyan]hearth:[/] {escape(ev.text)}", highlight=False)
+        elif isinstance(ev, (TurnFailed, VoiceFailed)):
+            err.print(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
+        elif isinstance(ev, BargeIn):
+            err.print("[yellow]interrupted[/]")
+        elif isinstance(ev, VoiceTimings) and "end_to_first_audio_ms" in ev.timings:
+            t = ev.timings
+            err.print(f"[dim]end of speech -> first audio {t['end_to_first_audio_ms']:.0f} ms (transcript {t['stt_ms']:.0f}, "
+                      f"first text {t.get('first_token_ms', 0):.0f}, first audio {t.get('first_audio_ms', 0):.0f})[/]")
+
+
+def _sink(output: Path | None, input: Path | None, realtime: bool, speaker: str | None, rate: int) -> AudioSink:
+    """Where replies are spoken: a WAV file, memory (a file fed in real time), or the speaker."""
+    if output is not None:
+        return WavSink(output, rate, realtime=realtime)
+    if input is not None and realtime:
+        return MemorySink(rate, realtime=True)
+    return SpeakerSink(_device(speaker))
+
+
+def _report_file(input: Path, wake: WakeWord | None, heard: _Heard) -> int:
+    """After a file: say when it held no wake word or no speech; 1 when a turn or the voice failed."""
+    if wake is not None and not heard.wake:
+        err.print(f"[yellow]heard no wake word {escape(wake.name)!r} in {escape(str(input))}; "
+                  "use --no-wake-word for a recording of requests only[/]", highlight=False)
+    elif not heard.utterances and not heard.as_json:
+        err.print(f"[yellow]heard no speech in {escape(str(input))}[/]", highlight=False)
+    return 1 if heard.failures else 0
 
 
 def listen(
@@ -67,61 +161,11 @@ def listen(
     Utterances end on silence. With a wake word, say it first ("okay nabu, add milk to my shopping
     list"); saying it while Hearth speaks interrupts it. Ctrl-C stops listening.
     """
-    def parse_device(value: str | None) -> int | str | None:
-        return int(value) if value is not None and value.isdigit() else value
-
-    if input is not None and not input.is_file():
-        fail(f"{input}: no such file; give a WAV recording with --input" if not input.exists()
-              else f"{input} is not a file; give a WAV recording with --input")
-    if input is None:
-        try:  # before any model loads: no microphone is the commonest problem
-            check_microphone(parse_device(device))
-        except HearthError as e:
-            fail(str(e))
+    _check_source(input, device)
     agent = build_agent(models)
     cfg, speech = _speech(agent.plugins, models, stt=True, tts=True)
-    say = (lambda *a, **k: None) if as_json else err.print
-
-    wake = None
-    name = None if no_wake_word else (wake_word if wake_word is not None else (None if input is not None else cfg.voice.wake_word))
-    if name:
-        try:
-            wake = WakeWord(name)
-        except HearthError as e:
-            if wake_word is not None:
-                fail(str(e))
-            err.print(f"[yellow]{escape(str(e))}; listening without a wake word[/]", highlight=False)
-    elif input is None:
-        err.print("[yellow]no wake word: listening continuously (every utterance is a request)[/]")
-
-    failures: list[str] = []
-    heard = {"wake": 0, "utterances": 0}
-
-    def show(ev: Event) -> None:
-        if isinstance(ev, (TurnFailed, VoiceFailed)):
-            failures.append(ev.code)
-        if isinstance(ev, WakeWordDetected):
-            heard["wake"] += 1
-        if isinstance(ev, Transcribed):
-            heard["utterances"] += 1
-        if as_json:
-            print_json_event(ev)
-            return
-        if isinstance(ev, WakeWordDetected):
-            say(f"[dim]wake word {escape(ev.name)} at {ev.at_s:.1f} s[/]", highlight=False)
-        elif isinstance(ev, Transcribed) and ev.text:
-            say(f"[bold]you:[/] {escape(ev.text)}", highlight=False)
-        elif isinstance(ev, TurnFinished):
-            say(f"[bold cyan]hearth:[/] {escape(ev.text)}", highlight=False)
-        elif isinstance(ev, (TurnFailed, VoiceFailed)):
-            say(f"[bold red]error ({ev.code}):[/] {escape(ev.message)}", highlight=False)
-        elif isinstance(ev, BargeIn):
-            say("[yellow]interrupted[/]")
-        elif isinstance(ev, VoiceTimings):
-            t = ev.timings
-            if "end_to_first_audio_ms" in t:
-                say(f"[dim]end of speech -> first audio {t['end_to_first_audio_ms']:.0f} ms (transcript {t['stt_ms']:.0f}, "
-                    f"first text {t.get('first_token_ms', 0):.0f}, first audio {t.get('first_audio_ms', 0):.0f})[/]")
+    wake = _wake(wake_word, no_wake_word, input, cfg)
+    heard = _Heard(as_json)
 
     async def main() -> int:
         sink: AudioSink | None = None
@@ -130,33 +174,21 @@ def listen(
             # Hearth listens (tier-1 requests need none); a file run loads a model only if a turn needs it
             await agent.start(load_model=False, prewarm=input is None)
             await _load_engines(speech, as_json)
-            if output is not None:
-                sink = WavSink(output, speech.sample_rate, realtime=realtime)
-            elif input is not None and realtime:
-                sink = MemorySink(speech.sample_rate, realtime=True)
-            else:
-                sink = SpeakerSink(parse_device(speaker))
+            sink = _sink(output, input, realtime, speaker, speech.sample_rate)
             loop = VoiceLoop(agent, speech, cfg.voice, sink, session=session or Storage.new_session_id(), role=role,
-                             emit=show, wake=wake, overlap=input is None or realtime)
+                             emit=heard, wake=wake, overlap=input is None or realtime)
             if input is None:
-                say(f"[dim]listening{' for ' + escape(wake.name) if wake else ''}; Ctrl-C to stop[/]", highlight=False)
-                await run_microphone(loop, parse_device(device))
+                if not as_json:
+                    err.print(f"[dim]listening{' for ' + escape(wake.name) if wake else ''}; Ctrl-C to stop[/]",
+                              highlight=False)
+                await run_microphone(loop, _device(device))
                 return 0
             await run_file(loop, input, realtime=realtime)
-            if wake is not None and not heard["wake"]:
-                err.print(f"[yellow]heard no wake word {escape(wake.name)!r} in {escape(str(input))}; "
-                          "use --no-wake-word for a recording of requests only[/]", highlight=False)
-            elif not heard["utterances"] and not as_json:
-                err.print(f"[yellow]heard no speech in {escape(str(input))}[/]", highlight=False)
-            return 1 if failures else 0
+            return _report_file(input, wake, heard)
         except HearthError as e:
             fail(str(e))
         finally:
-            try:
-                if sink is not None:
-                    await sink.close()
-            except AudioError as e:
-                err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            await _close(sink)
             await agent.stop()
         return 1
 
@@ -165,6 +197,15 @@ def listen(
     except KeyboardInterrupt:
         code = 130
     raise typer.Exit(code)
+
+
+async def _close(sink: AudioSink | None) -> None:
+    """Close the sink (a WAV file is written then); a failure to write is said, not raised."""
+    try:
+        if sink is not None:
+            await sink.close()
+    except AudioError as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
 
 
 def say(
