@@ -64,9 +64,10 @@ class Agent:
         plugins_dir: Path | None = None,
         entry_points: bool = True,
         scheduler: Scheduler | None = None,
+        models_path: Path | None = None,
     ) -> None:
-        if isinstance(models, ModelsFile):
-            self.models_path, self.models = Path("<memory>"), models
+        if isinstance(models, ModelsFile):  # models_path: where it came from, for messages
+            self.models_path, self.models = models_path or Path("<memory>"), models
         else:
             self.models_path, self.models = load_models(models)
         if plugins is None:

@@ -23,12 +23,16 @@ def _agent() -> Agent:
     """An agent for listing and running tools. It needs no model: a placeholder role keeps models.toml's
     models out of the way; but it keeps models.toml's plugin tables, so the plugins are set up as in a chat."""
     try:
-        tables = load_models()[1].plugin_tables()
+        path, in_force = load_models()
+        tables = in_force.plugin_tables()
     except HearthError:
-        tables = {}  # a models.toml that does not load: the tools that need none still list and run
+        path, tables = None, {}  # a models.toml that does not load: the tools that need none still list and run
     models = ModelsFile(roles=Roles(main="none"), models={"none": ModelConfig(backend="none", model="none")},
                         **tables)
-    return Agent(models=models, plugins=load_plugins())
+    try:
+        return Agent(models=models, models_path=path, plugins=load_plugins())
+    except HearthError as e:  # a plugin's table that does not validate: the file, the table and the key
+        fail(str(e))
 
 
 async def _started(agent: Agent) -> None:
