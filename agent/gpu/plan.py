@@ -13,86 +13,43 @@ layer and the last ``k - 1`` blocks on the GPU(s). The token embeddings always s
 
 from __future__ import annotations
 
-import bisect
-import math
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hearth.errors import HearthError
+from hearth.gpu.layout import DevicePlan, Setup, assign_layers, layout, most_layers
+from hearth.gpu.oom import is_out_of_memory, oom_reason, step_down
 from hearth.gpu.probe import GpuDevice, MemoryProbe, MiB, probe_memory
 from hearth.gpu.shape import ModelShape, read_shape
+from hearth.gpu.sizes import (
+    CTX_PAD,
+    FLOOR_MARGIN,
+    GGML_TYPE_IDS,
+    KV_BLOCK,
+    KV_TYPES,
+    RUNTIME_OVERHEAD,
+    compute_bytes,
+    kv_cells,
+    layer_kv_bytes,
+    naive_layer_kv_bytes,
+    pad,
+    row_bytes,
+)
+
+# named here too: they were defined in this module before sizes, layout and oom had modules of their own
+__all__ = ["CTX_PAD", "FLOOR_MARGIN", "GGML_TYPE_IDS", "KV_BLOCK", "KV_TYPES", "RUNTIME_OVERHEAD", "DevicePlan", "Plan",
+           "PlanError", "assign_layers", "budget_for", "compute_bytes", "fit_alternatives", "is_out_of_memory", "kv_cells",
+           "layer_kv_bytes", "llama_gpu_offload", "naive_layer_kv_bytes", "oom_reason", "pad", "plan_model", "plan_shape",
+           "row_bytes", "step_down"]
 
 if TYPE_CHECKING:
     from hearth.config import ModelConfig
-
-# llama-cpp-python's defaults for Llama(n_batch=512, n_ubatch=512)
-N_BATCH = 512
-N_UBATCH = 512
-CTX_PAD = 256  # llama_context pads n_ctx to a multiple of 256; the SWA cache is padded the same
-# Runtime overhead beyond llama.cpp's own buffers, measured with NVML on an H100 (shared/gpu/h100-measured.md,
-# tests/data/gpu/measured.json): the CUDA context, made once per process and device, and what each load adds
-# on top of its buffers (cuBLAS workspace and the CUDA memory pool; without flash attention cuBLAS does the
-# attention matmuls and its pool is larger).
-CUDA_CONTEXT = 596 * MiB
-LOAD_OVERHEAD = 16 * MiB  # with flash attention (measured 14.5 MiB)
-LOAD_OVERHEAD_NO_FA = 124 * MiB  # without (measured 122.5-123 MiB)
-RUNTIME_OVERHEAD = CUDA_CONTEXT + LOAD_OVERHEAD_NO_FA  # a process's first load, the worst case
-FLOOR_MARGIN = 256 * MiB  # always left free on a GPU, whatever target_vram says
-KV_TYPES = ("f16", "q8_0", "q4_0")
-GGML_TYPE_IDS = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 8, "bf16": 30}  # for llama_cpp's type_k / type_v
-# (elements per block, bytes per block), as ggml's type traits
-KV_BLOCK = {"f32": (1, 4), "f16": (1, 2), "bf16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
-
 
 class PlanError(HearthError):
     """A model's GPU settings cannot work as given."""
 
     code = "plan_invalid"
-
-
-def row_bytes(kv_type: str, n: int) -> int:
-    """Bytes of ``n`` elements of a KV cache type (``f16``: 2 each; ``q8_0``: 34 per 32; ``q4_0``: 18 per 32)."""
-    block, size = KV_BLOCK[kv_type]
-    return math.ceil(n / block) * size
-
-
-def pad(n: int, to: int) -> int:
-    return (n + to - 1) // to * to
-
-
-@dataclass
-class DevicePlan:
-    """What one GPU holds under the plan (bytes)."""
-
-    index: int
-    name: str
-    total_bytes: int
-    free_bytes: int
-    budget_bytes: int  # min(free x target_vram, free - floor margin)
-    layers: int = 0  # offloaded layers on this device (the output layer counts as one)
-    weights_bytes: int = 0
-    kv_bytes: int = 0
-    compute_bytes: int = 0
-    overhead_bytes: int = 0
-    host_bytes: int = 0  # unified memory (Jetson): what the CPU side takes from the same RAM
-
-    @property
-    def used_bytes(self) -> int:
-        return self.weights_bytes + self.kv_bytes + self.compute_bytes + self.overhead_bytes + self.host_bytes
-
-    @property
-    def headroom_bytes(self) -> int:
-        """Free memory left on the device once the model is loaded."""
-        return self.free_bytes - self.used_bytes
-
-    @property
-    def fits(self) -> bool:
-        return self.used_bytes <= self.budget_bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "used_bytes": self.used_bytes, "headroom_bytes": self.headroom_bytes, "fits": self.fits}
 
 
 @dataclass
@@ -172,178 +129,54 @@ class Plan:
 
 
 # ---------------------------------------------------------------------------------------------------
-# the parts, each as llama.cpp sizes it
-# ---------------------------------------------------------------------------------------------------
-
-
-def kv_cells(shape: ModelShape, n_ctx: int, *, swa_full: bool, n_ubatch: int = N_UBATCH) -> tuple[int, int]:
-    """(cells of the full-attention cache, cells of the sliding-window cache).
-
-    llama_context pads n_ctx to 256; llama_kv_cache_iswa sizes the SWA cache to
-    ``pad(min(n_ctx, n_swa + n_ubatch), 256)``, or to n_ctx when the cache is full-size."""
-    cells = pad(n_ctx, CTX_PAD)
-    ubatch = min(n_ubatch, min(cells, N_BATCH))
-    swa = cells if (swa_full or not shape.n_swa) else pad(min(cells, shape.n_swa + ubatch), CTX_PAD)
-    return cells, swa
-
-
-def layer_kv_bytes(shape: ModelShape, il: int, kv_type: str, cells: int, swa_cells: int) -> int:
-    """KV bytes of block ``il`` (0 for a layer that reuses another layer's KV)."""
-    if not shape.kv_layers[il]:
-        return 0
-    k, v = shape.kv_width(il)
-    n = swa_cells if shape.swa_layers[il] else cells
-    return n * (row_bytes(kv_type, k) + row_bytes(kv_type, v))
-
-
-def naive_layer_kv_bytes(shape: ModelShape, kv_type: str, n_ctx: int) -> int:
-    """The usual back-of-envelope figure: 2 x n_ctx x hidden x bytes per layer (no GQA, no window)."""
-    block, size = KV_BLOCK[kv_type]
-    return int(2 * n_ctx * shape.n_embd * size / block)
-
-
-def compute_bytes(shape: ModelShape, cells: int, swa_cells: int, *, flash_attn: bool, output: bool,
-                  kv_type: str = "f16", partial: bool = False, gpu: bool = True, n_ubatch: int = N_UBATCH) -> int:
-    """The compute buffer llama.cpp reserves for a worst-case micro-batch on one device.
-
-    The graph allocator reuses memory, so the buffer is the biggest live set of one phase
-    (checked against llama.cpp's own figures on the CPU and CUDA, tests/data/gpu/measured.json):
-
-    - output, where the output layer is: the n_ubatch x n_vocab f32 logits and one hidden state;
-    - attention without flash attention: the n_head x n_ubatch x n_kv f32 scores, the f32 masks,
-      four hidden states and the K/V views of one micro-batch;
-    - attention with flash attention: the f16 masks and four hidden states, and on a GPU with a
-      quantized KV cache, one layer's K and V converted to f16 for the kernel (n_kv x width x 2);
-    - the feed-forward block: three n_ubatch x n_ff f32 tensors and two hidden states.
-
-    ``partial``: this GPU holds some layers and the CPU the rest; the scheduler then keeps its
-    own copies of the masks and of the split layer's feed-forward input on the GPU.
-    """
-    ub = min(n_ubatch, cells, N_BATCH)
-    f32 = 4
-    hidden = ub * shape.n_embd * f32
-    heads = max(shape.n_head)
-    hk = max(shape.head_k)
-    hv = max(shape.head_v)
-    kv_heads = max(shape.n_head_kv)
-    has_swa = any(shape.swa_layers) and swa_cells != cells
-    mask_cells = cells + (swa_cells if has_swa else 0)
-    if flash_attn:
-        masks = ub * mask_cells * 2
-        convert = cells * kv_heads * (hk + hv) * 2 if (gpu and kv_type != "f16") else 0
-        attn = masks + convert + 4 * hidden
-    else:
-        masks = ub * mask_cells * f32
-        attn = heads * ub * cells * f32 + masks + 4 * hidden + ub * kv_heads * (hk + hv) * f32
-    ffn = 3 * ub * shape.n_ff * f32 + 2 * hidden
-    out = ub * shape.n_vocab * f32 + hidden if output else 0
-    total = max(out, attn, ffn)
-    if partial and gpu:
-        total += masks + 2 * ub * shape.n_ff * f32
-    return total
-
-
-def load_overhead(flash_attn: bool, *, context: bool) -> int:
-    """What a load takes on a GPU beyond its buffers; ``context``: count the CUDA context too (the
-    process's first load on that device)."""
-    return (CUDA_CONTEXT if context else 0) + (LOAD_OVERHEAD if flash_attn else LOAD_OVERHEAD_NO_FA)
-
-
-# ---------------------------------------------------------------------------------------------------
-# placing layers
-# ---------------------------------------------------------------------------------------------------
-
-
-def assign_layers(n_layer: int, k: int, splits: list[float]) -> dict[int, int]:
-    """{layer index: device position} for ``n_gpu_layers = k``, as llama.cpp assigns them.
-
-    Layers ``n_layer + 1 - k .. n_layer`` are offloaded (``n_layer`` is the output layer); with
-    several devices each goes to the first whose cumulative split share exceeds its position."""
-    k = max(0, min(k, n_layer + 1))
-    if k == 0 or not splits:
-        return {}
-    total = sum(splits)
-    cum, acc = [], 0.0
-    for s in splits:
-        acc += s
-        cum.append(acc / total)
-    start = n_layer + 1 - k
-    return {il: min(bisect.bisect_right(cum, (il - start) / k), len(splits) - 1) for il in range(start, n_layer + 1)}
-
-
-@dataclass
-class _Setup:
-    shape: ModelShape
-    kv_type: str
-    flash_attn: bool
-    cells: int
-    swa_cells: int
-    devices: list[GpuDevice]
-    budgets: list[int]
-    splits: list[float]
-    unified: bool
-    naive_kv: int | None = None  # per layer, when planning the naive way
-    context: bool = True  # count the CUDA context (the process's first load on the device)
-
-
-def _layout(s: _Setup, k: int) -> tuple[list[DevicePlan], dict[str, int]]:
-    shape = s.shape
-    where = assign_layers(shape.n_layer, k, s.splits)
-    plans = [DevicePlan(d.index, d.name, d.total_bytes, d.free_bytes, b) for d, b in zip(s.devices, s.budgets, strict=True)]
-    host = {"weights_bytes": shape.input_bytes, "kv_bytes": 0, "compute_bytes": 0}
-
-    def kv(il: int) -> int:
-        if s.naive_kv is not None:
-            return s.naive_kv
-        return layer_kv_bytes(shape, il, s.kv_type, s.cells, s.swa_cells)
-
-    for il in range(shape.n_layer):
-        if il in where:
-            p = plans[where[il]]
-            p.layers += 1
-            p.weights_bytes += shape.block_bytes[il]
-            p.kv_bytes += kv(il)
-        else:
-            host["weights_bytes"] += shape.block_bytes[il]
-            host["kv_bytes"] += kv(il)
-    out_dev = where.get(shape.n_layer)
-    if out_dev is not None:
-        plans[out_dev].layers += 1
-        plans[out_dev].weights_bytes += shape.output_bytes
-    else:  # a tied output reads token_embd in place on the CPU
-        host["weights_bytes"] += shape.output_bytes - shape.tied_bytes
-    on_cpu = out_dev is None or any(il not in where for il in range(shape.n_layer))
-    for i, p in enumerate(plans):
-        if p.layers:
-            p.compute_bytes = compute_bytes(shape, s.cells, s.swa_cells, flash_attn=s.flash_attn, output=(i == out_dev),
-                                            kv_type=s.kv_type, partial=on_cpu)
-            p.overhead_bytes = load_overhead(s.flash_attn, context=s.context)
-    if on_cpu:
-        host["compute_bytes"] = compute_bytes(shape, s.cells, s.swa_cells, flash_attn=s.flash_attn,
-                                              output=out_dev is None, kv_type=s.kv_type, gpu=False)
-    elif s.unified and plans:
-        # the pinned host-side compute buffer llama.cpp keeps even with every layer on the GPU
-        host["compute_bytes"] = min(s.cells, N_UBATCH) * s.cells * 4 + 20 * MiB
-    if s.unified and plans:
-        plans[0].host_bytes = sum(host.values())
-    return plans, host
-
-
-def _most_layers(s: _Setup) -> int:
-    for k in range(s.shape.n_layer + 1, 0, -1):
-        plans, _ = _layout(s, k)
-        if all(p.fits for p in plans):
-            return k
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------------
 # the planner
 # ---------------------------------------------------------------------------------------------------
 
 
 def budget_for(free: int, target: float) -> int:
     return max(0, min(int(free * target), free - FLOOR_MARGIN))
+
+
+def _check_settings(where: str, kv_cache: str, flash_attn: bool, target_vram: float) -> None:
+    """Refuse settings that cannot work: an unknown cache type, a quantized V cache without flash
+    attention, a target share out of range."""
+    if kv_cache not in KV_BLOCK:
+        raise PlanError(f"{where}: kv_cache {kv_cache!r} is not one of {', '.join(KV_TYPES)}", "config_invalid")
+    if kv_cache != "f16" and not flash_attn:
+        raise PlanError(f"{where}: kv_cache = {kv_cache!r} needs flash_attn = true: llama.cpp can quantize the V cache "
+                        "only with flash attention; set flash_attn = true or use kv_cache = \"f16\"", "kv_needs_flash_attn")
+    if not 0.05 <= target_vram <= 1.0:
+        raise PlanError(f"{where}: target_vram {target_vram} must be between 0.05 and 1.0", "config_invalid")
+
+
+def _devices(probe: MemoryProbe, where: str, gpu_id: int | None) -> tuple[list[GpuDevice], str, int]:
+    """(the devices to plan on, llama.cpp's split mode, its main GPU): every GPU split by layer, or
+    the one ``gpu_id`` names."""
+    devices = list(probe.devices)
+    if gpu_id is None:
+        return devices, "layer", 0
+    pinned = [d for d in devices if d.index == gpu_id]
+    if devices and not pinned:
+        raise PlanError(f"{where}: gpu_id = {gpu_id} but the GPUs here are "
+                        f"{', '.join(str(d.index) for d in devices)}; pick one of them or remove gpu_id", "gpu_missing")
+    return pinned, "none", gpu_id
+
+
+def _splits(where: str, tensor_split: list[float] | None, n_devices: int, budgets: list[int]) -> list[float]:
+    """Each device's share of the layers: ``tensor_split`` as given, else in proportion to the budgets."""
+    if tensor_split is not None:
+        if len(tensor_split) != n_devices or any(x < 0 for x in tensor_split) or not any(tensor_split):
+            raise PlanError(f"{where}: tensor_split {tensor_split} needs one non-negative share per GPU "
+                            f"({n_devices} here), not all zero", "config_invalid")
+        return list(tensor_split)
+    return [float(b) for b in budgets] if any(budgets) else [1.0] * n_devices
+
+
+def _needs(shape: ModelShape, kv_cache: str, flash_attn: bool, cells: int, swa_cells: int) -> dict[str, int]:
+    """The whole model in one place, for people sizing a machine."""
+    all_kv = sum(layer_kv_bytes(shape, il, kv_cache, cells, swa_cells) for il in range(shape.n_layer))
+    return {"weights_bytes": shape.file_bytes, "kv_bytes": all_kv,
+            "compute_bytes": compute_bytes(shape, cells, swa_cells, flash_attn=flash_attn, output=True, kv_type=kv_cache)}
 
 
 def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ctx: int = 4096, kv_cache: str = "f16",
@@ -356,40 +189,20 @@ def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ct
     loaded first), so only what this load adds is counted. ``alternatives``: when not every layer
     fits, work out the settings at which they would (``Plan.alternatives``)."""
     where = where or "the model"
-    if kv_cache not in KV_BLOCK:
-        raise PlanError(f"{where}: kv_cache {kv_cache!r} is not one of {', '.join(KV_TYPES)}", "config_invalid")
-    if kv_cache != "f16" and not flash_attn:
-        raise PlanError(f"{where}: kv_cache = {kv_cache!r} needs flash_attn = true: llama.cpp can quantize the V cache "
-                        "only with flash attention; set flash_attn = true or use kv_cache = \"f16\"", "kv_needs_flash_attn")
-    if not 0.05 <= target_vram <= 1.0:
-        raise PlanError(f"{where}: target_vram {target_vram} must be between 0.05 and 1.0", "config_invalid")
+    _check_settings(where, kv_cache, flash_attn, target_vram)
     warnings: list[str] = []
-    devices = list(probe.devices)
-    split_mode = "layer"
-    main_gpu = 0
-    if gpu_id is not None:
-        pinned = [d for d in devices if d.index == gpu_id]
-        if devices and not pinned:
-            raise PlanError(f"{where}: gpu_id = {gpu_id} but the GPUs here are "
-                            f"{', '.join(str(d.index) for d in devices)}; pick one of them or remove gpu_id", "gpu_missing")
-        devices, split_mode, main_gpu = pinned, "none", gpu_id
+    devices, split_mode, main_gpu = _devices(probe, where, gpu_id)
     if not gpu_offload and devices and num_gpu != 0:
         warnings.append("this llama-cpp-python build cannot offload to a GPU (built for the CPU only): everything runs "
                         "on the CPU; reinstall it with CMAKE_ARGS=\"-DGGML_CUDA=on\" to use the GPU")
         devices = []
     budgets = [budget_for(d.free_bytes, target_vram) for d in devices]
-    if tensor_split is not None and gpu_id is None:
-        if len(tensor_split) != len(devices) or any(x < 0 for x in tensor_split) or not any(tensor_split):
-            raise PlanError(f"{where}: tensor_split {tensor_split} needs one non-negative share per GPU "
-                            f"({len(devices)} here), not all zero", "config_invalid")
-        splits = list(tensor_split)
-    else:
-        splits = [float(b) for b in budgets] if any(budgets) else [1.0] * len(devices)
+    splits = _splits(where, tensor_split if gpu_id is None else None, len(devices), budgets)
     cells, swa_cells = kv_cells(shape, n_ctx, swa_full=swa_full)
-    setup = _Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified,
+    setup = Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified,
                    context=not context_loaded)
     n_layers = shape.n_layer + 1
-    best = _most_layers(setup) if devices else 0
+    best = most_layers(setup) if devices else 0
     if num_gpu == -1:
         k = best
         if devices and best == 0:
@@ -399,7 +212,7 @@ def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ct
         k = min(num_gpu, n_layers) if devices else 0
         if num_gpu > 0 and not devices and gpu_offload:
             warnings.append(f"num_gpu = {num_gpu} but there is no GPU here: everything runs on the CPU")
-    plans, host = _layout(setup, k)
+    plans, host = layout(setup, k)
     fits = all(p.fits for p in plans)
     if num_gpu > 0 and devices and not fits:
         worst = max(plans, key=lambda p: p.used_bytes - p.budget_bytes)
@@ -413,14 +226,11 @@ def plan_shape(shape: ModelShape, probe: MemoryProbe, *, num_gpu: int = -1, n_ct
             fits = False
             warnings.append(f"the CPU side needs {host_need / MiB:.0f} MiB of RAM but {host_avail / MiB:.0f} MiB is "
                             "available; lower n_ctx, use a quantized KV cache or a smaller model")
-    # the whole model in one place, for people sizing a machine
-    all_kv = sum(layer_kv_bytes(shape, il, kv_cache, cells, swa_cells) for il in range(shape.n_layer))
-    needs = {"weights_bytes": shape.file_bytes, "kv_bytes": all_kv,
-             "compute_bytes": compute_bytes(shape, cells, swa_cells, flash_attn=flash_attn, output=True, kv_type=kv_cache)}
+    needs = _needs(shape, kv_cache, flash_attn, cells, swa_cells)
     naive_kv = naive_layer_kv_bytes(shape, kv_cache, n_ctx)
-    naive_setup = _Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified, naive_kv,
+    naive_setup = Setup(shape, kv_cache, flash_attn, cells, swa_cells, devices, budgets, splits, probe.unified, naive_kv,
                          context=not context_loaded)
-    naive = {"kv_bytes": naive_kv * shape.n_layer, "n_gpu_layers": _most_layers(naive_setup) if devices else 0}
+    naive = {"kv_bytes": naive_kv * shape.n_layer, "n_gpu_layers": most_layers(naive_setup) if devices else 0}
     alts: list[str] = []
     if alternatives and devices and best < n_layers:
         alts = fit_alternatives(shape, probe, n_ctx=n_ctx, kv_cache=kv_cache, flash_attn=flash_attn,
@@ -506,38 +316,3 @@ def llama_gpu_offload() -> bool:
         return bool(llama_cpp.llama_supports_gpu_offload())
     except ImportError:
         return False
-
-
-# ---------------------------------------------------------------------------------------------------
-# out-of-memory on load: step down and retry
-# ---------------------------------------------------------------------------------------------------
-
-# What llama.cpp logs when an allocation fails (CUDA, Vulkan, Metal, CPU)
-_OOM = re.compile(r"out of memory|cudaMalloc failed|failed to allocate|unable to allocate|insufficient memory|"
-                  r"ErrorOutOfDeviceMemory|not enough memory|failed to create.*buffer", re.I)
-# What llama-cpp-python raises when llama.cpp returns no model or no context
-_LOAD_FAILED = re.compile(r"Failed to (load model from file|create llama_context)")
-
-
-def is_out_of_memory(err: BaseException, log_lines: list[str]) -> bool:
-    """Did this load fail for memory? llama-cpp-python raises a bare ``ValueError`` ("Failed to
-    load model from file" / "Failed to create llama_context"); llama.cpp's own log says why."""
-    if isinstance(err, MemoryError):
-        return True
-    if not isinstance(err, ValueError) or not _LOAD_FAILED.search(str(err)):
-        return False
-    return any(_OOM.search(line) for line in log_lines)
-
-
-def oom_reason(err: BaseException, log_lines: list[str]) -> str:
-    """The line that says what ran out, for the error message."""
-    line = next((x for x in reversed(log_lines) if _OOM.search(x)), None)
-    return line or f"{type(err).__name__}: {err}"
-
-
-def step_down(n_gpu_layers: int) -> int | None:
-    """The next, smaller layer count to try after an out-of-memory load (a quarter fewer, at
-    least one), down to 0 (CPU only); ``None`` when already on the CPU."""
-    if n_gpu_layers <= 0:
-        return None
-    return max(0, n_gpu_layers - max(1, math.ceil(n_gpu_layers / 4)))
