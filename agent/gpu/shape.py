@@ -151,15 +151,7 @@ def _read_shape(path: Path) -> ModelShape:
     hv_swa = key("attention.value_length_swa")
 
     n_swa = int(key("attention.sliding_window") or 0)
-    pattern = key("attention.sliding_window_pattern")
-    if n_swa <= 0:
-        swa_layers = [False] * n_layer
-    elif isinstance(pattern, (list, tuple)):
-        swa_layers = [bool(x) for x in pattern][:n_layer] + [False] * max(0, n_layer - len(pattern))
-    else:
-        every = int(pattern) if isinstance(pattern, (int, float)) and int(pattern) > 0 else SWA_PATTERN.get(arch, 0)
-        # llama.cpp: is_swa(il) = il % n < n - 1; without a known pattern, every layer slides
-        swa_layers = [every == 0 or il % every < every - 1 for il in range(n_layer)]
+    swa_layers = _swa_layers(arch, n_swa, key("attention.sliding_window_pattern"), n_layer)
     head_k = [int(hk_swa) if (hk_swa and swa_layers[i]) else hk for i in range(n_layer)]
     head_v = [int(hv_swa) if (hv_swa and swa_layers[i]) else hv for i in range(n_layer)]
 
@@ -167,41 +159,69 @@ def _read_shape(path: Path) -> ModelShape:
     kv_from = KV_FROM_START.get(arch, n_layer - int(shared) if shared else n_layer)
     kv_layers = [il < kv_from for il in range(n_layer)]
 
-    block_bytes = [0] * n_layer
-    input_bytes = output_bytes = file_bytes = 0
-    embd_bytes = 0
-    has_output = False
-    n_vocab = 0
-    for t in reader.tensors:
-        nb = int(t.n_bytes)
-        file_bytes += nb
-        name = t.name
-        if name.startswith("blk."):
-            il = int(name.split(".", 2)[1])
-            if il < n_layer:
-                block_bytes[il] += nb
-            else:  # MTP / next-n layers beyond block_count: count with the output
-                output_bytes += nb
-        elif name == "token_embd.weight":
-            input_bytes += nb
-            embd_bytes = nb
-            n_vocab = int(t.shape[1]) if len(t.shape) > 1 else n_vocab
-        elif name.startswith(("per_layer_token_embd", "token_types", "position_embd")):
-            input_bytes += nb
-        else:
-            if name == "output.weight":
-                has_output = True
-                n_vocab = int(t.shape[1]) if len(t.shape) > 1 else n_vocab
-            output_bytes += nb
-    if not has_output:
-        output_bytes += embd_bytes
+    t = _tensor_bytes(reader, n_layer)
     n_ctx_train = int(key("context_length") or 0)
     n_ff_raw = key("feed_forward_length")
     n_ff = max(_arr(n_ff_raw, n_layer, 0)) if n_ff_raw is not None else 4 * n_embd
     return ModelShape(
         arch=str(arch), name=str(_field(reader, "general.name") or path.stem), n_layer=n_layer, n_embd=n_embd,
-        n_vocab=n_vocab, n_ff=n_ff, n_ctx_train=n_ctx_train, n_head=n_head, n_head_kv=n_head_kv,
+        n_vocab=t.n_vocab, n_ff=n_ff, n_ctx_train=n_ctx_train, n_head=n_head, n_head_kv=n_head_kv,
         head_k=head_k, head_v=head_v, n_swa=n_swa, swa_layers=swa_layers, kv_layers=kv_layers,
-        block_bytes=block_bytes, input_bytes=input_bytes, output_bytes=output_bytes,
-        output_tied=not has_output, tied_bytes=0 if has_output else embd_bytes, file_bytes=file_bytes,
+        block_bytes=t.block_bytes, input_bytes=t.input_bytes, output_bytes=t.output_bytes,
+        output_tied=not t.has_output, tied_bytes=0 if t.has_output else t.embd_bytes, file_bytes=t.file_bytes,
     )
+
+
+def _swa_layers(arch: str, n_swa: int, pattern: Any, n_layer: int) -> list[bool]:
+    """Which blocks use the sliding window: the file's pattern (a list, or every n-th layer global),
+    else the architecture's known one."""
+    if n_swa <= 0:
+        return [False] * n_layer
+    if isinstance(pattern, (list, tuple)):
+        return [bool(x) for x in pattern][:n_layer] + [False] * max(0, n_layer - len(pattern))
+    every = int(pattern) if isinstance(pattern, (int, float)) and int(pattern) > 0 else SWA_PATTERN.get(arch, 0)
+    # llama.cpp: is_swa(il) = il % n < n - 1; without a known pattern, every layer slides
+    return [every == 0 or il % every < every - 1 for il in range(n_layer)]
+
+
+@dataclass
+class _Tensors:
+    """The file's tensor bytes by where llama.cpp puts them: each block, the input side (embeddings),
+    the output side, and the vocabulary size the embedding or output matrix shows."""
+
+    block_bytes: list[int]
+    input_bytes: int = 0
+    output_bytes: int = 0
+    file_bytes: int = 0
+    embd_bytes: int = 0
+    has_output: bool = False
+    n_vocab: int = 0
+
+
+def _tensor_bytes(reader: Any, n_layer: int) -> _Tensors:
+    """Sum the tensors' bytes per block, input and output; a tied output reads the embeddings."""
+    t = _Tensors([0] * n_layer)
+    for tensor in reader.tensors:
+        nb = int(tensor.n_bytes)
+        t.file_bytes += nb
+        name = tensor.name
+        if name.startswith("blk."):
+            il = int(name.split(".", 2)[1])
+            if il < n_layer:
+                t.block_bytes[il] += nb
+            else:  # MTP / next-n layers beyond block_count: count with the output
+                t.output_bytes += nb
+        elif name == "token_embd.weight":
+            t.input_bytes += nb
+            t.embd_bytes = nb
+            t.n_vocab = int(tensor.shape[1]) if len(tensor.shape) > 1 else t.n_vocab
+        elif name.startswith(("per_layer_token_embd", "token_types", "position_embd")):
+            t.input_bytes += nb
+        else:
+            if name == "output.weight":
+                t.has_output = True
+                t.n_vocab = int(tensor.shape[1]) if len(tensor.shape) > 1 else t.n_vocab
+            t.output_bytes += nb
+    if not t.has_output:
+        t.output_bytes += t.embd_bytes
+    return t
