@@ -1,58 +1,29 @@
-"""Speech: the ``[speech]`` settings, the engine interface, audio conversion and engine lookup.
+"""Speech settings: the ``[speech]`` table of models.toml (the STT and TTS engines, listening,
+satellites) and the engines it names, found among the ``register_stt`` / ``register_tts``
+registrations.
 
-Engines speak primitives only (16-bit PCM bytes and a sample rate in, text out; text in, PCM
-chunks out), so any engine (faster-whisper, piper, a Wyoming server) fits behind the same voice
-loop. Engines are blocking objects; :class:`Speech` runs them in threads, one lock per engine.
-
-Nothing here imports an engine: a text-only install never loads speech libraries.
+The engine interface and :class:`Speech` are in :mod:`hearth.voice.engines`, audio formats and
+WAV files in :mod:`hearth.voice.audio`, model paths in :mod:`hearth.voice.paths`; their names are
+importable from here too. Nothing here imports an engine: a text-only install never loads speech
+libraries.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import os
-import wave
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hearth.config import hearth_home, models_toml_path, read_toml, validation_error
-from hearth.errors import HearthError, ModelLoadError
+from hearth.config import models_toml_path, read_toml, validation_error
+from hearth.voice.audio import RATE, AudioError, MicrophoneError, read_wav, resample, write_wav
+from hearth.voice.engines import Speech, SpeechEngineError, SpeechToText, TextToSpeech, build_engine
+from hearth.voice.paths import packaged_path, resolve_path
 
-RATE = 16000
-"""The voice loop's sample rate: 16 kHz, 16-bit, mono (what VAD, wake word and Whisper take)."""
-
-
-# -------------------------------------------------------------------------------------------------
-# errors
-# -------------------------------------------------------------------------------------------------
-
-
-class AudioError(HearthError):
-    """An audio file or stream could not be read (``audio_missing``, ``audio_unreadable``)."""
-
-    code = "audio_unreadable"
-
-
-class MicrophoneError(HearthError):
-    """No microphone (or speaker) could be opened."""
-
-    code = "no_microphone"
-
-
-class SpeechEngineError(HearthError):
-    """The configured speech engine is not available, or failed."""
-
-    code = "speech_engine_missing"
-
-
-# -------------------------------------------------------------------------------------------------
-# configuration: the [speech] table of models.toml
-# -------------------------------------------------------------------------------------------------
+__all__ = ["RATE", "AudioError", "MicrophoneError", "SatelliteConfig", "Speech", "SpeechConfig", "SpeechEngineError",
+           "SpeechToText", "SttConfig", "TextToSpeech", "TtsConfig", "VoiceConfig", "load_speech_config",
+           "packaged_path", "read_wav", "resample", "resolve_path", "speech_config", "stt_engine", "tts_engine",
+           "write_wav"]
 
 
 class SttConfig(BaseModel):
@@ -148,197 +119,11 @@ def load_speech_config(models: str | Path | None = None) -> SpeechConfig:
     return speech_config(read_toml(path).get("speech"), path)
 
 
-# -------------------------------------------------------------------------------------------------
-# the engine interface (what register_stt / register_tts factories return)
-# -------------------------------------------------------------------------------------------------
-
-
-@runtime_checkable
-class SpeechToText(Protocol):
-    """A blocking STT engine; Hearth calls it from a thread, never two calls at once."""
-
-    def load(self) -> None:
-        """Load the model (once; later calls return at once). Raise ``ModelLoadError`` if missing."""
-
-    def transcribe(self, pcm16: bytes, rate: int) -> str:
-        """The words in 16-bit little-endian mono PCM at ``rate`` Hz; ``""`` for none."""
-
-
-@runtime_checkable
-class TextToSpeech(Protocol):
-    """A blocking TTS engine; Hearth calls it from a thread, never two calls at once."""
-
-    sample_rate: int
-    """Hz of the PCM ``synthesize`` yields (known after ``load``)."""
-
-    def load(self) -> None:
-        """Load the voice (once; later calls return at once). Raise ``ModelLoadError`` if missing."""
-
-    def synthesize(self, text: str) -> Iterator[bytes]:
-        """16-bit little-endian mono PCM chunks, the first as early as possible (e.g. per sentence)."""
-
-
 def stt_engine(plugins, config: SttConfig) -> SpeechToText:
     """Build the configured STT engine from the ``register_stt`` registrations."""
-    return _build(plugins.stt, config, config.engine, "stt", "faster_whisper")
+    return build_engine(plugins.stt, config, config.engine, "stt", "faster_whisper")
 
 
 def tts_engine(plugins, config: TtsConfig) -> TextToSpeech:
     """Build the configured TTS engine from the ``register_tts`` registrations."""
-    return _build(plugins.tts, config, config.engine, "tts", "piper")
-
-
-def _build(registry: dict[str, Any], config: BaseModel, name: str, kind: str, builtin: str) -> Any:
-    factory = registry.get(name)
-    if factory is None:
-        known = ", ".join(sorted(registry)) or "none"
-        raise SpeechEngineError(
-            f"no {kind.upper()} engine named {name!r} is loaded (loaded: {known}); set [speech.{kind}] engine "
-            f"to one of them, or enable its plugin (the built-in is {builtin!r}: check HEARTH_LOAD_PLUGINS "
-            "and `hearth plugins`)")
-    return factory(config)
-
-
-class Speech:
-    """STT and TTS engines made safe for the event loop: loads and calls run in threads, one lock each."""
-
-    def __init__(self, stt: SpeechToText | None, tts: TextToSpeech | None) -> None:
-        self.stt, self.tts = stt, tts
-        self._stt_lock = asyncio.Lock()
-        self._tts_lock = asyncio.Lock()
-
-    @classmethod
-    def from_config(cls, plugins, config: SpeechConfig, *, stt: bool = True, tts: bool = True) -> Speech:
-        return cls(stt_engine(plugins, config.stt) if stt else None, tts_engine(plugins, config.tts) if tts else None)
-
-    async def load(self) -> None:
-        """Load both engines side by side."""
-        jobs = []
-        if self.stt is not None:
-            jobs.append(self._locked(self._stt_lock, self.stt.load))
-        if self.tts is not None:
-            jobs.append(self._locked(self._tts_lock, self.tts.load))
-        await asyncio.gather(*jobs)
-
-    @staticmethod
-    async def _locked(lock: asyncio.Lock, fn, *args):
-        async with lock:
-            return await asyncio.to_thread(fn, *args)
-
-    async def transcribe(self, pcm16: bytes, rate: int = RATE) -> str:
-        assert self.stt is not None
-        return (await self._locked(self._stt_lock, self.stt.transcribe, pcm16, rate)).strip()
-
-    async def synthesize(self, text: str) -> AsyncIterator[bytes]:
-        """Chunks of speech as the engine makes them, each made in a thread."""
-        tts = self.tts
-        assert tts is not None
-        async with self._tts_lock:
-            chunks = await asyncio.to_thread(lambda: iter(tts.synthesize(text)))
-            while True:
-                chunk = await asyncio.to_thread(next, chunks, None)
-                if chunk is None:
-                    return
-                if chunk:
-                    yield chunk
-
-    @property
-    def sample_rate(self) -> int:
-        assert self.tts is not None
-        return self.tts.sample_rate
-
-
-# -------------------------------------------------------------------------------------------------
-# audio: WAV files and resampling (PyAV's libswresample, which faster-whisper already brings)
-# -------------------------------------------------------------------------------------------------
-
-
-def resample(pcm16: bytes, rate: int, to_rate: int = RATE, channels: int = 1) -> bytes:
-    """16-bit interleaved PCM at ``rate`` with ``channels`` to mono at ``to_rate``."""
-    if rate == to_rate and channels == 1:
-        return pcm16
-    try:
-        import av  # optional: faster-whisper brings it
-    except ImportError as err:
-        raise AudioError(f"audio at {rate} Hz needs resampling to {to_rate} Hz, which needs PyAV: "
-                         "pip install av (faster-whisper brings it)", "audio_unreadable") from err
-    samples = np.frombuffer(pcm16[: len(pcm16) - len(pcm16) % (2 * channels)], dtype="<i2")
-    if channels > 2:  # PyAV's layouts stop at stereo here: mix down first
-        samples = samples.reshape(-1, channels).mean(axis=1).astype("<i2")
-        channels = 1
-    if samples.size == 0:
-        return b""
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono" if channels == 1 else "stereo")
-    frame.sample_rate = rate
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=to_rate)
-    out = [*resampler.resample(frame), *resampler.resample(None)]
-    return b"".join(f.to_ndarray().astype("<i2").tobytes() for f in out)
-
-
-def read_wav(path: str | Path, to_rate: int = RATE) -> bytes:
-    """A WAV file as 16-bit mono PCM at ``to_rate``: any PCM rate, 8/16/24/32-bit, mono or more channels."""
-    p = Path(path)
-    try:
-        with wave.open(str(p), "rb") as w:
-            rate, channels, width, n = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
-            data = w.readframes(n)
-    except FileNotFoundError as err:
-        raise AudioError(f"{p}: no such file", "audio_missing") from err
-    except IsADirectoryError as err:
-        raise AudioError(f"{p} is a folder, not a WAV file", "audio_missing") from err
-    except (wave.Error, EOFError, ValueError) as err:
-        raise AudioError(f"{p} is not a readable WAV file ({err or type(err).__name__}); "
-                         "give a PCM WAV, e.g. convert with: sox in.mp3 -b 16 out.wav") from err
-    if rate <= 0 or channels <= 0:
-        raise AudioError(f"{p}: the WAV header says {rate} Hz, {channels} channel(s); the file is damaged")
-    if width == 2:
-        samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
-    elif width == 1:  # unsigned 8-bit
-        samples = ((np.frombuffer(data, dtype=np.uint8).astype(np.int16) - 128) << 8).astype("<i2")
-    elif width == 3:
-        raw = np.frombuffer(data[: len(data) - len(data) % 3], dtype=np.uint8).reshape(-1, 3)
-        samples = (raw[:, 1].astype(np.int16) | (raw[:, 2].astype(np.int16) << 8)).astype("<i2")
-    elif width == 4:
-        samples = (np.frombuffer(data[: len(data) - len(data) % 4], dtype="<i4") >> 16).astype("<i2")
-    else:
-        raise AudioError(f"{p}: {8 * width}-bit samples are not supported; use 16-bit PCM")
-    samples = samples[: samples.size - samples.size % channels]
-    return resample(samples.tobytes(), rate, to_rate, channels)
-
-
-def write_wav(path: str | Path, pcm16: bytes, rate: int) -> None:
-    """Write 16-bit mono PCM as a WAV file (creating its folder)."""
-    p = Path(path)
-    if p.parent and not p.parent.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(p), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm16)
-
-
-def resolve_path(ref: str, what: str, key: str) -> Path:
-    """A user's model path from ``[speech.*]`` (``~`` and ``$VARS`` expanded; relative to HEARTH_HOME
-    unless it exists where it is); ModelLoadError ``speech_model_missing`` when it is not there."""
-    path = Path(os.path.expandvars(ref)).expanduser()
-    if not path.is_absolute() and not path.exists():
-        path = hearth_home() / path
-    if not path.exists():
-        raise ModelLoadError(f"the {what} {path} does not exist; fix {key} in models.toml "
-                             "(or remove it to use the default)", "speech_model_missing")
-    return path
-
-
-def packaged_path(name: str, packaged: dict[str, tuple[str, str, str]], what: str, key: str, instead: str) -> Path:
-    """The file or folder of a model shipped as a Python package (``package:NAME`` in ``key``):
-    ``packaged`` maps NAME to (module, function returning the path, pip name)."""
-    if name not in packaged:
-        raise ModelLoadError(f"unknown packaged {what} {name!r} in {key}; known: "
-                             f"{', '.join('package:' + k for k in packaged)}, or give {instead}", "speech_model_missing")
-    module, fn, dist = packaged[name]
-    try:
-        return Path(getattr(importlib.import_module(module), fn)())
-    except ImportError as err:
-        raise ModelLoadError(f"the {what} package:{name} is not installed: pip install {dist}",
-                             "speech_model_missing") from err
+    return build_engine(plugins.tts, config, config.engine, "tts", "piper")
