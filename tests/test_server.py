@@ -265,8 +265,8 @@ async def test_a_finished_timer_is_pushed_to_its_session(server):
         session = json.loads(await ws.recv())["session"]
         frames = await chat(ws, "set a timer for 1 second")
         assert frames[-1]["type"] == "finished" and frames[2]["name"] == "start_timer"
-        done = (await frames_until(ws, "timer_finished", limit=10))[-1]
-    assert done["session"] == session and done["duration_s"] == 1
+        done = (await frames_until(ws, "countdown_finished", limit=10))[-1]
+    assert done["session"] == session and done["duration_s"] == 1 and done["kind"] == "timer"
 
 
 # ---- HTTP -----------------------------------------------------------------------------------------

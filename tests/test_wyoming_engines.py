@@ -74,7 +74,7 @@ def wyoming_models(home, tmp_path, monkeypatch, peers):
     """models.toml with the Wyoming servers as the speech engines; only Wyoming engines are loaded."""
     stt, tts = peers
     path = tmp_path / "models.toml"
-    path.write_text((REPO / "models.toml").read_text() + f"""
+    path.write_text((REPO / "agent" / "models.toml").read_text() + f"""
 [speech.stt]
 engine = "wyoming"
 uri = "{stt.uri}"

@@ -18,7 +18,8 @@ def tools_router(hub: Hub) -> APIRouter:
 
     @router.get("/api/tools", summary="The tools and their JSON schemas", responses=API_ERRORS)
     async def tools() -> list[dict[str, Any]]:
-        return [t.schema() for t in hub.agent.tools]
+        # with the hints the faces read (the page's list panel), as the tools' plugins gave them
+        return [{**t.schema(), **({"hints": dict(t.hints)} if t.hints else {})} for t in hub.agent.tools]
 
     @router.post("/api/tools/{name}", response_model=ToolRunReply, responses={**API_ERRORS, **errors(404)},
                  summary="Run one tool directly")

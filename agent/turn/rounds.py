@@ -216,5 +216,7 @@ def offered_schemas(tools: ToolRegistry) -> list[dict[str, Any]]:
             s["examples"] = list(t.examples)
         if t.slot_values:
             s["slot_values"] = t.slot_values
+        if t.hints:  # what the tool's plugin tells engines (a "fallback" tool...); not shown to models
+            s["hints"] = dict(t.hints)
         out.append(s)
     return out

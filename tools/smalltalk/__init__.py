@@ -44,7 +44,8 @@ class SmallTalk:
 
     @hookimpl
     def register_tools(self, register: Any) -> None:
-        register(self.small_talk, intents={
+        # the "fallback" hint: what an engine calls when no tool fits a request (says what Hearth can do)
+        register(self.small_talk, hints={"fallback": {"kind": "out_of_scope"}}, intents={
             # Home Assistant's own sentences: there is no weather source, so say so
             "HassGetWeather": lambda slots: {"kind": "out_of_scope", "topic": "check the weather"},
             "HassNevermind": lambda slots: {"kind": "nevermind"}})
