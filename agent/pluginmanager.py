@@ -152,12 +152,10 @@ class PluginManager:
             if isinstance(err, KeyboardInterrupt):
                 raise
             info.error = _moved(err) or f"import failed: {type(err).__name__}: {err}"
-            if isinstance(err, ModuleNotFoundError) and err.name and not err.name.startswith("hearth"):
-                # a dependency not installed (often an extra left out): the faces say so where it matters
-                info.missing = err.name
-                log.info("plugin %s: %s", name, info.error)
-            else:
-                log.warning("plugin %s: %s", name, info.error)
+            # a dependency not installed (often an extra left out): the faces say so where it matters
+            missing = err.name if isinstance(err, ModuleNotFoundError) else None
+            info.missing = missing if missing and not missing.startswith("hearth") else None
+            log.log(logging.INFO if info.missing else logging.WARNING, "plugin %s: %s", name, info.error)
             return
         if isinstance(module, type):
             # a plugin class: one instance per manager, so per agent; its state lives on the instance

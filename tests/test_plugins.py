@@ -66,7 +66,8 @@ def test_good_file_plugin_adds_its_tool(tmp_path, monkeypatch):
         sorted(SHOPPING_TOOLS + ["flip_coin"]),
         {},
         {"name": "coin", "source": f"file {folder / 'coin.py'}", "version": "1.0.0", "hooks": ["register_tools"],
-         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "settings": [], "error": None, "warnings": []},
+         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "settings": [], "error": None, "warnings": [],
+         "dist": None, "missing": None},
     )
 
 
@@ -75,7 +76,8 @@ def test_builtin_shopping_list_is_an_ordinary_entry_point_plugin(tmp_path, monke
 
     assert pm.info["shopping_list"].to_dict() == {
         "name": "shopping_list", "source": "entry point hearth.tools.shopping_list (hearth)", "version": "0.1.0",
-        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [], "settings": [], "error": None, "warnings": []}
+        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [], "settings": [], "error": None, "warnings": [],
+        "dist": "hearth", "missing": None}
 
 
 def test_plugin_with_a_syntax_error_costs_only_itself(tmp_path, monkeypatch):
