@@ -235,6 +235,12 @@ class Tool:
         self.available = True
         self.unavailable_reason = ""
 
+    def set_available(self, available: bool, reason: str = "") -> None:
+        """Mark the tool (un)available: an unavailable tool is not offered to models (its server is
+        down, its plugin not set up yet); ``reason`` is what a call made meanwhile is told."""
+        self.available = available
+        self.unavailable_reason = "" if available else reason
+
     def schema(self) -> dict[str, Any]:
         """OpenAI-style function schema, the form chat templates and Ollama expect."""
         return {"type": "function",
@@ -323,11 +329,6 @@ class SchemaTool(Tool):
             raise ToolError(f"{self.name} is unavailable{where}: {self.unavailable_reason or 'not connected'}",
                             "tool_unavailable")
         return await self.call(arguments)
-
-    def set_available(self, available: bool, reason: str = "") -> None:
-        """Mark the tool (un)available; ``reason`` is what a call made meanwhile is told."""
-        self.available = available
-        self.unavailable_reason = "" if available else reason
 
     def validate(self, arguments: Any) -> dict[str, Any]:
         """The arguments unchanged when they match the input schema; else ToolError('invalid_arguments')

@@ -48,10 +48,12 @@ class HomeAssistantPlugin:
 
     @hookimpl
     def register_tools(self, register: RegisterTool) -> None:
-        """The Assist intents as tools. The settings are not known yet (they are the agent's): an agent
-        without Home Assistant drops them at ``startup``, and until then they answer ``ha_not_configured``."""
+        """The Assist intents as tools. The settings are not known yet (they are the agent's), so the tools
+        wait unavailable (not offered to models, as before a connection): ``startup`` makes them available
+        where Home Assistant is configured and drops them where it is not."""
         for fn in TOOLS:
-            register(fn, name=fn.__name__, examples=EXAMPLES.get(fn.__name__, ()), timeout=TOOL_TIMEOUT)
+            tool = register(fn, name=fn.__name__, examples=EXAMPLES.get(fn.__name__, ()), timeout=TOOL_TIMEOUT)
+            tool.set_available(False, "Home Assistant is not set up yet (the agent has not started)")
 
     @hookimpl
     async def startup(self, agent: Any) -> None:
@@ -67,6 +69,8 @@ class HomeAssistantPlugin:
         if settings is None:
             _remove_tools(agent)
             return
+        for tool in _own_tools(agent):
+            tool.set_available(True)
         if not settings.token:
             log.error("no Home Assistant token: set %s to a long-lived access token (your profile page in Home "
                       "Assistant, Security, Long-lived access tokens)", settings.token_source)
@@ -99,6 +103,11 @@ class HomeAssistantPlugin:
     async def doctor_checks(self, models: Any, load: bool = False) -> list[Check]:
         """The connection, the token and how many entities are exposed to Assist."""
         return await doctor.doctor_checks(models, load)
+
+
+def _own_tools(agent: Any) -> list[Any]:
+    """This plugin's tools in the agent's registry."""
+    return [t for fn in TOOLS if (t := agent.tools.get(fn.__name__)) is not None and t.plugin == PLUGIN]
 
 
 def _remove_tools(agent: Any) -> None:
