@@ -85,7 +85,7 @@ async def test_module_plugins_keep_state_per_agent_through_agent_state(home, tmp
         @staticmethod
         @hookimpl
         def register_tools(register):
-            def roll(ctx: "ToolContext") -> int:  # noqa: F821
+            def roll(ctx: ToolContext) -> int:  # noqa: F821
                 """Roll once and say how many rolls this agent made."""
                 rolls = ctx.state(Rolls)
                 rolls.count += 1
