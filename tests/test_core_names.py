@@ -36,7 +36,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     # the shipped default engines: models.toml's and the voice settings' defaults name them
     ("agent/config.py", "llamacpp"): "the default backend of a [models.NAME] table",
     ("agent/cli/fit.py", "llamacpp"): "hearth fit plans llama.cpp models only",
-    ("agent/voice/speech.py", "faster_whisper"): "the default STT engine",
     ("agent/voice/speech.py", "piper"): "the default TTS engine",
     # the protocol the face serves has the name the OpenAI-compatible backend plugin took
     ("agent/faces/openai_api.py", "openai"): "OpenAI's API (the /v1 face), not the plugin",

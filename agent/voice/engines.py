@@ -18,7 +18,7 @@ from hearth.errors import HearthError
 from hearth.voice.audio import RATE
 
 if TYPE_CHECKING:
-    from hearth.voice.settings import SpeechConfig
+    from hearth.voice.speech import SpeechConfig
 
 
 class SpeechEngineError(HearthError):
@@ -52,17 +52,29 @@ class TextToSpeech(Protocol):
         """16-bit little-endian mono PCM chunks, the first as early as possible (e.g. per sentence)."""
 
 
-def build_engine(registry: dict[str, Any], config: BaseModel, name: str, kind: str, builtin: str) -> Any:
-    """The engine ``name`` made by its registered factory; SpeechEngineError naming the loaded ones
-    (and the built-in ``builtin``) when none has that name."""
+def build_engine(registry: dict[str, Any], config: Any, kind: str) -> Any:
+    """The engine ``config.engine`` names, made by its registered factory; SpeechEngineError naming the
+    loaded ones (and the default, the engine the settings name when left out) when none has that name."""
+    name = config.engine
     factory = registry.get(name)
     if factory is None:
         known = ", ".join(sorted(registry)) or "none"
+        default = type(config).model_fields["engine"].default
         raise SpeechEngineError(
             f"no {kind.upper()} engine named {name!r} is loaded (loaded: {known}); set [speech.{kind}] engine "
-            f"to one of them, or enable its plugin (the built-in is {builtin!r}: check HEARTH_LOAD_PLUGINS "
+            f"to one of them, or enable its plugin (the default is {default!r}: check HEARTH_LOAD_PLUGINS "
             "and `hearth plugins`)")
     return factory(config)
+
+
+def stt_engine(plugins: Any, config: BaseModel) -> SpeechToText:
+    """Build the configured STT engine from the ``register_stt`` registrations."""
+    return build_engine(plugins.stt, config, "stt")
+
+
+def tts_engine(plugins: Any, config: BaseModel) -> TextToSpeech:
+    """Build the configured TTS engine from the ``register_tts`` registrations."""
+    return build_engine(plugins.tts, config, "tts")
 
 
 class Speech:
@@ -76,7 +88,6 @@ class Speech:
     @classmethod
     def from_config(cls, plugins, config: SpeechConfig, *, stt: bool = True, tts: bool = True) -> Speech:
         """The engines the ``[speech]`` settings name (each only when asked for)."""
-        from hearth.voice.speech import stt_engine, tts_engine  # the lookup names the built-in engines
         return cls(stt_engine(plugins, config.stt) if stt else None, tts_engine(plugins, config.tts) if tts else None)
 
     async def load(self) -> None:

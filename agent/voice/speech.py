@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hearth.config import models_toml_path, read_toml, validation_error
 from hearth.voice.audio import RATE, AudioError, MicrophoneError, read_wav, resample, write_wav
-from hearth.voice.engines import Speech, SpeechEngineError, SpeechToText, TextToSpeech, build_engine
+from hearth.voice.engines import Speech, SpeechEngineError, SpeechToText, TextToSpeech, stt_engine, tts_engine
 from hearth.voice.paths import packaged_path, resolve_path
 
 __all__ = ["RATE", "AudioError", "MicrophoneError", "SatelliteConfig", "Speech", "SpeechConfig", "SpeechEngineError",
@@ -117,13 +117,3 @@ def load_speech_config(models: str | Path | None = None) -> SpeechConfig:
     """
     path = models_toml_path(models)
     return speech_config(read_toml(path).get("speech"), path)
-
-
-def stt_engine(plugins, config: SttConfig) -> SpeechToText:
-    """Build the configured STT engine from the ``register_stt`` registrations."""
-    return build_engine(plugins.stt, config, config.engine, "stt", "faster_whisper")
-
-
-def tts_engine(plugins, config: TtsConfig) -> TextToSpeech:
-    """Build the configured TTS engine from the ``register_tts`` registrations."""
-    return build_engine(plugins.tts, config, config.engine, "tts", "piper")
