@@ -39,16 +39,29 @@ def bench_requests(agent: Agent) -> dict[int, list[str]]:
     return {1: first[:PER_TIER], 2: later, 3: later}
 
 
+def read_requests(path: Path) -> dict[int, list[str]]:
+    """The requests per tier of a ``--requests`` file: a JSON object of tier -> list of sentences."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        requests = {int(t): [str(x) for x in texts] for t, texts in data.items()}
+    except (OSError, ValueError, AttributeError, TypeError) as e:
+        fail(f"--requests {path}: not a JSON object of tier -> list of sentences ({e})")
+    return requests
+
+
 def bench(
     runs: int = typer.Option(3, min=1, help="Times each request is replayed per tier."),
     tiers: str = typer.Option("1,2,3", help="Tiers to measure, e.g. 1 or 1,3."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     models: Path | None = models_option(),
+    requests_file: Path | None = typer.Option(
+        None, "--requests", help='A JSON file of the requests per tier, e.g. {"1": ["..."], "3": ["..."]}.'),
 ) -> None:
     """Replay a fixed set of requests through each tier and print p50 / p95 / max per stage (ms).
 
-    The requests are the registered tools' own example sentences. Uses a scratch database, so your
-    data is not touched; models are loaded first."""
+    The requests are the registered tools' own example sentences, or those of ``--requests`` (to
+    compare releases on the same sentences). Uses a scratch database, so your data is not touched;
+    models are loaded first."""
     wanted = sorted({int(t) for t in tiers.split(",") if t.strip()})
     if not wanted or any(t not in TIERS for t in wanted):
         fail("--tiers takes 1, 2 and 3, e.g. --tiers 1,3")
@@ -58,7 +71,9 @@ def bench(
     except HearthError as e:
         fail(str(e))
     report_plugin_errors(agent.plugins)
-    requests = bench_requests(agent)
+    requests = read_requests(requests_file) if requests_file else bench_requests(agent)
+    if any(not requests.get(t) for t in wanted):
+        fail(f"no requests for tier(s) {', '.join(str(t) for t in wanted if not requests.get(t))}")
     results: dict[int, dict[str, list[float]]] = {}
 
     async def main() -> None:
