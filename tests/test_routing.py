@@ -316,16 +316,21 @@ def test_bench_replays_the_requests_of_a_file_and_refuses_a_bad_one(home, tmp_pa
     requests = tmp_path / "requests.json"
     requests.write_text(json.dumps({"1": ["add milk to my shopping list", "what is on my shopping list",
                                           "remove milk from my shopping list"]}))
-    r = run_hearth("bench", "--tiers", "1", "--runs", "2", "--json", "--requests", str(requests))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    r = run_hearth("bench", "--tiers", "1", "--runs", "2", "--json", "--requests", str(requests),
+                   env={"TMPDIR": str(scratch)})
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["tier1"]["turns"] == 6  # 3 sentences, 2 runs
+    assert list(scratch.iterdir()) == []  # its scratch database is gone
 
     requests.write_text('["add milk"]')
     bad = run_hearth("bench", "--tiers", "1", "--requests", str(requests))
     assert bad.returncode == 1 and "not a JSON object of tier -> list of sentences" in bad.stderr
     requests.write_text('{"3": ["hello there"]}')
-    missing = run_hearth("bench", "--tiers", "1", "--requests", str(requests))
+    missing = run_hearth("bench", "--tiers", "1", "--requests", str(requests), env={"TMPDIR": str(scratch)})
     assert missing.returncode == 1 and "no requests for tier(s) 1" in missing.stderr
+    assert list(scratch.iterdir()) == []  # also when it stops on an error
 
 
 # ---- everyday requests (issue 14): lists, free phrasing, questions, follow-ups, small talk, the clock --------

@@ -49,6 +49,34 @@ def read_requests(path: Path) -> dict[int, list[str]]:
     return requests
 
 
+async def _replay(agent: Agent, wanted: list[int], runs: int, requests: dict[int, list[str]]) -> dict[int, dict[str, list[float]]]:
+    """Each tier's requests ``runs`` times through a started agent: the timings per stage."""
+    results: dict[int, dict[str, list[float]]] = {}
+    await agent.start(load_model=False)
+    try:
+        if any(t > 1 for t in wanted):
+            with err.status("[cyan]loading models[/]"):
+                for name in agent.role_models():
+                    await agent.pool.load(name)
+        for t in wanted:
+            stages: dict[str, list[float]] = {k: [] for k in STAGES}
+            for r in range(runs):
+                for i, text in enumerate(requests[t]):
+                    done = await agent.ask(text, session=f"bench-{t}-{r}-{i}", tier=t)
+                    if not isinstance(done, TurnFinished):
+                        err.print(f"[yellow]tier {t}: {escape(text)!r} failed: {escape(done.message)}[/]")
+                        continue
+                    tm = done.timings
+                    stages["route_ms"].append(tm.get("route_ms", 0.0))
+                    stages["first_token_ms"].append(tm.get("first_token_ms", tm.get("total_ms", 0.0)))
+                    stages["tool_ms"].append(sum(v for k, v in tm.items() if k.startswith("tool_")))
+                    stages["total_ms"].append(tm.get("total_ms", 0.0))
+            results[t] = stages
+    finally:
+        await agent.stop()
+    return results
+
+
 def bench(
     runs: int = typer.Option(3, min=1, help="Times each request is replayed per tier."),
     tiers: str = typer.Option("1,2,3", help="Tiers to measure, e.g. 1 or 1,3."),
@@ -65,42 +93,17 @@ def bench(
     wanted = sorted({int(t) for t in tiers.split(",") if t.strip()})
     if not wanted or any(t not in TIERS for t in wanted):
         fail("--tiers takes 1, 2 and 3, e.g. --tiers 1,3")
-    scratch = tempfile.mkdtemp(prefix="hearth-bench-")
-    try:
-        agent = Agent(models=models, storage=Storage(f"sqlite:///{scratch}/bench.db"))
-    except HearthError as e:
-        fail(str(e))
-    report_plugin_errors(agent.plugins)
-    requests = read_requests(requests_file) if requests_file else bench_requests(agent)
-    if any(not requests.get(t) for t in wanted):
-        fail(f"no requests for tier(s) {', '.join(str(t) for t in wanted if not requests.get(t))}")
-    results: dict[int, dict[str, list[float]]] = {}
-
-    async def main() -> None:
-        await agent.start(load_model=False)
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as scratch:  # removed afterwards, also on errors
         try:
-            if any(t > 1 for t in wanted):
-                with err.status("[cyan]loading models[/]"):
-                    for name in agent.role_models():
-                        await agent.pool.load(name)
-            for t in wanted:
-                stages: dict[str, list[float]] = {k: [] for k in STAGES}
-                for r in range(runs):
-                    for i, text in enumerate(requests[t]):
-                        done = await agent.ask(text, session=f"bench-{t}-{r}-{i}", tier=t)
-                        if not isinstance(done, TurnFinished):
-                            err.print(f"[yellow]tier {t}: {escape(text)!r} failed: {escape(done.message)}[/]")
-                            continue
-                        tm = done.timings
-                        stages["route_ms"].append(tm.get("route_ms", 0.0))
-                        stages["first_token_ms"].append(tm.get("first_token_ms", tm.get("total_ms", 0.0)))
-                        stages["tool_ms"].append(sum(v for k, v in tm.items() if k.startswith("tool_")))
-                        stages["total_ms"].append(tm.get("total_ms", 0.0))
-                results[t] = stages
-        finally:
-            await agent.stop()
-
-    asyncio.run(main())
+            agent = Agent(models=models, storage=Storage(f"sqlite:///{scratch}/bench.db"))
+        except HearthError as e:
+            fail(str(e))
+        report_plugin_errors(agent.plugins)
+        requests = read_requests(requests_file) if requests_file else bench_requests(agent)
+        if any(not requests.get(t) for t in wanted):
+            fail(f"no requests for tier(s) {', '.join(str(t) for t in wanted if not requests.get(t))}")
+        results = asyncio.run(_replay(agent, wanted, runs, requests))
+        agent.storage.engine.dispose()
     summary: dict[str, dict[str, Any]] = {f"tier{t}": {"turns": len(st["total_ms"]),
                             **{k: {"p50": round(percentile(v, .5), 2), "p95": round(percentile(v, .95), 2),
                                    "max": round(max(v), 2)} for k, v in st.items() if v}}
@@ -110,7 +113,7 @@ def bench(
         return
     rows = [[t, stage, *(f"{st[stage][q]:.2f}" for q in ("p50", "p95", "max"))]
             for t, st in summary.items() for stage in STAGES if stage in st]
-    render_table(f"hearth bench: {runs} run(s) of {len(requests[1])} requests per tier (ms)",
+    render_table(f"hearth bench: {runs} run(s) of {len(requests[wanted[0]])} requests per tier (ms)",
                  [Column("tier"), Column("stage"), Column("p50", right=True), Column("p95", right=True),
                   Column("max", right=True)], rows)
 
