@@ -166,7 +166,8 @@ class Storage:
         """Bring the core schema up to date (:data:`MIGRATIONS`), then create every table SQLModel
         knows that is missing (plugins' tables included). HearthError ``schema_too_new`` when the
         database was written by a newer Hearth, whose tables this one might misread."""
-        found = self.schema_version()
+        stored = self._stored_version()
+        found = stored if stored is not None else self._unversioned()
         if found is None:  # a new database: today's tables, stamped with today's version
             SQLModel.metadata.create_all(self.engine)
             self._stamp(SCHEMA_VERSION)
@@ -181,7 +182,7 @@ class Storage:
                 with self.engine.begin() as conn:
                     step.apply(conn)
                 self._stamp(step.version)
-        if self._stored_version() != SCHEMA_VERSION:  # a 0.1.0 database, already at version 1: stamp it
+        if stored is None and found == SCHEMA_VERSION:  # a 0.1.0 database, already at version 1: stamp it
             self._stamp(SCHEMA_VERSION)
         SQLModel.metadata.create_all(self.engine)
 
@@ -189,8 +190,10 @@ class Storage:
         """The core schema's version in the database: None for an empty database, 1 for release
         0.1.0's (its tables, without a ``schema_version`` table)."""
         stored = self._stored_version()
-        if stored is not None:
-            return stored
+        return stored if stored is not None else self._unversioned()
+
+    def _unversioned(self) -> int | None:
+        """1 for release 0.1.0's tables without a ``schema_version`` table; None for an empty database."""
         return 1 if inspect(self.engine).has_table(Conversation.__tablename__) else None
 
     def _stored_version(self) -> int | None:
