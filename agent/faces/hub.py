@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Protocol
 
 from hearth.events import Event, Routed, TextDelta, ToolCalled, ToolReturned, TurnFailed, TurnFinished, TurnStarted
@@ -71,6 +71,20 @@ class Hub:
             if not conns:
                 del self.followers[session]
 
+    def stream(self, text: str, session: str) -> AsyncGenerator[dict[str, Any], None]:
+        """Start a turn now and give :meth:`turn`'s dicts as an async iterator, for a face that streams
+        them to a client. The turn runs in a task of its own, so a client that leaves does not stop it
+        half-way: closing the iterator (``contextlib.aclosing``) waits for the turn to end."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                await self.turn(text, session, queue.put)
+            finally:
+                await queue.put(None)
+
+        return _frames(queue, asyncio.create_task(produce()))
+
     async def turn(self, text: str, session: str, send: Callable[[dict[str, Any]], Awaitable[None]],
                    cancelled: asyncio.Event | None = None) -> None:
         """Run one turn through the gate, streaming its event dicts to ``send``.
@@ -107,3 +121,12 @@ class Hub:
                     await agen.aclose()
         except ServerError as err:
             await send(TurnFailed(session, "", message=str(err), code=err.code).to_dict())
+
+
+async def _frames(queue: asyncio.Queue[dict[str, Any] | None], task: asyncio.Task[None]) -> AsyncGenerator[dict[str, Any], None]:
+    """The dicts of :meth:`Hub.stream`'s turn until its end; closed early, it still waits for the turn."""
+    try:
+        while (frame := await queue.get()) is not None:
+            yield frame
+    finally:
+        await asyncio.shield(task)

@@ -21,11 +21,11 @@ Mount with ``add_openai_routes(app, hub)`` in :func:`hearth.faces.server.create_
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header, Request
@@ -185,19 +185,10 @@ async def _stream(hub: Hub, text: str, session: str, model: str, cid: str, creat
                   want_calls: bool) -> AsyncIterator[bytes]:
     """The turn as OpenAI's stream: a role chunk, text chunks, a last chunk with ``finish_reason``, ``[DONE]``.
     A turn that fails mid-way ends with an ``error`` object (as OpenAI's stream does) before ``[DONE]``."""
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-    async def produce() -> None:
-        try:
-            await hub.turn(text, session, queue.put)
-        finally:
-            await queue.put(None)
-
-    task = asyncio.create_task(produce())
     frames: list[dict[str, Any]] = []
-    try:
+    async with aclosing(hub.stream(text, session)) as turn:  # a client that leaves does not stop the turn
         yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
-        while (frame := await queue.get()) is not None:
+        async for frame in turn:
             frames.append(frame)
             kind: Literal["text_delta", "finished", "failed"] | str = frame["type"]
             if kind == "text_delta" and frame["text"]:
@@ -215,8 +206,6 @@ async def _stream(hub: Hub, text: str, session: str, model: str, cid: str, creat
                 err = {"error": {"message": frame["message"], "type": "server_error", "param": None, "code": frame["code"]}}
                 yield f"data: {json.dumps(err, ensure_ascii=False)}\n\n".encode()
         yield b"data: [DONE]\n\n"
-    finally:
-        await asyncio.shield(task)  # a client that left does not stop the turn half-way
 
 
 def add_openai_routes(app: FastAPI, hub: Hub) -> None:

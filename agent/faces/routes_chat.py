@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from fastapi import APIRouter, Header, Query
@@ -31,21 +31,11 @@ def header_safe(value: str) -> bool:
 
 def streamed(hub: Hub, message: str, session: str, headers: dict[str, str]) -> StreamingResponse:
     """The turn as server-sent events; a client that leaves does not stop the turn half-way."""
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-    async def produce() -> None:
-        try:
-            await hub.turn(message, session, queue.put)
-        finally:
-            await queue.put(None)
 
     async def sse() -> AsyncIterator[bytes]:
-        task = asyncio.create_task(produce())
-        try:
-            while (frame := await queue.get()) is not None:
+        async with aclosing(hub.stream(message, session)) as frames:
+            async for frame in frames:
                 yield format_sse_event(data_str=json.dumps(frame, ensure_ascii=False, default=str), event=frame["type"])
-        finally:
-            await asyncio.shield(task)
 
     return StreamingResponse(sse(), media_type="text/event-stream", headers=headers)
 
