@@ -9,35 +9,14 @@ folder, real plugin objects; nothing is mocked.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
+# the same plugin folder, loader and environment as test_plugins.py (hearth_env is its autouse fixture)
+from test_plugins import SHOPPING_TOOLS, hearth_env, load, plugin_dir  # noqa: F401
+
 from hearth import hookimpl
 from hearth.pluginmanager import PluginManager
-
-SHOPPING_TOOLS = ["add_to_shopping_list", "check_off_shopping_list", "clear_shopping_list", "get_shopping_list",
-                  "is_on_shopping_list", "remove_from_shopping_list", "set_shopping_list_quantity"]
-
-
-@pytest.fixture(autouse=True)
-def hearth_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list")
-
-
-def plugin_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "plugins"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def load(monkeypatch, folder: Path, *names: str) -> PluginManager:
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", ",".join(("shopping_list",) + names))
-    pm = PluginManager()
-    pm.load(directory=folder)
-    return pm
-
 
 # ---- modules the core moved ---------------------------------------------------------------------------
 
