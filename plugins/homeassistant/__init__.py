@@ -113,12 +113,10 @@ def _own_tools(agent: Any) -> list[Any]:
 def _remove_tools(agent: Any) -> None:
     """This agent has no Home Assistant: its tools go (from the registry and from ``hearth plugins``)."""
     info = agent.plugins.info.get(PLUGIN)
-    for fn in TOOLS:
-        tool = agent.tools.get(fn.__name__)
-        if tool is not None and tool.plugin == PLUGIN:
-            agent.tools.remove(fn.__name__)
-        if info is not None and fn.__name__ in info.tools:
-            info.tools.remove(fn.__name__)
+    for tool in _own_tools(agent):
+        agent.tools.remove(tool.name)
+        if info is not None and tool.name in info.tools:
+            info.tools.remove(tool.name)
 
 
 doctor_checks = doctor.doctor_checks  # the check itself, without an agent (tests, scripts)
