@@ -23,6 +23,7 @@ from hearth.events import (
                      TurnFailed,
                      TurnFinished,
                      TurnStarted,
+                     Waiting,
 )
 from hearth.hookspecs import hookimpl
 from hearth.scheduler import Clock, ManualClock, Scheduler, WallClock
@@ -49,7 +50,7 @@ __all__ = [
     "RegisterTool", "Routed", "Scheduler", "SchemaTool", "SpeechEngineError", "SpeechToText", "SttConfig", "Storage",
     "TextDelta", "TextToSpeech", "Tool", "ToolBlocked",
     "ToolCalled", "ToolContext", "ToolError", "ToolResult", "ToolReturned", "TtsConfig", "TurnFailed",
-    "TurnFinished", "TurnStarted", "WallClock", "hearth_home", "hookimpl", "load_models", "packaged_path",
+    "TurnFinished", "TurnStarted", "Waiting", "WallClock", "hearth_home", "hookimpl", "load_models", "packaged_path",
     "resample", "resolve_path",
 ]
 

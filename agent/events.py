@@ -84,6 +84,8 @@ class ToolReturned(Event):
     result: Any
     error_code: str | None = None
     duration_ms: float = 0.0
+    # for a write: the call that reverses it, ``{"name": ..., "arguments": {...}}`` (``ToolResult.undo``)
+    undo: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,20 @@ class Announcement(Event):
     turn_id: str = ""
     text: str
     room: str | None = None
+
+
+@dataclass(frozen=True)
+class Waiting(Event):
+    """The dialogue waits for the person: the turn ended with ``question`` and the next turn is read
+    as its answer. ``kind`` is ``"confirm"`` (a yes or no before a destructive call runs) or
+    ``"argument"`` (the value of ``slot`` that ``tool`` needs). The voice loop keeps listening; the
+    faces may show the question as one."""
+
+    type: ClassVar[str] = "waiting"
+    kind: str
+    question: str
+    tool: str | None = None
+    slot: str | None = None
 
 
 # ---- voice (hearth listen): one utterance heard, transcribed, answered and spoken ------------------

@@ -15,7 +15,9 @@ Every case runs in-process through the real ``hearth.Agent`` with the shipped de
 in a fresh temporary HEARTH_HOME; the model pool is shared between cases, so a model loads once.
 ``--tier 2|3`` forces that tier on every turn (tier 1 is skipped: the model path alone is measured);
 ``--model NAME`` makes that models.toml entry the main model (e.g. ``smollm2-135m``).
-Prints a table of right/total per kind, the model latency (p50/p95 of the turns that used a model,
+A case that leaves a state the request did not ask for (an item or timer changed, but not to the
+expected end) is also a *wrong action*: worse than a miss that changed nothing, and counted apart.
+Prints a table of right/total per kind, the wrong actions, the model latency (p50/p95 of the turns that used a model,
 the first one left out as it loads the model), then the misses (``--json``: one JSON object instead).
 """
 
@@ -35,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent / "everyday"
-KINDS = ["add", "remove", "check_off", "read", "question", "timer", "time", "smalltalk", "out_of_scope", "followup"]
+KINDS = ["add", "remove", "check_off", "read", "question", "timer", "time", "smalltalk", "out_of_scope", "followup",
+         "correction", "undo", "ambiguous", "disfluent"]
 MAX_REPLY = 300
 ARTIFACTS = re.compile(r"\b(?:you|user|assistant|model|system)\s*:|\b[a-z_]{3,}\(|<\/?\w+>|```|\{\s*\"", re.I)
 
@@ -71,6 +74,29 @@ def _items_key(items: list[dict[str, Any]]) -> list[tuple[str, int, bool]]:
 
 def _timers_key(timers: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(((t.get("name") or "").lower(), int(t["duration_s"])) for t in timers)
+
+
+def _changes(start: list[Any], expected: list[Any], actual: list[Any]) -> list[str]:
+    """What changed from ``start`` to ``actual`` that ``expected`` does not have: each entry a key whose
+    count or state moved, but not to where the request asked."""
+    def tally(rows: list[Any]) -> dict[Any, int]:
+        out: dict[Any, int] = {}
+        for r in rows:
+            out[r] = out.get(r, 0) + 1
+        return out
+    s, e, a = tally(start), tally(expected), tally(actual)
+    return [str(k) for k in sorted(set(s) | set(a), key=str) if a.get(k, 0) != s.get(k, 0) and a.get(k, 0) != e.get(k, 0)]
+
+
+def wrong_actions(case: dict[str, Any], items: list[dict[str, Any]], timers: list[dict[str, Any]]) -> list[str]:
+    """The wrong actions of a case: a state changed that the request did not ask for (an item added,
+    removed, re-counted or checked off, a timer started or cancelled, that the expected end state
+    does not have). A miss that changed nothing is no wrong action."""
+    def by_item(rows: list[dict[str, Any]]) -> list[Any]:
+        return [(k, q, c) for k, q, c in _items_key(rows)]
+    wrong = _changes(by_item(case.get("list", [])), by_item(case["end_list"]), by_item(items))
+    wrong += _changes(_timers_key(case.get("timers", [])), _timers_key(case["end_timers"]), _timers_key(timers))
+    return wrong
 
 
 def models_file(model: str | None) -> Any:
@@ -141,6 +167,7 @@ class Runner:
             items = (await agent.run_tool("get_shopping_list", {}, "check")).result["items"]
             status = await agent.run_tool("timer_status", {}, "check")
             timers = status.result.get("timers", []) if status.ok else []
+            out["wrong"] = wrong_actions(case, items, timers)
             if _items_key(items) != _items_key(case["end_list"]):
                 out["problems"].append(f"list {_items_key(items)} != expected {_items_key(case['end_list'])}")
             if _timers_key(timers) != _timers_key(case["end_timers"]):
@@ -200,7 +227,9 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
         k["right"] += int(r["right"])
     right = sum(k["right"] for k in kinds.values())
     tiers = [t["tier"] for r in results for t in r["turns"]]
+    wrong = [r for r in results if r.get("wrong")]
     return {"right": right, "total": len(results), "rate": round(right / max(1, len(results)), 3),
+            "wrong_actions": len(wrong), "wrong": [{"id": r["id"], "changed": r["wrong"]} for r in wrong],
             "kinds": {k: kinds[k] for k in sorted(kinds, key=lambda k: KINDS.index(k) if k in KINDS else 99)},
             "tier1_turns": sum(1 for t in tiers if t == 1), "turns": len(tiers),
             "model_latency": model_latency(results),
@@ -240,7 +269,7 @@ def main() -> None:
     console = Console()
     forced = f", tier {args.tier} forced" if args.tier else ""
     table = Table(title=f"Everyday requests, {args.split} split, model {s['model']}{forced}: {s['right']}/{s['total']} "
-                        f"right ({s['rate']:.0%}); {s['tier1_turns']}/{s['turns']} turns on tier 1; {s['seconds']} s")
+                        f"right ({s['rate']:.0%}), {s['wrong_actions']} wrong actions; {s['tier1_turns']}/{s['turns']} turns on tier 1; {s['seconds']} s")
     for col in ("kind", "right", "total", "rate"):
         table.add_column(col, justify="left" if col == "kind" else "right")
     for kind, k in s["kinds"].items():
@@ -252,7 +281,8 @@ def main() -> None:
                       f"p95 {lat['p95_ms']:.0f} ms, max {lat['max_ms']:.0f} ms; CPU time p50 {lat['cpu_p50_ms']:.0f} ms, "
                       f"p95 {lat['cpu_p95_ms']:.0f} ms", highlight=False)
     for r in s["misses"]:
-        console.print(f"[bold]{r['id']}[/bold]: " + "; ".join(r["problems"]), highlight=False)
+        flag = " [red]WRONG ACTION[/red]" if r.get("wrong") else ""
+        console.print(f"[bold]{r['id']}[/bold]{flag}: " + "; ".join(r["problems"]), highlight=False)
         for t in r["turns"]:
             console.print(f"    {t['say']!r} -> {t['reply']!r} (tier {t['tier']})", highlight=False)
 

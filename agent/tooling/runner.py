@@ -38,6 +38,8 @@ class ToolOutcome:
     say: str | None = None
     error_code: str | None = None
     duration_ms: float = 0.0
+    # the call that reverses this one's write (``ToolResult.undo``), for "undo" and corrections
+    undo: tuple[str, dict[str, Any]] | None = None
     # true when the call's record is already stored, committed with the tool's effect (``ctx.transaction()``);
     # the storage then does not log it a second time
     recorded: bool = False
@@ -155,7 +157,9 @@ class ToolRunner:
         except Exception as err:
             return done(False, f"{name} failed: {type(err).__name__}: {err}", "tool_failed")
         if isinstance(value, ToolResult):
-            return done(True, _jsonable(value.data), say=value.say)
+            outcome = done(True, _jsonable(value.data), say=value.say)
+            outcome.undo = (value.undo[0], dict(value.undo[1])) if value.undo else None
+            return outcome
         return done(True, _jsonable(value))
 
 

@@ -104,11 +104,14 @@ class ToolResult:
     """A tool's result with an optional sentence to say (as Home Assistant's intent responses do).
 
     ``data`` is what the model sees (any JSON value); ``say`` is a clean reply a small model
-    may use instead of writing its own.
+    may use instead of writing its own. ``undo`` is, for a write, the call that puts back exactly
+    what this call changed, as ``(tool_name, arguments)`` ("undo", "never mind" and corrections run
+    it); ``None`` when the call changed nothing or cannot be undone.
     """
 
     data: Any = None
     say: str | None = None
+    undo: tuple[str, dict[str, Any]] | None = None
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
 
@@ -166,6 +169,9 @@ class Tool:
     neither the core nor another plugin names the tool: ``"fallback"``: the arguments to call it
     with when no tool fits a request (it says what Hearth cannot do yet); ``"panel"``: a title, and
     the web page shows the tool's result (``{"items": [{"name", "quantity", "checked"}]}``) as a list.
+
+    ``destructive`` tools (clear a list, cancel every timer, unlock a door) run only on a strict
+    tier-1 match of their own sentences; from any other reading Hearth asks first.
     """
 
     hints: dict[str, Any] = {}  # never mutated: each Tool.__init__ gives its own
@@ -182,8 +188,10 @@ class Tool:
         slot_values: dict[str, list[Any]] | None = None,
         intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None,
         hints: dict[str, Any] | None = None,
+        destructive: bool = False,
     ) -> None:
         self.fn = fn
+        self.destructive = destructive
         self.hints = dict(hints or {})
         self.slot_values = dict(slot_values or {})
         # Home Assistant intent name -> converter from the intent's slots to this tool's arguments
@@ -355,4 +363,4 @@ class RegisterTool(Protocol):
                  examples: Sequence[str] = (), timeout: float = 10.0,
                  slot_values: dict[str, list[Any]] | None = None,
                  intents: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] | None = None,
-                 hints: dict[str, Any] | None = None) -> Tool: ...
+                 hints: dict[str, Any] | None = None, destructive: bool = False) -> Tool: ...

@@ -23,4 +23,5 @@ def returned(outcome: ToolOutcome, ctx: ToolContext) -> ToolReturned:
     """The ``ToolReturned`` event for an outcome."""
     return ToolReturned(ctx.session, ctx.turn_id, call_id=outcome.call_id, name=outcome.name, ok=outcome.ok,
                         result=outcome.result, error_code=outcome.error_code,
-                        duration_ms=round(outcome.duration_ms, 1))
+                        duration_ms=round(outcome.duration_ms, 1),
+                        undo={"name": outcome.undo[0], "arguments": outcome.undo[1]} if outcome.undo else None)
