@@ -38,7 +38,7 @@ from hearth.turn.dialogue import Dialogue
 from hearth.turn.fast_path import fast_path
 from hearth.turn.logged import run_logged
 from hearth.turn.rounds import DEFAULT_SYSTEM_PROMPT, ModelRounds, offered_schemas
-from hearth.turn.router import IntentMatcher, Route, Router
+from hearth.turn.router import Matcher, Route, Router, assistant_names
 from hearth.turn.text import clean_text
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "Agent"]
@@ -87,8 +87,9 @@ class Agent:
         self.runner = ToolRunner(self.plugins.tools, before_call=self.plugins.check_call)
         self._dialogue = Dialogue(self.storage)  # what each session's last turns did (follow-ups)
         self.pool = ModelPool(self.models, self.plugins.backends, self.models_path, on_loaded=self._prepare_model)
-        self.intents = IntentMatcher(self.plugins.tools)
-        self.router = Router(self.models, self.plugins.tools, matchers=[self.plugins.match_intent, self.intents.match])
+        self.intents = Matcher(self.plugins.tools, folders=self.plugins.sentence_folders)  # tier 1's grammar
+        self.router = Router(self.models, self.plugins.tools, matchers=[self.plugins.match_intent],
+                             grammar=self.intents, names=assistant_names(self.models))
         # one lock per session with a turn under way or waiting; a session's entry goes when its last
         # turn ends (HTTP without X-Session-ID makes a session per request)
         self._session_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()

@@ -58,6 +58,11 @@ class RegisterTts(Protocol):
     def __call__(self, name: str, factory: Callable[[TtsConfig], TextToSpeech]) -> None: ...
 
 
+class RegisterSentences(Protocol):
+    """``register_sentences``'s ``register``: ``register(folder)``."""
+    def __call__(self, folder: Path) -> None: ...
+
+
 class RegisterSettings(Protocol):
     """``register_settings``'s ``register``: ``register(table, model)``."""
     def __call__(self, table: str, model: type[BaseModel]) -> None: ...
@@ -87,7 +92,8 @@ def register_tools(register: RegisterTool) -> None:
     """Register tools: typed, documented functions the model (or a fast path) may call.
 
     Runs once per plugin at load. ``register`` (``hearth.RegisterTool``) is ``register(fn, *,
-    name=None, examples=(), slot_values=None, intents=None, timeout=10.0)`` and returns the
+    name=None, examples=(), slot_values=None, intents=None, hints=None, destructive=False,
+    timeout=10.0)`` and returns the
     ``hearth.Tool``; a duplicate name blocks the later plugin. Returns nothing.
 
     - ``fn``: a function or a plugin class's bound method (sync or ``async``) with a type hint on
@@ -108,6 +114,8 @@ def register_tools(register: RegisterTool) -> None:
       of the ``home-assistant-intents`` package: ``{"HassStartTimer": to_args}`` where
       ``to_args(slots: dict) -> dict`` turns the intent's slots into this tool's arguments
       (``None`` when the slots are the arguments, as ``{"HassShoppingListAddItem": None}``).
+    - ``destructive``: the call loses what it removes (clear a list, cancel every timer, unlock):
+      it runs only on a strict tier-1 match of its own sentences; otherwise Hearth asks first.
     - ``timeout``: seconds before the call is abandoned with ``tool_timeout``.
 
     Example::
@@ -122,6 +130,36 @@ def register_tools(register: RegisterTool) -> None:
         @hookimpl
         def register_tools(register):
             register(roll_die, examples=["roll a {sides} sided die"])
+    """
+
+
+@hookspec
+def register_sentences(register: RegisterSentences) -> None:
+    """Register the plugin's sentences: a folder of ``<language>.yaml`` files in hassil's format.
+
+    Runs once per plugin at load, after ``register_tools``. Returns nothing. Each file holds
+    ``intents`` named after the plugin's tools, with ``data`` blocks of ``sentences`` (templates:
+    ``(a|b)``, ``[optional]``, ``{list}``, ``<rule>``), fixed ``slots`` and ``metadata``; and the
+    ``lists``, ``expansion_rules`` and ``skip_words`` they use (prefix list and rule names with
+    the plugin's short name: one grammar holds every plugin's). Templates are matched against the
+    normalised request: lower case, no punctuation, fillers and the assistant's name dropped. A
+    slot is the argument of that name, read as the argument's type. ``metadata: {each: item,
+    count: quantity}`` reads a wildcard naming several things as one call per thing, each thing's
+    amount in ``count``. A new phrasing is a line here and a test, never code.
+
+    Example::
+
+        # weather/sentences/en.yaml
+        #   language: en
+        #   intents:
+        #     get_forecast:
+        #       data:
+        #         - sentences: ["[what's|what is] the weather [like] [in {city}]"]
+        #   lists:
+        #     city: {wildcard: true}
+        @hookimpl
+        def register_sentences(register):
+            register(Path(__file__).parent / "sentences")
     """
 
 

@@ -42,7 +42,7 @@ ENTRY_POINT_GROUP = "hearth"
 OBSERVERS = frozenset({"on_event"})  # an exception there is logged and ignored; the plugin is not blocked
 REFUSERS = frozenset({"before_tool_call"})  # may raise ToolBlocked to refuse a call on purpose
 REGISTRATION = (("register_settings", "settings"), ("register_tools", "tools"), ("register_backends", "backends"),
-                ("register_stt", "stt"), ("register_tts", "tts"))  # (hook, PluginInfo field), in the order they run
+                ("register_stt", "stt"), ("register_tts", "tts"), ("register_sentences", "sentences"))  # (hook, PluginInfo field), in the order they run
 
 # where the modules that plugins imported before the core was grouped into wings went (old -> new)
 MOVED = {
@@ -73,6 +73,7 @@ class PluginInfo:
     stt: list[str] = field(default_factory=list)
     tts: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)  # the models.toml tables it declared
+    sentences: list[str] = field(default_factory=list)  # the sentence folders it registered
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # problems the plugin runs on with (a server that is down)
     dist: str | None = None  # the distribution that installed it (its extras may bring what it imports)
@@ -199,6 +200,8 @@ class PluginManager:
                 register: Callable[..., Any]
                 if kind == "tools":
                     register = self._tool_registrar(plugin)
+                elif kind == "sentences":
+                    register = self._sentence_registrar(plugin)
                 else:
                     register = self._named_registrar(plugin, kind, hook_name)
                 self._call_now(impl, hook_name, {"register": register})
@@ -210,6 +213,19 @@ class PluginManager:
             self.info[plugin].tools.append(tool.name)
             return tool
         return register
+
+    def _sentence_registrar(self, plugin: str) -> Callable[[Any], None]:
+        def register(folder: Any) -> None:
+            path = Path(folder)
+            if not path.is_dir():
+                raise HearthError(f"register_sentences: {path} is no folder", "sentences_missing")
+            if str(path) not in self.info[plugin].sentences:
+                self.info[plugin].sentences.append(str(path))
+        return register
+
+    def sentence_folders(self) -> list[Path]:
+        """The sentence folders of the plugins that run, in load order (the grammar's sources)."""
+        return [Path(f) for info in self.info.values() if not info.error for f in info.sentences]
 
     def _named_registrar(self, plugin: str, kind: str, hook_name: str) -> Callable[..., None]:
         """The ``register(name, factory)`` of one plugin for one registration hook; ``kind`` names both
@@ -240,7 +256,7 @@ class PluginManager:
         self.tools.remove_plugin(plugin)
         info.tools.clear()
         for names, registry in ((info.backends, self.backends), (info.stt, self.stt), (info.tts, self.tts),
-                                (info.settings, self.settings_models)):
+                                (info.settings, self.settings_models), (info.sentences, {})):
             for name in names:
                 registry.pop(name, None)
             names.clear()

@@ -143,8 +143,8 @@ def test_router_picks_the_tier_and_says_why(tmp_path, monkeypatch, text, tier, r
 def test_a_loose_template_does_not_swallow_a_sentence(tmp_path, monkeypatch):
     # "we need {item}" would take "to plan dinner ..." as an item: a wildcard is at most 6 words
     agent = _agent(tmp_path, monkeypatch)
-    assert agent.intents.match("we need to plan dinner for four around whats on my list") is None
-    assert agent.intents.match("we need paper towels").arguments == {"item": "paper towels"}
+    assert agent.intents.strict("we need to plan dinner for four around whats on my list") == ()
+    assert agent.intents.strict("we need paper towels")[0].arguments == {"item": "paper towels"}
 
 
 def test_with_one_model_tiers_2_and_3_are_the_same_model(tmp_path, monkeypatch):

@@ -1,9 +1,8 @@
 """Which tier answers a turn, and why.
 
-Tier 1 is the intent fast path, no LLM at all: the utterance is matched with Home Assistant's own
-sentence matcher (``hassil``) against the tools' ``examples=`` templates and against the English
-sentences of the ``home-assistant-intents`` package for the intents that tools claim with
-``intents=``. Tier 2 is the small ``router`` model (CPU) for short requests that one tool answers;
+Tier 1 is the intent fast path, no LLM at all: the utterance, normalised, is read by the plugins'
+``match_intent`` hooks and then by the grammar of every sentence file (:mod:`hearth.understanding`),
+one call per request said. Tier 2 is the small ``router`` model (CPU) for short requests that one tool answers;
 tier 3 is the ``main`` model for everything else, and for tier-2 turns whose model produced no valid
 call. Every decision carries a reason in plain words.
 """
@@ -13,35 +12,23 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hearth.config import ModelsFile
-from hearth.errors import ToolError
 from hearth.tooling.runner import Tool
-from hearth.turn.templates import slot_list, template_blocks
+from hearth.understanding.matcher import IntentMatch, Matcher
+
+try:
+    from hearth.understanding.normalise import normalise
+except ImportError:  # TEMPORARY while the normaliser is written (issue 24)
+    def normalise(text: str, names: Any = ()) -> str:  # type: ignore[misc]
+        return " ".join(text.lower().replace(",", " and ").strip(" .!?").split())
 
 log = logging.getLogger(__name__)
 
-# A wildcard slot (an item, a timer name) longer than this is not a slot but a sentence that a
-# loose template ("we need {item}") happened to fit: tier 1 lets a model have it.
-MAX_WILDCARD_WORDS = 6
-MAX_WILDCARD_LIST_WORDS = 24  # several items said in one breath: each at most MAX_WILDCARD_WORDS
-_NOT_A_SLOT_START = {"to", "that", "if", "when", "what", "how", "why", "whether"}
-
-
-@dataclass(frozen=True)
-class IntentMatch:
-    """A tier-1 match: the tool to call, its arguments, and the sentence template that matched."""
-
-    name: str
-    arguments: dict[str, Any]
-    source: str
-    # the Home Assistant intent and its slots as hassil matched them, when HA's sentences matched
-    # (``hearth wyoming`` answers ``recognize`` with them)
-    intent: str | None = field(default=None, compare=False)
-    slots: dict[str, Any] = field(default_factory=dict, compare=False)
+__all__ = ["IntentMatch", "Matcher", "Route", "Router", "assistant_names", "normalise"]
 
 
 @dataclass(frozen=True)
@@ -59,187 +46,20 @@ class Route:
     escalate_to: str | None = None  # tier 2 only: the role to try when the router produces no valid call
 
 
-# Words around a request that change nothing: "actually", "please", "can you", "also"; tier 1
-# matches the request without them ("can you please add milk thanks" is "add milk").
-_LEAD_FILLER = re.compile(
-    r"^(?:(?:actually|oh|ok|okay|um|uh|er|erm|so|well|hey|please|also|and also|just|hmm|oops|right|alright|"
-    r"(?:would you )?be so kind as to|would you mind|do me a favou?r and|"
-    r"yeah|no wait|wait|i think|quick|quickly|yo|oi|"
-    r"can you|could you|would you|will you|i'd like you to|i want you to|go ahead and)(?:\s*,\s*|\s+))+", re.I)
-_TAIL_FILLER = re.compile(r"(?:[\s,]+(?:please|thanks|thank you|cheers|ta|for me|if you can|if you could|then|mate|"
-                          r"love|again|(?<!for )now))+$", re.I)
-# the assistant called by its name, anywhere: "yo hearth add milk", "Hearth dear, ...", "goodnight hearth, ..."
-_NAME_CALL = re.compile(r"^(?:(?:yo|hey|hi|hello|ok|okay|oi|right|so)[\s,]+)?hearth(?:[\s,]+(?:dear|darling|love|mate))?\b[\s,]*"
-                        r"|[\s,]*\bhearth\b[\s,]*", re.I)
-# hesitations anywhere: "add um bread and uh cheese"
-_HESITATION = re.compile(r"(?<![\w'])(?:um+|uh+|erm+|er|hmm+)(?![\w'])[\s,]*", re.I)
-
-
-# where a second request may start in one sentence: "add milk and set a timer for 5 minutes"
-_REQUEST_SEAM = re.compile(r"\s+(?:and then|and also|and|then|also|plus)\s+", re.I)
-_COMMAND_START = re.compile(
-    r"^(?:please\s+)?(?:add|put|set|start|cancel|stop|remove|delete|take|check|tick|cross|scratch|what|what's|how|"
-    r"tell|read|clear|empty|is|are|do|did|show|remind|timer|(?:can|could|would|will) you)\b", re.I)
-
-
-def clean_utterance(text: str) -> str:
-    """``"Actually, can you please add milk, thanks!"`` -> ``"add milk"``; never empties a request."""
-    t = re.sub(r"\s+", " ", text.strip().strip(".!?,;:")).strip()
-    t = _HESITATION.sub("", _NAME_CALL.sub(" ", t)).strip(" ,")
-    t = re.sub(r"\btime's\b", "time is", t, flags=re.I)  # "what time's it"
-    t = re.sub(r"^(\w+),\s+", r"\1 ", t)  # "Oh, add milk" -> "Oh add milk"
-    cleaned = _TAIL_FILLER.sub("", _LEAD_FILLER.sub("", t)).strip(" ,")
-    # hassil drops commas, so a list said with commas keeps its seams as "and"
-    cleaned = re.sub(r"\s*,\s*(?:and\s+)?", " and ", cleaned)
-    return cleaned or text.strip()
-
-
-def _display(sentence: str) -> str:
-    """``add {shopping_list_item:item} to ...`` -> ``add {item} to ...``; rules stay as ``<rule>``."""
-    return re.sub(r"\{[\w.]+:(\w+)\}", r"{\1}", sentence)
-
-
-def _number(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-class IntentMatcher:
-    """Tier 1: hassil over the tools' example templates and the HA intents tools claim."""
-
-    def __init__(self, tools: Iterable[Tool], language: str = "en") -> None:
-        self.language = language
-        self._source = tools  # the registry: tools may arrive later (MCP servers), and the templates follow
-        self._version = getattr(tools, "version", None)
-        self._tools = list(tools)
-        self._intents: list[Any] = []
-        self._slot_lists: dict[str, Any] = {}
-        self._targets: dict[str, tuple[Tool, Callable[[dict[str, Any]], dict[str, Any]] | None]] = {}
-        self.error: str | None = None
-        self._built = False
-
-    def build(self) -> None:
-        """Compile the templates once (about 10 ms) and warm hassil's number parser; again when the
-        registry's tools have changed since (a plugin added or removed tools at run time)."""
-        version = getattr(self._source, "version", None)
-        if self._built and version == self._version:
-            return
-        if self._built:
-            self._tools, self._version = list(self._source), version
-            self._intents, self._slot_lists, self._targets, self.error = [], {}, {}, None
-        self._built = True
-        try:
-            from hassil import Intents, TextSlotList
-        except ImportError as err:  # pragma: no cover - hassil is a dependency
-            self.error = f"hassil is not installed ({err}); tier 1 is off"
-            log.warning(self.error)
-            return
-        data, own = self._ha_templates(), self._own_templates()
-        try:
-            # the tools' own templates are tried first: their authors know their tools best
-            self._intents = [Intents.from_dict(d) for d in (own, data) if d["intents"]]
-        except Exception as err:
-            self.error = f"the tier-1 templates do not compile: {type(err).__name__}: {err}"
-            log.warning(self.error)
-            return
-        # Home Assistant's templates refer to areas and floors; Hearth has none
-        self._slot_lists = {"area": TextSlotList.from_strings([]), "floor": TextSlotList.from_strings([])}
-        # the first recognition builds hassil's caches: any tool's first example sentence will do
-        from hearth.tooling.calls import example_sentences
-        self.match(next((s for t in self._tools for s in example_sentences(
-            {"examples": t.examples[:1], "slot_values": t.slot_values}, per_template=1)), "hello"))
-
-    def _ha_templates(self) -> dict[str, Any]:
-        """Home Assistant's sentences (home-assistant-intents) for the intents tools claim."""
-        data: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}, "expansion_rules": {},
-                                "skip_words": []}
-        claimed = {intent: (tool, conv) for tool in self._tools for intent, conv in tool.intents.items()}
-        if not claimed:
-            return data
-        try:
-            from home_assistant_intents import get_intents
-            ha = get_intents(self.language) or {}
-        except ImportError:  # pragma: no cover - a dependency
-            ha = {}
-        missing = [i for i in claimed if i not in ha.get("intents", {})]
-        if missing:
-            log.info("home-assistant-intents has no %s sentences for %s", self.language, ", ".join(missing))
-        for key in ("lists", "expansion_rules"):
-            data[key].update(ha.get(key) or {})
-        data["skip_words"] = list(ha.get("skip_words") or [])
-        for intent, target in claimed.items():
-            if intent in ha.get("intents", {}):
-                data["intents"][intent] = ha["intents"][intent]
-                self._targets[intent] = target
-        return data
-
-    def _own_templates(self) -> dict[str, Any]:
-        """The tools' example templates as hassil intents (``hearth:<tool>``), their slots as lists."""
-        own: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}}
-        for tool in self._tools:
-            blocks = template_blocks(tool)
-            if not blocks:
-                continue
-            for slot, schema in tool.parameters["properties"].items():
-                own["lists"][f"{tool.name}__{slot}"] = slot_list(schema)
-            intent_name = f"hearth:{tool.name}"
-            own["intents"][intent_name] = {"data": blocks}
-            self._targets[intent_name] = (tool, None)
-        return own
-
-    def match(self, text: str) -> IntentMatch | None:
-        """The tool call a template gives for ``text``, or None."""
-        self.build()
-        from hassil import recognize_best
-        for intents in self._intents:
-            try:
-                result = recognize_best(text, intents, slot_lists=self._slot_lists, language=self.language)
-            except Exception:  # a hassil bug must not cost the turn; the models still answer
-                log.exception("hassil failed on %r", text)
-                continue
-            if result is not None and result.intent.name in self._targets:
-                found = self._call(text, result)
-                if found is not None:
-                    return found
-        return None
-
-    def _call(self, text: str, result: Any) -> IntentMatch | None:
-        tool, convert = self._targets[result.intent.name]
-        slots: dict[str, Any] = {}
-        for name, entity in result.entities.items():
-            value = _number(entity.value)
-            if isinstance(value, str):
-                value = value.strip()
-                words = value.split()
-                # a list ("two loaves of bread and a jar of peanut butter") is judged item by item
-                seams = re.split(r"\s+(?:and then|and|then|plus)\s+", value)
-                pieces = [p.split() for p in seams]
-                if entity.is_wildcard and len(seams) > 1 and any(_COMMAND_START.match(p) for p in seams[1:]):
-                    return None  # "add eggs and start a timer": two requests, not two items
-                if entity.is_wildcard and (max(len(p) for p in pieces) > MAX_WILDCARD_WORDS
-                                           or len(words) > MAX_WILDCARD_LIST_WORDS
-                                           or (words and words[0].lower() in _NOT_A_SLOT_START)):
-                    return None
-            slots[name] = value
-        try:
-            if convert is not None:
-                arguments = convert(dict(slots))
-            else:
-                props = tool.parameters["properties"]
-                arguments = {k: v for k, v in slots.items() if k in props}
-            tool.validate(arguments)
-        except (ToolError, ValueError, TypeError, KeyError) as err:
-            log.info("tier 1: %s matched %s but %s; a model answers instead", text, tool.name, err)
-            return None
-        if result.intent.name.startswith("hearth:"):
-            source = f"template: {(result.intent_metadata or {}).get('template', '')}"
-        else:
-            sentence = result.intent_sentence.text if result.intent_sentence is not None else ""
-            source = f"Home Assistant intent {result.intent.name}: {_display(sentence)}"
-            return IntentMatch(tool.name, arguments, source, intent=result.intent.name, slots=slots)
-        return IntentMatch(tool.name, arguments, source)
+def assistant_names(models: ModelsFile) -> tuple[str, ...]:
+    """The names people call the assistant by: "hearth", and the configured wake word's name
+    (``hey_jarvis`` -> "jarvis", ``okay_nabu`` -> "nabu")."""
+    names = ["hearth"]
+    wake = ((models.speech or {}).get("voice") or {}).get("wake_word")
+    if isinstance(wake, str) and wake and "/" not in wake and not wake.endswith(".json"):
+        words = wake.lower().replace("-", "_").split("_")
+        names.append(" ".join(words[1:] if len(words) > 1 else words))
+    return tuple(names)
 
 
 _PRONOUNS = {"it", "them", "that", "those", "these", "this", "one", "some"}
+# where a second request may start in one sentence: "add milk and set a timer for 5 minutes"
+_SEAMS = {"and", "then", "also", "plus"}
 
 
 def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
@@ -296,6 +116,8 @@ class Router:
     models: ModelsFile
     tools: Any  # ToolRegistry
     matchers: list[Callable[[str], IntentMatch | None]] = field(default_factory=list)
+    grammar: Matcher | None = None  # the sentence files' grammar (after the plugins' matchers)
+    names: tuple[str, ...] = ("hearth",)  # what people call the assistant (dropped before matching)
     _vocab: dict[str, set[str]] | None = field(default=None, init=False)
 
     def _likely_plugins(self, words: set[str]) -> dict[str, set[str]]:
@@ -308,29 +130,57 @@ class Router:
                 hits.setdefault(tool.plugin or tool.name, set()).update(common)
         return hits
 
-    def match(self, text: str) -> IntentMatch | None:
-        """Tier 1 alone: the first matcher's call for ``text`` (fillers dropped), or None."""
-        cleaned = clean_utterance(text)
-        for matcher in self.matchers:
+    def read(self, text: str) -> str:
+        """``text`` as the grammar reads it: :func:`hearth.understanding.normalise` with this
+        assistant's names."""
+        return normalise(text, self.names) or text.strip().lower()
+
+    def _calls(self, cleaned: str, fuzzy: bool = False) -> list[IntentMatch]:
+        for matcher in self.matchers:  # plugins' own fast paths first
             found = matcher(cleaned)
             if found is not None:
-                return found
-        return None
+                return [found]
+        if self.grammar is None:
+            return []
+        return list(self.grammar.match(cleaned) if fuzzy else self.grammar.strict(cleaned))
+
+    def match(self, text: str) -> IntentMatch | None:
+        """Tier 1 alone: the first call for ``text`` (normalised here), or None."""
+        found = self._calls(self.read(text), fuzzy=True)
+        return found[0] if found else None
 
     def match_all(self, text: str) -> list[IntentMatch]:
-        """Tier 1 for a sentence that may hold several requests: one call per request, or []."""
-        cleaned = clean_utterance(text)
-        whole = self.match(cleaned)
-        if whole is not None:
-            return [whole]
-        for seam in _REQUEST_SEAM.finditer(cleaned):
-            left, right = cleaned[:seam.start()], cleaned[seam.end():]
-            if not _COMMAND_START.match(right):
+        """Tier 1 for a sentence that may hold several requests: one call per request, or [].
+
+        The whole sentence first; then each seam ("and", "then", "also") where the rest begins a
+        request of its own, or continues the first one's verb ("set a timer for 5 minutes and
+        another for 10"); then the fuzzy stage over the whole."""
+        cleaned = self.read(text)
+        return self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
+
+    def _split(self, cleaned: str, depth: int) -> list[IntentMatch]:
+        whole = self._calls(cleaned)
+        if whole or depth > 3:
+            return whole
+        words = cleaned.split()
+        starters = self.grammar.grammar.starters if self.grammar is not None else set()
+        for i, word in enumerate(words[1:-1], start=1):
+            if word not in _SEAMS:
                 continue
-            first = self.match(left)
-            rest = self.match_all(right) if first is not None else []
-            if first is not None and rest:
-                return _same_thing([first, *rest])
+            j = i + 1
+            while j < len(words) - 1 and words[j] in _SEAMS:  # "and then", "and also"
+                j += 1
+            left, right = " ".join(words[:i]), " ".join(words[j:])
+            if words[j] in starters:
+                first = self._calls(left)
+                rest = self._split(right, depth + 1) if first else []
+                if first and rest:
+                    return _same_thing([*first, *rest])
+            elif words[0] in starters:  # an ellipsis: the verb of the first request carries over
+                first = self._calls(left)
+                rest = self._calls(f"{words[0]} {right}") if first else []
+                if first and rest and rest[0].name == first[-1].name:
+                    return _same_thing([*first, *rest])
         return []
 
     def route(self, text: str, *, role: str | None = None, tier: int | None = None) -> Route:
@@ -377,3 +227,8 @@ class Router:
             return done(tier=2, role="router", model=router, reason=f"short, one tool ({plugin}): router{same}",
                         escalate_to="main" if router != main else None)
         return done(tier=3, role="main", model=main, reason=reason)
+
+
+def clean_utterance(text: str) -> str:
+    """TEMPORARY (issue 24): the dialogue's old name for :func:`normalise`."""
+    return normalise(text) or text.strip()

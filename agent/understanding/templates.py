@@ -1,6 +1,6 @@
 """The tools' example templates (``examples=["add {item} to my shopping list"]``) as hassil data:
 sentence blocks with list references, and a list for each argument (a wildcard, a number range or
-the enum's values). The tier-1 matcher (:class:`hearth.turn.router.IntentMatcher`) compiles them."""
+the enum's values). The tier-1 matcher (:class:`hearth.understanding.matcher.Matcher`) compiles them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from hearth.tooling.tool import Tool
 
-log = logging.getLogger("hearth.turn.router")
+log = logging.getLogger("hearth.understanding")
 
 
 def _slot_ref(tool: str, m: re.Match[str]) -> str:

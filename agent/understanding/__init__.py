@@ -1,0 +1,7 @@
+"""Understanding: how a request becomes calls, the same for every tier and face.
+
+``normalise`` (fillers, the assistant's names, self-repairs) -> the numbers reader (numbers,
+amounts, durations, clock times) -> :class:`Matcher` (the grammar of every plugin's sentence files:
+strict, then fuzzy) -> typed calls. English lives in ``lang/en/*.yaml`` and in the plugins'
+``sentences/en.yaml``, not in this code.
+"""

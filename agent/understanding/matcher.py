@@ -1,0 +1,287 @@
+"""Tier 1: a normalised request matched against the grammar, strictly and then fuzzily, and read
+into calls whose arguments have the types their tools declare.
+
+- **strict**: hassil over the merged grammar (:mod:`.sentences`): the plugins' sentence files, the
+  tools' ``examples=`` templates and the Home Assistant sentences tools claim;
+- **fuzzy**: words the grammar does not know, close to one it does ("shopping lift"), are read as
+  that word and the strict stage runs again; such a match is not *strict*, so a destructive tool
+  asks before it runs.
+
+Each slot becomes its argument's type (an integer argument reads "a dozen" as 12). A data block
+with ``metadata: {each: item, count: quantity}`` reads a wildcard that names several things
+("milk, eggs and two loaves of bread") as one call per thing, each thing's amount in ``count``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hearth.errors import ToolError
+from hearth.tooling.tool import Tool
+from hearth.understanding import sentences
+from hearth.understanding.templates import slot_list, template_blocks
+
+log = logging.getLogger("hearth.understanding")
+
+# A wildcard slot (an item, a timer name) longer than this is not a slot but a sentence that a
+# loose template ("we need {item}") happened to fit: tier 1 lets a model have it.
+MAX_WILDCARD_WORDS = 6
+MAX_WILDCARD_LIST_WORDS = 24  # several things said in one breath: each at most MAX_WILDCARD_WORDS
+NOT_A_SLOT_START = frozenset({"to", "that", "if", "when", "what", "how", "why", "whether"})
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    """A tier-1 match: the tool to call, its arguments, and the sentence template that matched.
+
+    ``strict`` is false for a match the fuzzy stage made (a destructive tool then asks first)."""
+
+    name: str
+    arguments: dict[str, Any]
+    source: str
+    # the Home Assistant intent and its slots as hassil matched them, when HA's sentences matched
+    # (``hearth wyoming`` answers ``recognize`` with them)
+    intent: str | None = field(default=None, compare=False)
+    slots: dict[str, Any] = field(default_factory=dict, compare=False)
+    strict: bool = field(default=True, compare=False)
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class Matcher:
+    """The grammar of the registry's tools and the registered sentence folders, and the two stages."""
+
+    def __init__(self, tools: Iterable[Tool], folders: Callable[[], Iterable[Path]] | None = None,
+                 language: str = "en") -> None:
+        self.language = language
+        self._source = tools  # the registry: tools may arrive later (MCP servers), and the grammar follows
+        self._folders = folders or (lambda: ())
+        self._version: Any = object()
+        self.grammar = sentences.Grammar()
+        self._slot_lists: dict[str, Any] = {}
+
+    @property
+    def error(self) -> str | None:
+        return self.grammar.error
+
+    def build(self) -> None:
+        """Compile the grammar once (tens of ms), and again when the registry's tools have changed."""
+        version = getattr(self._source, "version", None)
+        if version == self._version:
+            return
+        self._version = version
+        tools = list(self._source)
+        self.grammar = grammar = sentences.Grammar()
+        try:
+            from hassil import Intents, TextSlotList
+        except ImportError as err:  # pragma: no cover - hassil is a dependency
+            grammar.error = f"hassil is not installed ({err}); tier 1 is off"
+            log.warning(grammar.error)
+            return
+        by_name = {t.name: t for t in tools}
+        files = sentences.sentence_files(self._folders(), self.language)
+        own = sentences.merge([*files, ("examples=", self._examples(tools))], self.language)
+        own["intents"] = {name: intent for name, intent in own["intents"].items() if name in by_name}
+        grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
+        grammar.vocabulary, grammar.starters = sentences.vocabulary(own)
+        ha = self._ha_templates(tools, grammar)
+        try:
+            # the tools' own sentences are tried first: their authors know their tools best
+            grammar.intents = [Intents.from_dict(d) for d in (own, ha) if d["intents"]]
+        except Exception as err:
+            grammar.error = f"the tier-1 sentences do not compile: {type(err).__name__}: {err}"
+            log.warning(grammar.error)
+            grammar.intents = []
+            return
+        # Home Assistant's templates refer to areas and floors; Hearth has none
+        self._slot_lists = {"area": TextSlotList.from_strings([]), "floor": TextSlotList.from_strings([])}
+
+    def _examples(self, tools: list[Tool]) -> dict[str, Any]:
+        """The tools' ``examples=`` templates as one more sentence file."""
+        data: dict[str, Any] = {"intents": {}, "lists": {}}
+        for tool in tools:
+            blocks = template_blocks(tool)
+            if blocks:
+                for slot, schema in tool.parameters["properties"].items():
+                    data["lists"][f"{tool.name}__{slot}"] = slot_list(schema)
+                data["intents"][tool.name] = {"data": blocks}
+        return data
+
+    def _ha_templates(self, tools: list[Tool], grammar: sentences.Grammar) -> dict[str, Any]:
+        """Home Assistant's sentences (home-assistant-intents) for the intents tools claim."""
+        data: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}, "expansion_rules": {},
+                                "skip_words": []}
+        claimed = {intent: (tool, conv) for tool in tools for intent, conv in tool.intents.items()}
+        if not claimed:
+            return data
+        try:
+            from home_assistant_intents import get_intents
+            ha = get_intents(self.language) or {}
+        except ImportError:  # pragma: no cover - a dependency
+            ha = {}
+        for key in ("lists", "expansion_rules"):
+            data[key].update(ha.get(key) or {})
+        data["skip_words"] = list(ha.get("skip_words") or [])
+        for intent, target in claimed.items():
+            if intent in ha.get("intents", {}):
+                data["intents"][intent] = ha["intents"][intent]
+                grammar.targets[intent] = target
+        return data
+
+    # ---- the two stages ---------------------------------------------------------------------------
+
+    def strict(self, text: str) -> tuple[IntentMatch, ...]:
+        """The calls the grammar reads in ``text`` (normalised), or ``()``."""
+        self.build()
+        from hassil import recognize_best
+        for intents in self.grammar.intents or ():
+            try:
+                result = recognize_best(text, intents, slot_lists=self._slot_lists, language=self.language)
+            except Exception:  # a hassil bug must not cost the turn; the models still answer
+                log.exception("hassil failed on %r", text)
+                continue
+            if result is not None and result.intent.name in self.grammar.targets:
+                found = self._calls(text, result)
+                if found:
+                    return found
+        return ()
+
+    def fuzzy(self, text: str) -> tuple[IntentMatch, ...]:
+        """The strict stage again with near-miss words read as the grammar's own ("lift" -> "list")."""
+        self.build()
+        try:
+            from hearth.understanding.fuzzy import correct
+        except ImportError:  # TEMPORARY while the fuzzy stage is written (issue 24)
+            return ()
+        words = text.split()
+        fixed = correct(words, self.grammar.vocabulary)
+        if fixed == words:
+            return ()
+        return tuple(replace(m, strict=False, source=f"fuzzy: {m.source}") for m in self.strict(" ".join(fixed)))
+
+    def match(self, text: str) -> tuple[IntentMatch, ...]:
+        """Strict, then fuzzy."""
+        return self.strict(text) or self.fuzzy(text)
+
+    # ---- a hassil result as calls -----------------------------------------------------------------
+
+    def _calls(self, text: str, result: Any) -> tuple[IntentMatch, ...]:
+        tool, convert = self.grammar.targets[result.intent.name]
+        metadata = result.intent_metadata or {}
+        slots: dict[str, Any] = {}
+        for name, entity in result.entities.items():
+            value = _number(entity.value)
+            if isinstance(value, str):
+                value = value.strip()
+                if entity.is_wildcard and not self._plausible_slot(value):
+                    return ()
+            slots[name] = value
+        try:
+            if convert is not None:
+                calls = [convert(dict(slots))]
+            else:
+                calls = [typed_arguments(tool, slots)]
+                if metadata.get("each") in calls[0]:
+                    calls = each_thing(calls[0], str(metadata["each"]), metadata.get("count"), self.grammar.starters)
+            for arguments in calls:
+                tool.validate(arguments)
+        except (ToolError, ValueError, TypeError, KeyError) as err:
+            log.info("tier 1: %s matched %s but %s; a model answers instead", text, tool.name, err)
+            return ()
+        if convert is None:
+            source = f"template: {metadata['template']}" if metadata.get("template") else f"sentence: {_sentence(result)}"
+            return tuple(IntentMatch(tool.name, a, source) for a in calls)
+        source = f"Home Assistant intent {result.intent.name}: {_sentence(result)}"
+        return (IntentMatch(tool.name, calls[0], source, intent=result.intent.name, slots=slots),)
+
+    def _plausible_slot(self, value: str) -> bool:
+        """A wildcard that reads as a slot, not a sentence a loose template happened to fit."""
+        words = value.split()
+        if not words or words[0] in NOT_A_SLOT_START:
+            return False
+        pieces = split_and(value)
+        if len(pieces) > 1 and any(p.split()[0] in self.grammar.starters for p in pieces[1:] if p):
+            return False  # "add eggs and start a timer": two requests, not two things
+        return max(len(p.split()) for p in pieces) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
+
+
+def _sentence(result: Any) -> str:
+    sentence = result.intent_sentence.text if result.intent_sentence is not None else ""
+    out, depth = [], 0
+    for ch in sentence:  # "{shopping_list_item:item}" -> "{item}"
+        if ch == "{":
+            depth, name = 1, []
+            out.append("{")
+            continue
+        if depth and ch == ":":
+            name = []
+            continue
+        if depth and ch == "}":
+            depth = 0
+            out.append("".join(name) + "}")
+            continue
+        (name if depth else out).append(ch)
+    return "".join(out)
+
+
+def typed_arguments(tool: Tool, slots: dict[str, Any]) -> dict[str, Any]:
+    """The slots as the tool's arguments, each of its declared type; slots that are no argument dropped."""
+    props = tool.parameters["properties"]
+    out: dict[str, Any] = {}
+    for name, value in slots.items():
+        schema = props.get(name)
+        if schema is None:
+            continue
+        kinds = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", []) if isinstance(s, dict)}
+        if "string" in kinds and not isinstance(value, str) and not isinstance(value, bool):
+            value = str(value)
+        elif ("integer" in kinds or "number" in kinds) and isinstance(value, str):
+            from hearth.understanding.numbers import read_number
+            number = read_number(value)
+            if number is None:
+                raise ValueError(f"{name!r} is no number: {value!r}")
+            value = int(number) if "integer" in kinds and float(number).is_integer() else number
+        out[name] = value
+    return out
+
+
+def split_and(text: str) -> list[str]:
+    """``"milk and eggs and two loaves of bread"`` -> its pieces (commas are "and" once normalised)."""
+    pieces, current = [], []
+    for word in text.split():
+        if word in ("and", "plus", "&") and current:
+            pieces.append(" ".join(current))
+            current = []
+        else:
+            current.append(word)
+    if current:
+        pieces.append(" ".join(current))
+    return pieces or [text]
+
+
+def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str]) -> list[dict[str, Any]]:
+    """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
+    try:
+        from hearth.understanding.numbers import read_quantity
+    except ImportError:  # TEMPORARY while the numbers reader is written (issue 24)
+        def read_quantity(text: str) -> tuple[int | None, str]:  # type: ignore[misc]
+            return None, text
+    pieces = split_and(str(arguments[slot]))
+    if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
+        raise ValueError("two requests, not two things")
+    calls = []
+    for piece in pieces:
+        amount, thing = read_quantity(piece)
+        if not thing.strip():
+            raise ValueError(f"{piece!r} names no thing")
+        call = {**arguments, slot: thing.strip()}
+        if amount is not None and count:
+            call[str(count)] = int(amount)
+        calls.append(call)
+    return calls

@@ -1,0 +1,138 @@
+"""Sentences as data: every plugin's ``sentences/<language>.yaml``, the tools' ``examples=``
+templates and the Home Assistant sentences that tools claim, merged into one hassil grammar.
+
+A sentence file is hassil's own format (the home-assistant/intents style): ``intents`` named after
+tools, ``lists``, ``expansion_rules`` and ``skip_words``. Files are merged in plugin load order; a
+list or rule that two files define differently keeps the first definition and logs the second
+(prefix yours with the plugin's short name). The grammar also knows its *vocabulary* (the literal
+words of its templates, for the fuzzy stage) and its *starters* (the words a request begins with,
+which tell two requests apart from one list of things).
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hearth.tooling.tool import Tool
+
+log = logging.getLogger("hearth.understanding")
+
+_TEMPLATE_MARKS = str.maketrans({c: " " for c in "()[]|<>{}:;,.!?\""})
+
+
+@dataclass
+class Grammar:
+    """The compiled grammar: hassil intents, what each intent calls, and the words it knows."""
+
+    intents: Any = None  # hassil.Intents
+    # intent name -> (tool, converter from HA slots to arguments, or None: the slots are the arguments)
+    targets: dict[str, tuple[Tool, Any]] = field(default_factory=dict)
+    vocabulary: set[str] = field(default_factory=set)
+    starters: set[str] = field(default_factory=set)
+    error: str | None = None
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """One sentence file as a dict (``{}`` with a warning when it cannot be read)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        log.warning("sentence file %s cannot be read: %s", path, err)
+        return {}
+    if not isinstance(data, dict):
+        log.warning("sentence file %s: expected a mapping at the top", path)
+        return {}
+    return data
+
+
+def merge(files: Iterable[tuple[str, dict[str, Any]]], language: str) -> dict[str, Any]:
+    """Sentence files merged into one hassil dict; intents of one name gather their data blocks."""
+    out: dict[str, Any] = {"language": language, "intents": {}, "lists": {}, "expansion_rules": {}, "skip_words": []}
+    for where, data in files:
+        for name, intent in (data.get("intents") or {}).items():
+            out["intents"].setdefault(name, {"data": []})["data"].extend((intent or {}).get("data") or [])
+        for key in ("lists", "expansion_rules"):
+            for name, value in (data.get(key) or {}).items():
+                if name in out[key] and out[key][name] != value:
+                    log.warning("%s: %s %r is already defined by another sentence file; the first is kept",
+                                where, key[:-1].replace("_", " "), name)
+                    continue
+                out[key][name] = value
+        out["skip_words"] += [w for w in data.get("skip_words") or [] if w not in out["skip_words"]]
+    return out
+
+
+def template_words(template: str) -> list[str]:
+    """The literal words of a template: slots, rule references and syntax dropped."""
+    text = []
+    depth = 0
+    for ch in template:  # drop {slot} and <rule> references whole
+        if ch in "{<":
+            depth += 1
+        elif ch in "}>":
+            depth -= 1
+        elif depth == 0:
+            text.append(ch)
+    return "".join(text).translate(_TEMPLATE_MARKS).lower().split()
+
+
+def first_words(template: str) -> set[str]:
+    """The words a template may begin with: the first literal of each alternative of its first group."""
+    t = template.strip()
+    if not t or t[0] in "{<":
+        return set()
+    if t[0] in "([":
+        depth, end = 0, 0
+        for i, ch in enumerate(t):
+            depth += ch in "([" and 1 or 0
+            depth -= ch in ")]" and 1 or 0
+            if depth == 0:
+                end = i
+                break
+        head = t[1:end]
+        words = {alt.strip().split()[0].strip(string.punctuation) for alt in head.split("|") if alt.strip()}
+        if t[0] == "[":  # optional: the next word may begin it too
+            words |= first_words(t[end + 1:])
+        return {w for w in words if w and w[0] not in "{<"}
+    return {t.split()[0].strip(string.punctuation)}
+
+
+def vocabulary(data: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The literal words of a merged grammar's own templates and rules, and the words its requests
+    begin with."""
+    words: set[str] = set()
+    starters: set[str] = set()
+    rules = data.get("expansion_rules") or {}
+    for intent in (data.get("intents") or {}).values():
+        for block in intent.get("data") or []:
+            for sentence in block.get("sentences") or []:
+                words.update(template_words(sentence))
+                starts = first_words(sentence)
+                if sentence.strip().startswith("<"):
+                    rule = sentence.strip()[1:].split(">", 1)[0]
+                    starts = first_words(str(rules.get(rule, "")))
+                starters.update(starts)
+    for rule in rules.values():
+        words.update(template_words(str(rule)))
+    for lst in (data.get("lists") or {}).values():
+        for value in (lst or {}).get("values") or []:
+            text = value.get("in") if isinstance(value, dict) else value
+            words.update(template_words(str(text)))
+    return words, starters
+
+
+def sentence_files(folders: Iterable[Path], language: str) -> list[tuple[str, dict[str, Any]]]:
+    """``<folder>/<language>.yaml`` of each registered folder that has one."""
+    out = []
+    for folder in folders:
+        path = Path(folder) / f"{language}.yaml"
+        if path.is_file():
+            out.append((str(path), read_file(path)))
+    return out
