@@ -191,19 +191,21 @@ class Agent:
         return ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id,
                            _scheduler=self.scheduler, _emit=self.emit, _agent=self)
 
-    async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str) -> ToolOutcome:
+    async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str, *,
+                          confirmed: bool = False) -> ToolOutcome:
         """Run one call and write it to the tool-call log before anyone hears of it."""
         if ctx._scheduler is None or ctx._emit is None:  # a bare ToolContext: give it this agent's services
             ctx = self.tool_context(ctx.session, ctx.turn_id)
-        return await run_logged(self.runner, self.storage, name, arguments, ctx, call_id)
+        return await run_logged(self.runner, self.storage, name, arguments, ctx, call_id, confirmed=confirmed)
 
     async def run_tool(self, name: str, arguments: dict[str, Any], session: str = "cli") -> ToolOutcome:
-        """Call one tool directly (``hearth tools run``); logged like a model's call."""
+        """Call one tool directly (``hearth tools run``, the MCP server); logged like a model's call.
+        An explicit call is its own confirmation: a destructive tool runs."""
         if not self._started:
             await self.start(load_model=False)
         ctx = self.tool_context(session, "direct")
         await self.storage.call(self.storage.ensure_conversation, session)
-        return await self._run_logged(name, arguments, ctx, self.runner.new_call_id())
+        return await self._run_logged(name, arguments, ctx, self.runner.new_call_id(), confirmed=True)
 
     # ---- one turn --------------------------------------------------------------------------------
 

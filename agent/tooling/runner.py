@@ -82,6 +82,13 @@ class ToolThreads:
             raise
 
 
+def confirm_question(tool: Tool) -> str:
+    """The question before a destructive call, from the tool's own summary: "Should I remove every
+    item from the shopping list?"."""
+    summary = (tool.description or tool.name.replace("_", " ")).strip().rstrip(".")
+    return f"Should I {summary[:1].lower()}{summary[1:]}?"
+
+
 @dataclass
 class ToolRunner:
     """Validate, run under a timeout, and turn every failure into a ToolOutcome with a code."""
@@ -98,7 +105,11 @@ class ToolRunner:
         self._ids += 1
         return f"call_{self._ids}"
 
-    async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None) -> ToolOutcome:
+    async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None, *,
+                  confirmed: bool = False) -> ToolOutcome:
+        """Run one call. A destructive tool runs only when ``confirmed`` (a strict tier-1 match, a yes to
+        the question, an explicit call through the tools API); otherwise the outcome is the question,
+        with the code ``confirm_first``, and nothing changes."""
         call_id = call_id or self.new_call_id()
         # every string argument loses its control and invisible formatting characters before anything
         # sees it: the tool stores "milk", never "milk\x00" or a right-to-left override
@@ -115,6 +126,8 @@ class ToolRunner:
             return done(False, f"There is no tool called {name!r}. Known tools: {known}.", "unknown_tool")
         try:
             kwargs = tool.validate(arguments)
+            if tool.destructive and not confirmed:
+                return done(False, confirm_question(tool), "confirm_first")
             if self.before_call is not None:
                 await self.before_call({"id": call_id, "name": name, "arguments": args}, ctx)
         except ToolBlocked as err:  # before_tool_call refused the call on purpose

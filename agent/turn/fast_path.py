@@ -24,7 +24,7 @@ async def fast_path(matches: tuple[IntentMatch, ...], text: str, clock: TurnCloc
     for m in matches:
         call_id = runner.new_call_id()
         yield await emit(ToolCalled(session, turn_id, call_id=call_id, name=m.name, arguments=m.arguments))
-        outcomes.append(await runner.run(m.name, m.arguments, ctx, call_id=call_id))
+        outcomes.append(await runner.run(m.name, m.arguments, ctx, call_id=call_id, confirmed=m.strict))
     spoken = " ".join((o.say or "Done.") if o.ok else str(o.result) for o in outcomes)
     await _store(storage, clock, text, spoken, outcomes)
     for o in outcomes:
@@ -39,7 +39,8 @@ async def fast_path(matches: tuple[IntentMatch, ...], text: str, clock: TurnCloc
 async def _store(storage: Storage, clock: TurnClock, text: str, spoken: str, outcomes: list[ToolOutcome]) -> None:
     """The calls' log rows and the turn's messages in one transaction, before anyone hears of it."""
     session, turn_id = clock.session, clock.turn_id
-    calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments} for o in outcomes]
+    calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments,
+              **({"undo": {"name": o.undo[0], "arguments": o.undo[1]}} if o.undo else {})} for o in outcomes]
     await storage.call(storage.add_messages, session, turn_id, [
         {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": calls},
         *({"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes),

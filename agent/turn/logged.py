@@ -12,9 +12,10 @@ from hearth.tooling.tool import ToolContext
 
 
 async def run_logged(runner: ToolRunner, storage: Storage, name: str, arguments: Any, ctx: ToolContext,
-                     call_id: str) -> ToolOutcome:
-    """Run one call and log it (the log row is written before the outcome is told)."""
-    outcome = await runner.run(name, arguments, ctx, call_id=call_id)
+                     call_id: str, *, confirmed: bool = False) -> ToolOutcome:
+    """Run one call and log it (the log row is written before the outcome is told); ``confirmed``:
+    see :meth:`ToolRunner.run`."""
+    outcome = await runner.run(name, arguments, ctx, call_id=call_id, confirmed=confirmed)
     await storage.call(storage.log_tool_call, ctx.session, ctx.turn_id, outcome)
     return outcome
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from hearth.config import ModelsFile
 from hearth.tooling.runner import Tool
-from hearth.understanding.matcher import IntentMatch, Matcher
+from hearth.understanding.matcher import IntentMatch, Matcher, matching_words
 
 try:
     from hearth.understanding.normalise import normalise
@@ -57,21 +57,17 @@ def assistant_names(models: ModelsFile) -> tuple[str, ...]:
     return tuple(names)
 
 
-_PRONOUNS = {"it", "them", "that", "those", "these", "this", "one", "some"}
-# where a second request may start in one sentence: "add milk and set a timer for 5 minutes"
-_SEAMS = {"and", "then", "also", "plus"}
-
-
 def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
     """In one sentence, "it" means what the request before it named: "we're out of toilet paper, add it
     to the list" is one add of toilet paper, "add milk and then check it off" checks off milk."""
+    pronouns = matching_words()["pronouns"]
     out: list[IntentMatch] = []
     for m in found:
         if out:
             before = out[-1].arguments
             for slot in ("item", "name"):
                 value = m.arguments.get(slot)
-                if isinstance(value, str) and value.strip().lower() in _PRONOUNS and isinstance(before.get(slot), str):
+                if isinstance(value, str) and value.strip().lower() in pronouns and isinstance(before.get(slot), str):
                     m = replace(m, arguments={**m.arguments, slot: before[slot]})
             if m.name == out[-1].name and m.arguments == before:
                 continue  # said twice
@@ -164,11 +160,12 @@ class Router:
             return whole
         words = cleaned.split()
         starters = self.grammar.grammar.starters if self.grammar is not None else set()
+        seams = matching_words()["seams"]
         for i, word in enumerate(words[1:-1], start=1):
-            if word not in _SEAMS:
+            if word not in seams:
                 continue
             j = i + 1
-            while j < len(words) - 1 and words[j] in _SEAMS:  # "and then", "and also"
+            while j < len(words) - 1 and words[j] in seams:  # "and then", "and also"
                 j += 1
             left, right = " ".join(words[:i]), " ".join(words[j:])
             if words[j] in starters:

@@ -14,11 +14,14 @@ with ``metadata: {each: item, count: quantity}`` reads a wildcard that names sev
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from hearth.errors import ToolError
 from hearth.tooling.tool import Tool
@@ -31,7 +34,16 @@ log = logging.getLogger("hearth.understanding")
 # loose template ("we need {item}") happened to fit: tier 1 lets a model have it.
 MAX_WILDCARD_WORDS = 6
 MAX_WILDCARD_LIST_WORDS = 24  # several things said in one breath: each at most MAX_WILDCARD_WORDS
-NOT_A_SLOT_START = frozenset({"to", "that", "if", "when", "what", "how", "why", "whether"})
+
+
+@functools.cache
+def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
+    """The matcher's own words for ``language`` (``lang/<language>/matching.yaml``): seams between
+    requests, words that never begin a slot, function words, pronouns, list joiners."""
+    path = Path(__file__).with_name("lang") / language / "matching.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
+            ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners")}
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,7 @@ class Matcher:
             return
         # Home Assistant's templates refer to areas and floors; Hearth has none
         self._slot_lists = {"area": TextSlotList.from_strings([]), "floor": TextSlotList.from_strings([])}
+        self.strict("hello")  # the first recognition builds hassil's caches (its number parser)
 
     def _examples(self, tools: list[Tool]) -> dict[str, Any]:
         """The tools' ``examples=`` templates as one more sentence file."""
@@ -188,7 +201,8 @@ class Matcher:
             else:
                 calls = [typed_arguments(tool, slots)]
                 if metadata.get("each") in calls[0]:
-                    calls = each_thing(calls[0], str(metadata["each"]), metadata.get("count"), self.grammar.starters)
+                    calls = each_thing(calls[0], str(metadata["each"]), metadata.get("count"), self.grammar.starters,
+                                       self.language)
             for arguments in calls:
                 tool.validate(arguments)
         except (ToolError, ValueError, TypeError, KeyError) as err:
@@ -203,12 +217,22 @@ class Matcher:
     def _plausible_slot(self, value: str) -> bool:
         """A wildcard that reads as a slot, not a sentence a loose template happened to fit."""
         words = value.split()
-        if not words or words[0] in NOT_A_SLOT_START:
+        if not words or words[0] in matching_words(self.language)["not_a_slot_start"]:
             return False
-        pieces = split_and(value)
+        pieces = split_and(value, self.language)
         if len(pieces) > 1 and any(p.split()[0] in self.grammar.starters for p in pieces[1:] if p):
             return False  # "add eggs and start a timer": two requests, not two things
+        if any(self._ends_in_carrier(p) for p in pieces[:-1]):
+            return False  # "jam in the pantry and honey": the first request ended inside the slot
         return max(len(p.split()) for p in pieces) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
+
+
+    def _ends_in_carrier(self, piece: str) -> bool:
+        """Whether a piece of a slot ends with words of the grammar's own ("... to the list")."""
+        tail = piece.split()[-2:]
+        vocab = self.grammar.vocabulary
+        function = matching_words(self.language)["function_words"]
+        return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
 
 
 def _sentence(result: Any) -> str:
@@ -251,11 +275,13 @@ def typed_arguments(tool: Tool, slots: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def split_and(text: str) -> list[str]:
+def split_and(text: str, language: str = "en") -> list[str]:
     """``"milk and eggs and two loaves of bread"`` -> its pieces (commas are "and" once normalised)."""
-    pieces, current = [], []
+    joiners = matching_words(language)["list_joiners"]
+    pieces: list[str] = []
+    current: list[str] = []
     for word in text.split():
-        if word in ("and", "plus", "&") and current:
+        if word in joiners and current:
             pieces.append(" ".join(current))
             current = []
         else:
@@ -265,14 +291,15 @@ def split_and(text: str) -> list[str]:
     return pieces or [text]
 
 
-def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str]) -> list[dict[str, Any]]:
+def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str],
+               language: str = "en") -> list[dict[str, Any]]:
     """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
     try:
         from hearth.understanding.numbers import read_quantity
     except ImportError:  # TEMPORARY while the numbers reader is written (issue 24)
         def read_quantity(text: str) -> tuple[int | None, str]:  # type: ignore[misc]
             return None, text
-    pieces = split_and(str(arguments[slot]))
+    pieces = split_and(str(arguments[slot]), language)
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
     calls = []
