@@ -1,0 +1,75 @@
+"""Near-miss words put right: a misheard "shopping lift" is the shopping list, a typed "timmer" the timer.
+
+``correct(words, vocabulary)`` replaces each word the vocabulary lacks by its closest vocabulary word, when it
+is close enough (rapidfuzz's ``fuzz.ratio`` at least 75), long enough (4+ letters) and starts with the same
+letter; conservative on purpose, for the fuzzy stage that runs after a strict match failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+MIN_SCORE = 75.0
+MIN_LENGTH = 4
+
+
+def _by_letter(vocabulary: Collection[str]) -> dict[str, list[str]]:
+    """The vocabulary's words of ``MIN_LENGTH - 1``+ letters by first letter, sorted (ties go the same way)."""
+    buckets: dict[str, list[str]] = {}
+    for word in sorted(vocabulary):
+        if len(word) >= MIN_LENGTH - 1:
+            buckets.setdefault(word[0], []).append(word)
+    return buckets
+
+
+_by_letter_cached = functools.lru_cache(maxsize=16)(_by_letter)
+# a mutable vocabulary's index, by id: (a weak reference to it, its size then, the index)
+_indexed: dict[int, tuple[weakref.ref[Any], int, dict[str, list[str]]]] = {}
+
+
+def _buckets(vocabulary: Collection[str]) -> Mapping[str, list[str]]:
+    """:func:`_by_letter`, cached: for a frozenset by value; for a set by identity, rebuilt when its size
+    changed (a vocabulary is built once and then read; one changed in place at the same size is not seen)."""
+    if isinstance(vocabulary, frozenset):
+        return _by_letter_cached(vocabulary)
+    hit = _indexed.get(id(vocabulary))
+    if hit is not None and hit[0]() is vocabulary and hit[1] == len(vocabulary):
+        return hit[2]
+    buckets = _by_letter(vocabulary)
+    try:
+        ref = weakref.ref(vocabulary)
+    except TypeError:  # a list or dict keys: no weak references, no cache
+        return buckets
+    if len(_indexed) >= 16:
+        _indexed.clear()
+    _indexed[id(vocabulary)] = (ref, len(vocabulary), buckets)
+    return buckets
+
+
+def closest(word: str, vocabulary: Collection[str], score: float = MIN_SCORE) -> str | None:
+    """The vocabulary word closest to ``word`` that starts with the same letter and scores ``score``+, or None."""
+    choices = _buckets(vocabulary).get(word[:1])
+    if not choices:
+        return None
+    best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=score)
+    return best[0] if best is not None else None
+
+
+def correct(words: list[str], vocabulary: Collection[str], keep: Collection[str] = frozenset()) -> list[str]:
+    """``words`` with each near-miss replaced by its vocabulary word ("lift" -> "list", "timmer" -> "timer",
+    "shoping" -> "shopping"): a word not in ``vocabulary`` nor ``keep``, of 4+ letters (not digits), whose
+    closest vocabulary word with the same first letter scores at least 75 with ``fuzz.ratio``. Other words stay.
+    The vocabulary's index is built once per vocabulary (see :func:`_buckets`)."""
+    out = list(words)
+    for i, word in enumerate(words):
+        if len(word) < MIN_LENGTH or word in vocabulary or word in keep or not word.replace("'", "").isalpha():
+            continue
+        near = closest(word, vocabulary)
+        if near is not None:
+            out[i] = near
+    return out

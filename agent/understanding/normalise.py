@@ -1,0 +1,253 @@
+"""The one normaliser: what a person said or typed, as the text every sentence file is matched against.
+
+``normalise("Hey Hearth, can you add uh no put cheddar on the list, please?")`` -> ``"put cheddar on the
+list"``: lower case; punctuation out except apostrophes inside words and ``:``/``.`` inside numbers; the
+hesitations out; the assistant's names out where it is called; leading and trailing fillers out; self-repairs
+applied ("add apples no wait pears" -> "add pears"); a comma between items becomes "and". The words come from
+the language's ``words.yaml``; the code here is token and set logic.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from .language import Phrase, Words, phrase_at, phrase_ending, words
+
+# a word (letters or digits, with apostrophes, dots, colons or commas inside), or one punctuation mark
+_TOKEN = re.compile(r"[^\W_]+(?:['.:,][^\W_]+)*|[,;:.?!%&]")
+_SEPARATOR = re.compile(r"([.:,])")
+_PAUSES = {",": ",", ";": ",", ":": ".", ".": ".", "?": ".", "!": "."}
+_HESITATION = "~"  # the gap mark a dropped hesitation leaves (a pause, for the repair reader)
+_MAX_REPAIRS = 4
+
+Pairs = list[tuple[str, str]]  # (word, the punctuation just before it)
+
+
+def _pieces(token: str) -> list[str]:
+    """A token with ``. : ,`` inside split where they are not part of a number: "7:30", "2.5" and "1,000"
+    (as "1000") stay; "a.m" joins to "am" (single letters with dots); "milk,eggs" -> "milk", ",", "eggs"."""
+    parts = _SEPARATOR.split(token)
+    out = [parts[0]]
+    for sep, part in zip(parts[1::2], parts[2::2], strict=True):
+        left = out[-1]
+        if left[-1:].isdigit() and part[:1].isdigit() and (sep != "," or (len(part) == 3 and part.isdigit())):
+            out[-1] = left + (sep if sep != "," else "") + part
+        elif sep == "." and len(left) == 1 and len(part) == 1 and left.isalpha() and part.isalpha():
+            out[-1] = left + part
+        else:
+            out.extend((sep, part))
+    return out
+
+
+def _tokens(text: str, w: Words) -> tuple[list[str], list[str]]:
+    """Words and the gaps between them: ``gaps[i]`` is the punctuation before ``toks[i]`` ("," a comma,
+    "." a full stop, "~" a dropped hesitation), ``gaps[-1]`` what follows the last word."""
+    toks: list[str] = []
+    gaps = [""]
+    for raw in _TOKEN.findall(text.lower().replace("\u2019", "'")):
+        for tok in (_pieces(raw) if not raw.replace("'", "").isalnum() and len(raw) > 1 else (raw,)):
+            pause = _PAUSES.get(tok)
+            if pause is not None:
+                gaps[-1] += pause
+                continue
+            tok = w.symbols.get(tok, tok).strip("'")
+            if not tok:
+                continue
+            if tok in w.hesitations:
+                gaps[-1] += _HESITATION
+                continue
+            toks.append(tok)
+            gaps.append("")
+    return toks, gaps
+
+
+def _remove(toks: list[str], gaps: list[str], i: int, j: int) -> None:
+    """Drop ``toks[i:j]``, merging the gaps around them (none kept at either end)."""
+    del toks[i:j]
+    gaps[i:j + 1] = ["" if i == 0 or i == len(toks) else "".join(gaps[i:j + 1])]
+
+
+@functools.lru_cache(maxsize=64)
+def _name_phrases(names: tuple[str, ...], lang: str) -> tuple[Phrase, ...]:
+    """The assistant's names as word tuples, longest first ("hey jarvis" -> ("hey", "jarvis"))."""
+    w = words(lang)
+    phrases = {tuple(_tokens(n, w)[0]) for n in names}
+    return tuple(sorted((p for p in phrases if p), key=lambda p: (-len(p), p)))
+
+
+def _name_at(toks: list[str], i: int, names: tuple[Phrase, ...]) -> int:
+    """The length of the name starting at ``toks[i]`` (0 for none)."""
+    for name in names:
+        if tuple(toks[i:i + len(name)]) == name:
+            return len(name)
+    return 0
+
+
+def _called_at(toks: list[str], i: int, names: tuple[Phrase, ...], w: Words) -> int:
+    """The length of "[call words] name" at ``toks[i]`` ("hey hearth", "ok hearth", "hearth"), 0 for none."""
+    j = i
+    while j < len(toks) and toks[j] in w.call_words and not _name_at(toks, j, names):
+        j += 1
+    n = _name_at(toks, j, names)
+    return j + n - i if n else 0
+
+
+def _drop_names_inside(toks: list[str], gaps: list[str], names: tuple[Phrase, ...], w: Words) -> None:
+    """The assistant called mid-sentence: a name after a call word, or set off by punctuation."""
+    i = 1
+    while i < len(toks) - 1:
+        n = _name_at(toks, i, names)
+        if n and toks[i - 1] in w.call_words:
+            _remove(toks, gaps, i - 1, i + n)
+        elif n and (gaps[i] or gaps[i + n]):
+            _remove(toks, gaps, i, i + n)
+        else:
+            i += 1
+
+
+def _strip_ends(toks: list[str], gaps: list[str], names: tuple[Phrase, ...], w: Words) -> None:
+    """Fillers and the assistant's name off both ends, again and again, never emptying the text; a tail
+    filler stays after a bare answer ("no thanks", "yes please")."""
+    while len(toks) > 1:
+        n = _called_at(toks, 0, names, w)
+        if not n:
+            lead = phrase_at(toks, 0, w.lead_fillers)
+            n = len(lead) if lead else 0
+        if not n or n >= len(toks):
+            break
+        _remove(toks, gaps, 0, n)
+    while len(toks) > 1:
+        tail = phrase_ending(toks, len(toks), w.tail_fillers)
+        n = len(tail) if tail else _name_ending(toks, names, w)
+        if not n or n >= len(toks) or (tail and all(t in w.answers for t in toks[:-n])):
+            break
+        _remove(toks, gaps, len(toks) - n, len(toks))
+
+
+def _name_ending(toks: list[str], names: tuple[Phrase, ...], w: Words) -> int:
+    """The length of "[call word] name" at the end of ``toks`` (0 for none)."""
+    for name in names:
+        k = len(toks) - len(name)
+        if k >= 0 and tuple(toks[k:]) == name:
+            return len(name) + (1 if k > 0 and toks[k - 1] in w.call_words else 0)
+    return 0
+
+
+def _number_run(toks: list[str] | tuple[str, ...], start: int, w: Words) -> int:
+    """The end of the run of number words starting at ``toks[start]``."""
+    j = start
+    while j < len(toks) and w.is_number_word(toks[j]):
+        j += 1
+    return j
+
+
+def _overwrite(x: Pairs, y: Pairs, k: int, x_end: int, y_end: int) -> Pairs:
+    """X with ``x[k:x_end]`` replaced by ``y[:y_end]`` and the words after it overwritten by ``y[y_end:]``."""
+    rest = y[y_end:]
+    return x[:k] + y + x[x_end + len(rest):]
+
+
+def _aligned(x: Pairs, y: Pairs, strong: bool, w: Words) -> Pairs | None:
+    """X repaired by Y, or None when Y does not repair X: Y restarts the request when it starts with a
+    request word or X's first word; Y overwrites X from the last occurrence of Y's first word, or from X's
+    last number when Y starts with a number; after a strong marker Y replaces as many trailing words of X as
+    it has (X's request word stays)."""
+    xs = [t for t, _ in x]
+    first = y[0][0]
+    if first in w.starters:
+        return y
+    if first in xs:
+        k = len(xs) - 1 - xs[::-1].index(first)
+        return y if k == 0 else _overwrite(x, y, k, k + 1, 1)
+    if w.is_number_word(first):
+        ends = [i for i in range(len(xs)) if w.is_number_word(xs[i]) and (i + 1 == len(xs) or
+                                                                            not w.is_number_word(xs[i + 1]))]
+        if ends:
+            end = ends[-1] + 1
+            k = end - 1
+            while k > 0 and w.is_number_word(xs[k - 1]):
+                k -= 1
+            return _overwrite(x, y, k, end, _number_run([t for t, _ in y], 0, w))
+    if not strong:
+        return None
+    keep = 1 if xs[0] in w.starters else 0
+    drop = max(0, min(len(y), len(x) - keep))
+    return x[:len(x) - drop] + y
+
+
+def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
+    """Apply the first self-repair "X <marker> Y" of the text; whether there was one."""
+    i = 0
+    while (m := phrase_at(toks, i, w.markers)) is not None:  # markers at the start are not repairs
+        i += len(m)
+    i = max(i, 1)
+    while i < len(toks):
+        marker = phrase_at(toks, i, w.markers)
+        if marker is None:
+            i += 1
+            continue
+        chain, j = [marker], i + len(marker)
+        while (more := phrase_at(toks, j, w.markers)) is not None:
+            chain.append(more)
+            j += len(more)
+        if j >= len(toks):
+            return False
+        # strong: a strong marker, several markers, a hesitation before or any pause after ("add milk, no, eggs")
+        strong = len(chain) > 1 or marker in w.strong_markers or _HESITATION in gaps[i] or gaps[j] != ""
+        guard = w.guards.get(marker)
+        if not strong and guard and (toks[i - 1] in guard.not_before or toks[j] in guard.not_after):
+            i = j
+            continue
+        while j < len(toks) - 1 and (lead := phrase_at(toks, j, w.lead_fillers)) and j + len(lead) < len(toks):
+            j += len(lead)
+        pairs = list(zip(toks, gaps, strict=False))
+        fixed = _aligned(pairs[:i], [(toks[j], "")] + pairs[j + 1:], strong, w)
+        if fixed is None:
+            i = j
+            continue
+        last = gaps[-1]
+        toks[:] = [t for t, _ in fixed]
+        gaps[:] = [g for _, g in fixed] + [last]
+        gaps[0] = ""
+        return True
+    return False
+
+
+def _join(toks: list[str], gaps: list[str], w: Words) -> str:
+    """The words with single spaces, a comma between two items said as "and" (not one around a hesitation,
+    "for, uh, twenty minutes", nor one after a request word, "add, um, eggs")."""
+    out = toks[:1]
+    for i in range(1, len(toks)):
+        gap = gaps[i]
+        if ("," in gap and _HESITATION not in gap and toks[i - 1] not in w.no_and and toks[i] not in w.no_and
+                and toks[i - 1] not in w.starters):
+            out.append(w.and_word)
+        out.append(toks[i])
+    return " ".join(out)
+
+
+def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -> str:
+    """``text`` as sentence files are written against (see the module's docstring).
+
+    ``names`` are the assistant's names and wake words ("hearth", "hey jarvis"): dropped where the
+    assistant is called (at either end, after a call word like "hey", or set off by commas), kept where
+    they are an ordinary word in the middle ("the hearth rug"). "no", "no thanks", "no I said three" at the
+    start are left for the dialogue: a repair marker at the start is not a repair.
+    """
+    w = words(lang)
+    toks, gaps = _tokens(text, w)
+    if not toks:
+        return ""
+    name_phrases = _name_phrases(names if isinstance(names, tuple) else tuple(names), lang)
+    if name_phrases and len(toks) > 2:
+        _drop_names_inside(toks, gaps, name_phrases, w)
+    if tuple(toks) in w.kept_whole:
+        return " ".join(toks)
+    _strip_ends(toks, gaps, name_phrases, w)
+    for _ in range(_MAX_REPAIRS):
+        if not _repair_once(toks, gaps, w):
+            break
+        _strip_ends(toks, gaps, name_phrases, w)
+    return _join(toks, gaps, w)
