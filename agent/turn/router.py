@@ -19,12 +19,7 @@ from typing import Any
 from hearth.config import ModelsFile
 from hearth.tooling.runner import Tool
 from hearth.understanding.matcher import IntentMatch, Matcher, matching_words
-
-try:
-    from hearth.understanding.normalise import normalise
-except ImportError:  # TEMPORARY while the normaliser is written (issue 24)
-    def normalise(text: str, names: Any = ()) -> str:  # type: ignore[misc]
-        return " ".join(text.lower().replace(",", " and ").strip(" .!?").split())
+from hearth.understanding.normalise import normalise
 
 log = logging.getLogger(__name__)
 

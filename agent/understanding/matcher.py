@@ -168,10 +168,7 @@ class Matcher:
     def fuzzy(self, text: str) -> tuple[IntentMatch, ...]:
         """The strict stage again with near-miss words read as the grammar's own ("lift" -> "list")."""
         self.build()
-        try:
-            from hearth.understanding.fuzzy import correct
-        except ImportError:  # TEMPORARY while the fuzzy stage is written (issue 24)
-            return ()
+        from hearth.understanding.fuzzy import correct
         words = text.split()
         fixed = correct(words, self.grammar.vocabulary)
         if fixed == words:
@@ -237,7 +234,9 @@ class Matcher:
 
 def _sentence(result: Any) -> str:
     sentence = result.intent_sentence.text if result.intent_sentence is not None else ""
-    out, depth = [], 0
+    out: list[str] = []
+    name: list[str] = []
+    depth = 0
     for ch in sentence:  # "{shopping_list_item:item}" -> "{item}"
         if ch == "{":
             depth, name = 1, []
@@ -294,11 +293,7 @@ def split_and(text: str, language: str = "en") -> list[str]:
 def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str],
                language: str = "en") -> list[dict[str, Any]]:
     """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
-    try:
-        from hearth.understanding.numbers import read_quantity
-    except ImportError:  # TEMPORARY while the numbers reader is written (issue 24)
-        def read_quantity(text: str) -> tuple[int | None, str]:  # type: ignore[misc]
-            return None, text
+    from hearth.understanding.numbers import read_quantity
     pieces = split_and(str(arguments[slot]), language)
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
