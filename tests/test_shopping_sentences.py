@@ -216,7 +216,8 @@ def test_new_phrasings(text, tool, slots):
 def test_an_add_names_each_thing_and_its_count_for_the_core():
     data = yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))
     adds = data["intents"]["add_to_shopping_list"]["data"]
-    assert all(block.get("metadata") == {"each": "item", "count": "quantity"} for block in adds)
+    assert all(block.get("metadata") == {"each": "item", "count": "quantity", "whole": "shop_whole_names"}
+               for block in adds)
 
 
 def test_a_clear_that_names_checked_items_has_no_reading_that_clears_everything():

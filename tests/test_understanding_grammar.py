@@ -194,3 +194,47 @@ def test_the_plugin_manager_lists_the_sentence_folders(tmp_path, monkeypatch):
     pm.load(directory=folder)
     assert pm.sentence_folders() == [Path(folder / "pantry_sentences")]
     assert pm.info["pantry"].sentences == [str(folder / "pantry_sentences")]
+
+
+@pytest.mark.parametrize(("said", "things"), [
+    ("salt and pepper chips", ["salt and pepper chips"]),
+    ("coffee filters paper towels and dish soap", ["coffee filters", "paper towels", "dish soap"]),
+    ("onions carrots and celery", ["onions", "carrots", "celery"]),
+    ("brussels sprouts and apples", ["brussels sprouts", "apples"]),
+    ("2 bags of frozen peas and rice", ["2 bags of frozen peas", "rice"]),
+    ("green beans", ["green beans"]),
+    ("chocolate chip cookies", ["chocolate chip cookies"]),
+])
+def test_a_list_said_in_one_breath_is_read_into_things(said, things):
+    from hearth.understanding.matcher import split_things
+    whole = frozenset({"salt and pepper", "brussels sprouts"})
+    assert split_things(said, "en", whole) == things
+
+
+def test_the_fuzzy_stage_corrects_only_where_the_grammar_says_the_pair():
+    from hearth.understanding.fuzzy import correct_in_context
+    vocab = {"add", "to", "my", "shopping", "list", "left", "timer", "mail"}
+    pairs = {("shopping", "list"), ("my", "shopping"), ("a", "timer"), ("turn", "left")}
+    assert correct_in_context("add milk to my shopping lift".split(), vocab, pairs) == \
+        "add milk to my shopping list".split()  # "milk" is no "mail": "add mail" is no pair of the grammar
+    assert correct_in_context("set a timmer".split(), vocab, pairs) == "set a timer".split()
+
+
+def test_word_pairs_follow_alternatives_optionals_and_rules():
+    from hearth.understanding.sentences import word_pairs
+    pairs = word_pairs({"intents": {"x": {"data": [{"sentences": ["(add|put) {item} [on|to] <list>"]}]}},
+                        "expansion_rules": {"list": "[my|the] (shopping|grocery) list"}})
+    assert {("on", "my"), ("to", "the"), ("on", "shopping"), ("my", "grocery"), ("shopping", "list")} <= pairs
+    assert ("add", "on") not in pairs  # a slot stands between them
+
+
+def test_a_tool_with_sentences_gets_its_plainest_sentences_as_examples(agent):
+    agent.intents.build()
+    tool = agent.tools.get("stock_jar")
+    assert tool.examples == ["(stock|store) {thing} in ((pantry|larder))",
+                             "(stock|store) {count} jars of {thing} in ((pantry|larder))"]
+
+
+async def test_a_misheard_carrier_is_read_by_the_fuzzy_stage_not_stored_in_the_slot(agent):
+    calls, _ = await _turn(agent, "stock plums in the panty")
+    assert calls == [("stock_jar", {"thing": "plums"})]

@@ -73,3 +73,24 @@ def correct(words: list[str], vocabulary: Collection[str], keep: Collection[str]
         if near is not None:
             out[i] = near
     return out
+
+
+def correct_in_context(words: list[str], vocabulary: Collection[str], pairs: Collection[tuple[str, str]],
+                       keep: Collection[str] = frozenset()) -> list[str]:
+    """:func:`correct`, but a near-miss is read as a vocabulary word only where that word makes a pair
+    the grammar says with a neighbour ("my shopping lift": "shopping list" is such a pair, "shopping
+    left" is not; "add milk" stays, as "add mail" is none): the words of a slot keep their own spelling."""
+    out = list(words)
+    for i, word in enumerate(words):
+        if len(word) < MIN_LENGTH or word in vocabulary or word in keep or not word.replace("'", "").isalpha():
+            continue
+        choices = _buckets(vocabulary).get(word[:1])
+        if not choices:
+            continue
+        before = out[i - 1] if i else None
+        after = words[i + 1] if i + 1 < len(words) else None
+        for near, _, _ in process.extract(word, choices, scorer=fuzz.ratio, score_cutoff=MIN_SCORE, limit=5):
+            if (before, near) in pairs or (near, after) in pairs:
+                out[i] = near
+                break
+    return out

@@ -43,7 +43,8 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     path = Path(__file__).with_name("lang") / language / "matching.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
-            ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners")}
+            ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
+             "not_plural_suffix")}
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,11 @@ class Matcher:
         files = sentences.sentence_files(self._folders(), self.language)
         own = sentences.merge([*files, ("examples=", self._examples(tools))], self.language)
         own["intents"] = {name: intent for name, intent in own["intents"].items() if name in by_name}
+        _give_examples(by_name, sentences.merge(files, self.language))
         grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
         grammar.vocabulary, grammar.starters = sentences.vocabulary(own)
+        grammar.lists = own["lists"]
+        grammar.pairs = sentences.word_pairs(own)
         ha = self._ha_templates(tools, grammar)
         try:
             # the tools' own sentences are tried first: their authors know their tools best
@@ -119,6 +123,8 @@ class Matcher:
         """The tools' ``examples=`` templates as one more sentence file."""
         data: dict[str, Any] = {"intents": {}, "lists": {}}
         for tool in tools:
+            if getattr(tool, "examples_from_sentences", False):
+                continue  # written out from its sentence file: compiled from there
             blocks = template_blocks(tool)
             if blocks:
                 for slot, schema in tool.parameters["properties"].items():
@@ -168,9 +174,9 @@ class Matcher:
     def fuzzy(self, text: str) -> tuple[IntentMatch, ...]:
         """The strict stage again with near-miss words read as the grammar's own ("lift" -> "list")."""
         self.build()
-        from hearth.understanding.fuzzy import correct
+        from hearth.understanding.fuzzy import correct_in_context
         words = text.split()
-        fixed = correct(words, self.grammar.vocabulary)
+        fixed = correct_in_context(words, self.grammar.vocabulary, self.grammar.pairs)
         if fixed == words:
             return ()
         return tuple(replace(m, strict=False, source=f"fuzzy: {m.source}") for m in self.strict(" ".join(fixed)))
@@ -199,7 +205,7 @@ class Matcher:
                 calls = [typed_arguments(tool, slots)]
                 if metadata.get("each") in calls[0]:
                     calls = each_thing(calls[0], str(metadata["each"]), metadata.get("count"), self.grammar.starters,
-                                       self.language)
+                                       self.language, self._whole(metadata.get("whole")))
             for arguments in calls:
                 tool.validate(arguments)
         except (ToolError, ValueError, TypeError, KeyError) as err:
@@ -211,6 +217,11 @@ class Matcher:
         source = f"Home Assistant intent {result.intent.name}: {_sentence(result)}"
         return (IntentMatch(tool.name, calls[0], source, intent=result.intent.name, slots=slots),)
 
+    def _whole(self, list_name: Any) -> frozenset[str]:
+        """The names a data block's ``metadata: {whole: <list>}`` keeps whole ("salt and pepper")."""
+        values = (self.grammar.lists.get(str(list_name)) or {}).get("values") if list_name else None
+        return frozenset(str(v.get("in") if isinstance(v, dict) else v).lower() for v in values or ())
+
     def _plausible_slot(self, value: str) -> bool:
         """A wildcard that reads as a slot, not a sentence a loose template happened to fit."""
         words = value.split()
@@ -221,8 +232,17 @@ class Matcher:
             return False  # "add eggs and start a timer": two requests, not two things
         if any(self._ends_in_carrier(p) for p in pieces[:-1]):
             return False  # "jam in the pantry and honey": the first request ended inside the slot
+        if self._ends_in_misheard_carrier(words):
+            return False  # "butter to my shopping lift": the fuzzy stage reads the carrier
         return max(len(p.split()) for p in pieces) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
 
+
+    def _ends_in_misheard_carrier(self, words: list[str]) -> bool:
+        """Whether a slot ends with the grammar's own words once a near-miss is read ("shopping lift")."""
+        from hearth.understanding.fuzzy import correct_in_context
+        tail = words[-2:]
+        fixed = correct_in_context(tail, self.grammar.vocabulary, self.grammar.pairs)
+        return fixed != tail and self._ends_in_carrier(" ".join(fixed))
 
     def _ends_in_carrier(self, piece: str) -> bool:
         """Whether a piece of a slot ends with words of the grammar's own ("... to the list")."""
@@ -230,6 +250,21 @@ class Matcher:
         vocab = self.grammar.vocabulary
         function = matching_words(self.language)["function_words"]
         return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
+
+
+def _give_examples(tools: dict[str, Tool], files: dict[str, Any], per_tool: int = 24) -> None:
+    """A tool with sentences and no ``examples=`` of its own gets its sentences, written out, as its
+    examples: small models and the rankers read a tool's example sentences."""
+    for name, intent in files["intents"].items():
+        tool = tools.get(name)
+        if tool is None or (tool.examples and not getattr(tool, "examples_from_sentences", False)):
+            continue
+        args = tool.parameters["properties"]
+        templates = [t for block in intent.get("data") or [] if not block.get("slots")
+                     for t in block.get("sentences") or []]
+        plain = (sentences.plainest(sentences.inline(t, files, args)) for t in templates)
+        tool.examples = list(dict.fromkeys(p for p in plain if p))[:per_tool]
+        tool.examples_from_sentences = True  # type: ignore[attr-defined]
 
 
 def _sentence(result: Any) -> str:
@@ -290,11 +325,54 @@ def split_and(text: str, language: str = "en") -> list[str]:
     return pieces or [text]
 
 
+def split_things(text: str, language: str = "en", whole: frozenset[str] = frozenset()) -> list[str]:
+    """The things a list names: ``"salt and pepper chips, coffee filters paper towels and dish soap"``
+    -> salt and pepper chips, coffee filters, paper towels, dish soap. Names in ``whole`` keep their
+    "and" and their plurals; in a list, a plural noun followed by more words ends a thing."""
+    merged: list[str] = []
+    for piece in split_and(text, language):
+        if merged and any(_spans(merged[-1], piece, w) for w in whole):
+            merged[-1] = f"{merged[-1]} and {piece}"
+        else:
+            merged.append(piece)
+    if len(merged) < 2:
+        return merged
+    return [thing for piece in merged for thing in _run_on(piece, language, whole)]
+
+
+def _spans(left: str, right: str, name: str) -> bool:
+    """Whether ``name`` ("salt and pepper") runs across the "and" between ``left`` and ``right``."""
+    head, sep, tail = name.partition(" and ")
+    return bool(sep) and (left == head or left.endswith(f" {head}")) and (right == tail or right.startswith(f"{tail} "))
+
+
+def _run_on(piece: str, language: str, whole: frozenset[str]) -> list[str]:
+    from hearth.understanding.numbers import read_quantity
+    if read_quantity(piece)[0] is not None:
+        return [piece]  # "2 bags of frozen peas": an amount of one thing
+    words_ = matching_words(language)
+    ends, not_ends = tuple(words_["plural_suffix"]), tuple(words_["not_plural_suffix"])
+    out: list[str] = []
+    current: list[str] = []
+    words = piece.split()
+    for i, word in enumerate(words):
+        current.append(word)
+        plural = len(word) > 3 and word.endswith(ends) and not word.endswith(not_ends) and word.isalpha()
+        nxt = " ".join(words[i:i + 2])
+        if (plural and i + 1 < len(words) and words[i + 1] not in words_["function_words"] and nxt not in whole
+                and " ".join(current) not in whole):
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
 def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str],
-               language: str = "en") -> list[dict[str, Any]]:
+               language: str = "en", whole: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
     from hearth.understanding.numbers import read_quantity
-    pieces = split_and(str(arguments[slot]), language)
+    pieces = split_things(str(arguments[slot]), language, whole)
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
     calls = []

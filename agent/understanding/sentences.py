@@ -35,7 +35,9 @@ class Grammar:
     # intent name -> (tool, converter from HA slots to arguments, or None: the slots are the arguments)
     targets: dict[str, tuple[Tool, Any]] = field(default_factory=dict)
     vocabulary: set[str] = field(default_factory=set)
+    pairs: set[tuple[str, str]] = field(default_factory=set)  # words said one after the other in a template
     starters: set[str] = field(default_factory=set)
+    lists: dict[str, Any] = field(default_factory=dict)  # the sentence files' lists, by name
     error: str | None = None
 
 
@@ -136,3 +138,107 @@ def sentence_files(folders: Iterable[Path], language: str) -> list[tuple[str, di
         if path.is_file():
             out.append((str(path), read_file(path)))
     return out
+
+
+def inline(template: str, data: dict[str, Any], arguments: Iterable[str], depth: int = 0) -> str:
+    """A template with its ``<rules>`` written out and its lists as the ``{argument}`` they fill (or
+    their values, for a list that fills no argument): the form ``examples=`` takes, for the model
+    prompts and rankers that read a tool's example sentences."""
+    rules, lists, args = data.get("expansion_rules") or {}, data.get("lists") or {}, set(arguments)
+    out, i = [], 0
+    while i < len(template):
+        ch = template[i]
+        close = template.find(">" if ch == "<" else "}", i) if ch in "<{" else -1
+        if close < 0:
+            out.append(ch)
+            i += 1
+            continue
+        ref = template[i + 1:close]
+        if ch == "<":
+            rule = str(rules.get(ref, ref))
+            out.append(f"({inline(rule, data, args, depth + 1)})" if depth < 8 else ref)
+        else:
+            name, _, slot = ref.partition(":")
+            slot = slot or name
+            values = (lists.get(name) or {}).get("values")
+            if slot not in args and values:
+                words = [str(v.get("in") if isinstance(v, dict) else v) for v in values]
+                out.append("(" + "|".join(words) + ")")
+            else:
+                out.append("{" + slot + "}")
+        i = close + 1
+    return "".join(out)
+
+
+def plainest(template: str) -> str:
+    """A template without its optional parts: the plainest way to say it (``[please] add {item} [to
+    <list>]`` -> ``add {item}``), for example sentences."""
+    out: list[str] = []
+    depth = 0
+    for ch in template:
+        if ch == "[":
+            depth += 1
+        elif ch == "]" and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    text = " ".join("".join(out).split())
+    for gap, joined in (("( ", "("), (" )", ")"), ("| ", "|"), (" |", "|"), ("()", ""), ("(|", "("), ("|)", ")")):
+        while gap in text:
+            text = text.replace(gap, joined)
+    return " ".join(text.split())
+
+
+def word_pairs(data: dict[str, Any]) -> set[tuple[str, str]]:
+    """The pairs of literal words that follow each other in some sentence of the grammar's own
+    templates (through alternatives, optional parts and rules; a slot breaks a pair): the context
+    the fuzzy stage checks a correction against. Read from hassil's parse tree, never expanded."""
+    from hassil.parse_expression import parse_sentence
+    pairs: set[tuple[str, str]] = set()
+    rules: dict[str, Any] = {}
+    for name, text in (data.get("expansion_rules") or {}).items():
+        try:
+            rules[name] = parse_sentence(str(text)).expression
+        except Exception:  # a rule hassil cannot parse: the grammar reports it when it compiles
+            continue
+    for intent in (data.get("intents") or {}).values():
+        for block in intent.get("data") or []:
+            for template in block.get("sentences") or []:
+                try:
+                    _ends(parse_sentence(template).expression, rules, pairs, {})
+                except Exception:
+                    continue
+    return pairs
+
+
+Ends = tuple[frozenset[Any], frozenset[Any], bool]  # (first words, last words, can be empty)
+
+
+def _ends(exp: Any, rules: dict[str, Any], pairs: set[tuple[str, str]], seen: dict[str, Ends], depth: int = 0) -> Ends:
+    from hassil.expression import Alternative, Group, ListReference, RuleReference, TextChunk
+    if isinstance(exp, TextChunk):
+        words = exp.text.lower().split()
+        pairs.update(zip(words, words[1:], strict=False))
+        return (frozenset(words[:1]), frozenset(words[-1:]), not words)
+    if isinstance(exp, ListReference):
+        return (frozenset([None]), frozenset([None]), False)  # a slot: no word pairs across it
+    if isinstance(exp, RuleReference):
+        if exp.rule_name not in seen and depth < 12 and exp.rule_name in rules:
+            seen[exp.rule_name] = (frozenset(), frozenset(), True)  # a rule that refers to itself
+            seen[exp.rule_name] = _ends(rules[exp.rule_name], rules, pairs, seen, depth + 1)
+        return seen.get(exp.rule_name, (frozenset([None]), frozenset([None]), False))
+    if not isinstance(exp, Group):
+        return (frozenset(), frozenset(), True)
+    parts = [_ends(item, rules, pairs, seen, depth + 1) for item in exp.items]
+    if isinstance(exp, Alternative):
+        return (frozenset().union(*(p[0] for p in parts)), frozenset().union(*(p[1] for p in parts)),
+                exp.is_optional or any(p[2] for p in parts))
+    first: frozenset[Any] = frozenset()
+    last: frozenset[Any] = frozenset()
+    empty = True
+    for f, lst, e in parts:  # a sequence (a permutation read in its written order)
+        pairs.update((a, b) for a in last for b in f if a is not None and b is not None)
+        first = first | f if empty else first
+        last = lst | last if e else lst
+        empty = empty and e
+    return (first, last, empty)
