@@ -175,6 +175,8 @@ class Tool:
     """
 
     hints: dict[str, Any] = {}  # never mutated: each Tool.__init__ gives its own
+    # true when ``examples`` were written out from the tool's sentence file (tier 1 compiles the file)
+    examples_from_sentences: bool = False
 
     def __init__(
         self,

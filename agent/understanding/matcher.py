@@ -123,7 +123,7 @@ class Matcher:
         """The tools' ``examples=`` templates as one more sentence file."""
         data: dict[str, Any] = {"intents": {}, "lists": {}}
         for tool in tools:
-            if getattr(tool, "examples_from_sentences", False):
+            if tool.examples_from_sentences:
                 continue  # written out from its sentence file: compiled from there
             blocks = template_blocks(tool)
             if blocks:
@@ -257,14 +257,14 @@ def _give_examples(tools: dict[str, Tool], files: dict[str, Any], per_tool: int 
     examples: small models and the rankers read a tool's example sentences."""
     for name, intent in files["intents"].items():
         tool = tools.get(name)
-        if tool is None or (tool.examples and not getattr(tool, "examples_from_sentences", False)):
+        if tool is None or (tool.examples and not tool.examples_from_sentences):
             continue
         args = tool.parameters["properties"]
         templates = [t for block in intent.get("data") or [] if not block.get("slots")
                      for t in block.get("sentences") or []]
         plain = (sentences.plainest(sentences.inline(t, files, args)) for t in templates)
         tool.examples = list(dict.fromkeys(p for p in plain if p))[:per_tool]
-        tool.examples_from_sentences = True  # type: ignore[attr-defined]
+        tool.examples_from_sentences = True
 
 
 def _sentence(result: Any) -> str:
