@@ -25,7 +25,7 @@ async def fast_path(matches: tuple[IntentMatch, ...], text: str, clock: TurnCloc
         call_id = runner.new_call_id()
         yield await emit(ToolCalled(session, turn_id, call_id=call_id, name=m.name, arguments=m.arguments))
         outcomes.append(await runner.run(m.name, m.arguments, ctx, call_id=call_id, confirmed=m.strict))
-    spoken = " ".join((o.say or "Done.") if o.ok else str(o.result) for o in outcomes)
+    spoken = spoken_together(outcomes)
     await _store(storage, clock, text, spoken, outcomes)
     for o in outcomes:
         yield await emit(returned(o, ctx))
@@ -47,3 +47,38 @@ async def _store(storage: Storage, clock: TurnClock, text: str, spoken: str, out
         {"role": "assistant", "content": spoken}], outcomes[0])
     for o in outcomes[1:]:
         await storage.call(storage.log_tool_call, session, turn_id, o)
+
+
+def spoken_together(outcomes: list[ToolOutcome]) -> str:
+    """The calls' sentences as one reply; calls of one tool in a row say theirs once, with what differs
+    listed ("Added milk to your list." + "Added eggs to your list." -> "Added milk and eggs to your list.")."""
+    said = [((o.say or "Done.") if o.ok else str(o.result), o.name if o.ok else None) for o in outcomes]
+    out: list[str] = []
+    i = 0
+    while i < len(said):
+        j = i + 1
+        while j < len(said) and said[j][1] is not None and said[j][1] == said[i][1]:
+            j += 1
+        out.append(_merged([s for s, _ in said[i:j]]))
+        i = j
+    return " ".join(out)
+
+
+def _merged(sentences: list[str]) -> str:
+    if len(set(sentences)) < 2:
+        return sentences[0]
+    from hearth.understanding import words
+    split = [s.split() for s in sentences]
+    head = 0
+    while all(len(w) > head + 1 and w[head] == split[0][head] for w in split):
+        head += 1
+    tail = 0
+    while all(len(w) > head + tail + 1 and w[-1 - tail] == split[0][-1 - tail] for w in split):
+        tail += 1
+    if not head and not tail:
+        return " ".join(sentences)
+    middles = [" ".join(w[head:len(w) - tail]) for w in split]
+    if tail == 0:  # the sentence ends in what differs: keep its full stop once
+        middles = [m.rstrip(".") for m in middles]
+    listed = ", ".join(middles[:-1]) + f" {words().and_word} " + middles[-1]
+    return " ".join([*split[0][:head], listed, *split[0][len(split[0]) - tail:]]) + ("" if tail else ".")

@@ -147,7 +147,11 @@ class Router:
         request of its own, or continues the first one's verb ("set a timer for 5 minutes and
         another for 10"); then the fuzzy stage over the whole."""
         cleaned = self.read(text)
-        return self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
+        found = self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
+        pronouns = matching_words()["pronouns"]
+        if any(isinstance(v, str) and v in pronouns for m in found for v in m.arguments.values()):
+            return []  # "remove it" with nothing before it in the sentence: the dialogue's to resolve
+        return found
 
     def _split(self, cleaned: str, depth: int) -> list[IntentMatch]:
         whole = self._calls(cleaned)

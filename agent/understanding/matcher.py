@@ -228,8 +228,10 @@ class Matcher:
         if not words or words[0] in matching_words(self.language)["not_a_slot_start"]:
             return False
         pieces = split_and(value, self.language)
-        if len(pieces) > 1 and any(p.split()[0] in self.grammar.starters for p in pieces[1:] if p):
-            return False  # "add eggs and start a timer": two requests, not two things
+        seams = matching_words(self.language)["seams"]
+        opening = [next((w for w in p.split() if w not in seams), "") for p in pieces[1:]]
+        if any(w in self.grammar.starters for w in opening):
+            return False  # "add eggs and (then) start a timer": two requests, not two things
         if any(self._ends_in_carrier(p) for p in pieces[:-1]):
             return False  # "jam in the pantry and honey": the first request ended inside the slot
         if self._ends_in_misheard_carrier(words):
