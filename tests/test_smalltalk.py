@@ -1,4 +1,4 @@
-"""Small talk on tier 1 (tools/smalltalk.py): thanks and praise, "what can you do", goodbyes and requests
+"""Small talk on tier 1 (tools/smalltalk, its sentences/en.yaml): thanks and praise, "what can you do", goodbyes and requests
 no tool covers, as people say them (British and American, casual, with "okay", "uh", "mate", "please"),
 through the real router; and what it must leave alone: the list, timers, the clock, and (with Home
 Assistant loaded) the devices."""
@@ -169,6 +169,16 @@ async def test_the_replies(tmp_path):
         assert can.startswith("I can help with ") and "shopping list" in can and "timers" in can
         for text, topic in OUT_OF_SCOPE[:10]:
             assert await say(text) == f"Sorry, I can't {topic} yet. {can}", text
+    finally:
+        await agent.stop()
+
+
+async def test_a_greeting_with_the_assistants_name(tmp_path):
+    agent = _agent(tmp_path)
+    await agent.start(load_model=False)
+    try:
+        for text in ("hey hearth", "Hi Hearth!", "good morning hearth"):
+            assert _small_talk(agent, text) == {"kind": "greeting"}, text
     finally:
         await agent.stop()
 

@@ -1,106 +1,106 @@
-"""How an utterance is read as small talk or as a request no tool covers (tier 1, no model): :func:`classify`."""
+"""How an utterance is read as small talk or as a request no tool covers (tier 1, no model): :func:`classify`,
+hassil over the plugin's own sentence file (``sentences/en.yaml``) and the two checks its metadata asks for.
+
+The out-of-scope blocks of the file carry ``unless_words`` (void when the request holds one of those words:
+a list, a timer, the clock are other tools') and ``unless_tool`` (void when a registered tool of another
+plugin has one of those words in its name or the Home Assistant intents it claims). They also require the
+context ``{unless_applied: true}``, which this reader passes: a matcher that does not apply the two checks
+never reads them.
+"""
 
 from __future__ import annotations
 
-import re
+import functools
+import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal
 
-from .phrases import (
-    _ASKING,
-    _BEFORE_OWN_WORDS,
-    _LIST_VERBS,
-    _MAX_PHRASE_WORDS,
-    _MAX_SMALL_TALK_WORDS,
-    _NOT_GROCERIES,
-    _OUT_OF_SCOPE,
-    _OWN_WORDS,
-    _RANK,
-    _SMALL_TALK,
-    _SMALL_TALK_RX,
-    Topic,
-)
+import yaml
 
 Kind = Literal["greeting", "thanks", "capabilities", "identity", "how_are_you", "goodbye", "joke", "nevermind",
                "compliment", "acknowledge", "out_of_scope"]
 
+SENTENCES = Path(__file__).parent / "sentences"
+CONTEXT = {"unless_applied": True}  # what a matcher that applies unless_words and unless_tool passes
 
-def _normalise(text: str) -> str:
-    """Lower case, curly apostrophes made straight, punctuation and quotes dropped, apostrophes kept."""
+
+@functools.cache
+def grammar(language: str = "en") -> tuple[Any, dict[int, int]]:
+    """The compiled sentence file (hassil ``Intents``) and, per template, the index of its data block
+    (the earlier block wins a tie)."""
+    from hassil import Intents
+
+    intents = Intents.from_dict(yaml.safe_load((SENTENCES / f"{language}.yaml").read_text(encoding="utf-8")))
+    order = {id(sentence): i for i, block in enumerate(intents.intents["small_talk"].data)
+             for sentence in block.sentences}
+    return intents, order
+
+
+def normalise(text: str) -> str:
+    """Lower case, curly apostrophes made straight, punctuation dropped (an apostrophe only inside a word)."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = re.sub(r"[^\w\s']|(?<!\w)'|'(?!\w)", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    kept = "".join(c if c.isalnum() or c.isspace() or c == "'" else " " for c in text)
+    return " ".join(w.strip("'") for w in kept.split() if w.strip("'"))
 
 
-def _small_talk_kind(t: str) -> Kind | None:
-    """The kind of an utterance made only of small-talk phrases (normalised text), or None.
-
-    The words are split into the fewest phrases (so "no thanks" is one phrase, not "no" + "thanks"); the
-    utterance takes the most telling kind among them. Fillers alone ("please", "um") are not small talk.
-    """
-    words = t.split()
-    n = len(words)
-    if not n or n > _MAX_SMALL_TALK_WORDS:
-        return None
-    # best[j]: the fewest phrases covering words[:j], and the best rank among them (ties: the more telling)
-    best: list[tuple[int, int] | None] = [(0, len(_RANK))] + [None] * n
-    for j in range(1, n + 1):
-        for i in range(max(0, j - _MAX_PHRASE_WORDS), j):
-            before = best[i]
-            if before is None:
-                continue
-            m = _SMALL_TALK_RX.fullmatch(" ".join(words[i:j]))
-            if m is None or m.lastgroup is None:
-                continue
-            candidate = (before[0] + 1, min(before[1], _RANK[m.lastgroup]))
-            current = best[j]
-            if current is None or candidate < current:
-                best[j] = candidate
-    end = best[n]
-    if end is None or end[1] >= _RANK["filler"]:
-        return None
-    return _SMALL_TALK[end[1]][0]  # type: ignore[return-value]  # the kinds above are Kind's values
+def name_words(name: str) -> set[str]:
+    """The words of a tool or intent name: ``HassTurnOn`` -> hass, turn, on; ``web_search`` -> web, search."""
+    words: list[str] = []
+    word = ""
+    for i, c in enumerate(name):
+        nxt = name[i + 1] if i + 1 < len(name) else ""
+        starts = c.isupper() and word and (not word[-1].isupper() or nxt.islower())
+        if not c.isalnum() or starts or (word and c.isdigit() != word[-1].isdigit()):
+            words.append(word)
+            word = ""
+        if c.isalnum():
+            word += c
+    words.append(word)
+    return {w.lower() for w in words if w}
 
 
-def _tool_words(tools: Iterable[Any] | None) -> set[str]:
-    """The words of the other plugins' tool names and the Home Assistant intents they claim:
-    ``HassTurnOn`` -> turn, on; ``web_search`` -> web, search."""
+def tool_words(tools: Iterable[Any] | None) -> set[str]:
+    """The words of the other plugins' tool names and the Home Assistant intents they claim."""
     words: set[str] = set()
     for tool in tools or ():
         if getattr(tool, "plugin", None) == "smalltalk":
             continue
         for name in (getattr(tool, "name", ""), *getattr(tool, "intents", {})):
-            words.update(w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name))
+            words |= name_words(unicodedata.normalize("NFKC", name))
     return words
 
 
-def _out_of_scope(t: str, tools: Iterable[Any] | None) -> str | None:
-    """The topic of a request (normalised text) that no tool covers, or None: not one, or a tool may."""
-    asked = _ASKING.sub("", t) or t
-    found: list[Topic] = [row for row in _BEFORE_OWN_WORDS if row[1].search(asked)]
-    if not found:
-        if _OWN_WORDS.search(t) or (_LIST_VERBS.match(asked) and not _NOT_GROCERIES.match(asked)):
-            return None
-        found = [row for row in _OUT_OF_SCOPE if row[1].search(asked)]
-    if not found:
-        return None
-    covered = _tool_words(tools)
-    if any(covered.intersection(words) for _, _, words in found):
-        return None  # a registered tool may do it: leave the request to that tool (or to the model)
-    return found[0][0]
+def void(metadata: dict[str, Any], words: set[str], covered: set[str]) -> bool:
+    """Whether a block's match is void: the request holds one of its ``unless_words``, or a registered tool's
+    name holds one of its ``unless_tool`` words (``covered``: :func:`tool_words`)."""
+    return bool(words & set(metadata.get("unless_words") or ()) or covered & set(metadata.get("unless_tool") or ()))
+
+
+def _rank(result: Any, order: dict[int, int]) -> tuple[int, int, int, int]:
+    """hassil's own order (fewer wildcards, more literal text, less wildcard text), then the block's."""
+    wild = [e for e in result.entities_list if e.is_wildcard]
+    return (len(wild), -result.text_chunks_matched, sum(len(e.text or "") for e in wild),
+            order.get(id(result.intent_sentence), len(order)))
 
 
 def classify(text: str, tools: Iterable[Any] | None = None) -> tuple[Kind, str | None] | None:
     """The small-talk kind of an utterance (and, out of scope, what it asked for), or None.
 
     ``tools``: the agent's registered tools; an out-of-scope topic that one of them may cover is not claimed
-    (without them, every topic on the out-of-scope list is).
+    (without them, every topic of the file is).
     """
-    t = _normalise(text)
+    from hassil import recognize_all
+
+    t = normalise(text)
     if not t:
         return None
-    kind = _small_talk_kind(t)
-    if kind is not None:
-        return kind, None
-    topic = _out_of_scope(t, tools)
-    return ("out_of_scope", topic) if topic is not None else None
+    intents, order = grammar()
+    results = sorted(recognize_all(t, intents, intent_context=CONTEXT), key=lambda r: _rank(r, order))
+    words, covered = set(t.split()), tool_words(tools)
+    for result in results:
+        if void(result.intent_metadata or {}, words, covered):
+            continue
+        kind, topic = result.entities["kind"].value, result.entities.get("topic")
+        return kind, (topic.value if topic is not None else None)
+    return None
