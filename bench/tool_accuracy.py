@@ -21,8 +21,9 @@ from rich.table import Table
 
 from hearth import CallRequest
 from hearth.config import load_models
+from hearth.kit import read_quantity
 from hearth.pluginmanager import PluginManager
-from hearth.tools.shopping_list import item_key, split_quantity
+from hearth.tools.shopping_list import item_key
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "shopping_requests.json"
 
@@ -31,7 +32,7 @@ def effective(name: str, args: dict) -> tuple:
     """What the shopping list tool would do with this call."""
     args = dict(args or {})
     if "item" in args and isinstance(args["item"], str):
-        item, qty = split_quantity(args["item"])
+        qty, item = read_quantity(args["item"])
         q = args.get("quantity", 1)
         if qty is not None and q == 1:
             q = qty

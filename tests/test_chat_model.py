@@ -13,7 +13,8 @@ import pytest
 from conftest import REPO, run_hearth
 
 from hearth import Agent, CallRequest, Delta, Done
-from hearth.tools.shopping_list import item_key, split_quantity
+from hearth.kit import read_quantity
+from hearth.tools.shopping_list import item_key
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +29,7 @@ def _effect(name: str, args: dict) -> tuple:
     """What the shopping list does with a call (case, plural and '2 loaves of' folded)."""
     if "item" not in args:
         return name, None, None
-    item, qty = split_quantity(str(args["item"]))
+    qty, item = read_quantity(str(args["item"]))
     q = args.get("quantity", 1)
     return name, item_key(item), (qty if qty is not None and q == 1 else q) if name == "add_to_shopping_list" else None
 

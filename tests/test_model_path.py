@@ -40,7 +40,7 @@ def _tools(plugins: str, monkeypatch) -> list[dict]:
 def test_the_read_tools_are_the_ones_that_change_nothing(home, monkeypatch):
     tools = _tools("llamacpp,shopping_list,timers,clock,smalltalk", monkeypatch)
     reads = {fn_schema(t)["name"] for t in tools if is_read_tool(t)}
-    assert reads == {"get_shopping_list", "is_on_shopping_list", "timer_status", "get_current_time",
+    assert reads == {"get_shopping_list", "count_shopping_list", "is_on_shopping_list", "timer_status", "get_current_time",
                      "get_current_date", "small_talk"}
 
 

@@ -22,10 +22,12 @@ from hearth.pluginmanager import PluginManager
 
 PLUGINS = Path(__file__).with_name("plugins")
 HEARTH = str(Path(sys.executable).with_name("hearth"))
-SHOPPING_TOOLS = ["add_to_shopping_list", "check_off_shopping_list", "clear_shopping_list", "get_shopping_list",
-                  "is_on_shopping_list", "remove_from_shopping_list", "set_shopping_list_quantity"]
-REGISTERED = ["add_to_shopping_list", "remove_from_shopping_list", "check_off_shopping_list", "get_shopping_list",
-              "clear_shopping_list", "set_shopping_list_quantity", "is_on_shopping_list"]  # the order shopping_list registers them in
+SHOPPING_TOOLS = ["add_to_shopping_list", "check_off_shopping_list", "clear_shopping_list", "count_shopping_list",
+                  "get_shopping_list", "is_on_shopping_list", "remove_from_shopping_list", "restore_shopping_list",
+                  "set_shopping_list_quantity", "uncheck_shopping_list"]
+REGISTERED = ["add_to_shopping_list", "remove_from_shopping_list", "check_off_shopping_list", "uncheck_shopping_list",
+              "get_shopping_list", "count_shopping_list", "clear_shopping_list", "set_shopping_list_quantity",
+              "is_on_shopping_list", "restore_shopping_list"]  # the order shopping_list registers them in
 
 
 @pytest.fixture(autouse=True)

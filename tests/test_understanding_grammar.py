@@ -238,3 +238,26 @@ def test_a_tool_with_sentences_gets_its_plainest_sentences_as_examples(agent):
 async def test_a_misheard_carrier_is_read_by_the_fuzzy_stage_not_stored_in_the_slot(agent):
     calls, _ = await _turn(agent, "stock plums in the panty")
     assert calls == [("stock_jar", {"thing": "plums"})]
+
+
+def test_the_readme_sentence_file_example_works_as_written(tmp_path, monkeypatch):
+    import re
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"<!-- plugin-example -->\s*```python\n(.*?)```", readme, re.S).group(1)
+    yaml_text = re.search(r"```yaml\n(# dice/sentences/en.yaml.*?)```", readme, re.S).group(1)
+    hook = re.search(r"```python\n(@hookimpl\ndef register_sentences.*?)```", readme, re.S).group(1)
+    folder = tmp_path / "plugins"
+    (folder / "sentences").mkdir(parents=True)
+    (folder / "sentences" / "en.yaml").write_text(yaml_text)
+    (folder / "dice.py").write_text("from pathlib import Path\n" + code + "\n\n" + hook)
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "dice")
+    pm = PluginManager()
+    pm.load(directory=folder)
+    assert pm.errors == {}
+    agent = Agent(models=ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")}),
+                  plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    for said, count in (("roll two dice", 2), ("Throw a couple of dice, please", 2), ("roll 5 dice", 5)):
+        (match,) = agent.router.match_all(said)
+        assert (match.name, match.arguments) == ("roll_dice", {"count": count}), said
+    assert agent.router.match_all("roll the dice")[0].arguments == {}

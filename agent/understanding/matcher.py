@@ -302,8 +302,10 @@ def typed_arguments(tool: Tool, slots: dict[str, Any]) -> dict[str, Any]:
         if "string" in kinds and not isinstance(value, str) and not isinstance(value, bool):
             value = str(value)
         elif ("integer" in kinds or "number" in kinds) and isinstance(value, str):
-            from hearth.understanding.numbers import read_number
+            from hearth.understanding import read_number, words
             number = read_number(value)
+            if number is None and value.split()[-1:] and value.split()[-1] in words().of_words:
+                number = read_number(" ".join(value.split()[:-1]))  # "a couple of", "three of"
             if number is None:
                 raise ValueError(f"{name!r} is no number: {value!r}")
             value = int(number) if "integer" in kinds and float(number).is_integer() else number
