@@ -53,7 +53,7 @@ def all_running(s: Session) -> list[Timer]:
 
 def finish(s: Session, timer_id: int, now: float) -> Timer | None:
     """Mark a timer finished if it still runs; the row when this call finished it, else None."""
-    res = s.exec(update(Timer).where(col(Timer.id) == timer_id, col(Timer.state) == RUNNING)  # type: ignore[call-overload]
+    res = s.exec(update(Timer).where(col(Timer.id) == timer_id, col(Timer.state) == RUNNING)
                  .values(state=FINISHED, finished_at=now))
     if res.rowcount != 1:
         return None

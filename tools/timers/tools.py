@@ -8,29 +8,32 @@ drops the timer's job on ``ctx.scheduler`` and sends a :class:`hearth.CountdownS
 from __future__ import annotations
 
 import asyncio
-import re
 
 from sqlmodel import Session
 
 from hearth import CountdownCancelled, CountdownStarted, ToolContext, ToolError, ToolResult
 
 from . import ringing, store
-from .durations import DurationError, join_words, parse_duration, plural, spoken_duration
-from .names import cap, clean_name, label, name_key
+from .durations import (
+    DurationError,
+    TimerDuration,
+    join_words,
+    parse_duration,
+    plural,
+    says_no_duration,
+    spoken_duration,
+    written_duration,
+)
+from .names import TimerName, cap, clean_name, label, name_key
 from .store import CANCELLED, Timer
 
 
-def _db(ctx: ToolContext, fn):  # type: ignore[no-untyped-def]
+def _db(ctx: ToolContext, fn):
     """Run ``fn(session)`` in one transaction, in a worker thread."""
-    def work():  # type: ignore[no-untyped-def]
+    def work():
         with ctx.storage.session() as s:
             return fn(s)
     return asyncio.to_thread(work)
-
-
-# A duration that says none: "" (tier 1, for "set a timer for the chicken") or words a model copied
-# from "set a timer" ("timer", "a timer"). Anything else that is no duration ("soon") is invalid_duration.
-_UNSAID = re.compile(r"(?:(?:a|an|the|my|new|timer|countdown)\b\s*)*", re.I)
 
 
 def _how_long(name: str | None) -> str:
@@ -38,17 +41,19 @@ def _how_long(name: str | None) -> str:
     return f"How long should the {name} timer run?" if name else "For how long?"
 
 
-async def start_timer(duration: str, ctx: ToolContext, name: str | None = None) -> ToolResult:
+async def start_timer(duration: TimerDuration, ctx: ToolContext, name: TimerName | None = None) -> ToolResult:
     """Start a timer that rings when the time is up.
+
+    Its undo cancels that timer (by its id).
 
     Args:
         duration: How long the timer runs, e.g. "5 minutes", "1 hour and 15 minutes", "90 seconds",
             "half an hour" or "1:30"; a bare number is minutes.
         name: A name for the timer, e.g. "pizza"; leave it out for an unnamed timer.
     """
-    name = clean_name(name)
-    if _UNSAID.fullmatch((duration or "").strip()):  # no duration was said: ask, start nothing
-        raise ToolError(_how_long(name), "duration_missing")
+    called = clean_name(name)
+    if says_no_duration(duration):  # no duration was said: ask, start nothing
+        raise ToolError(_how_long(called), "duration_missing")
     try:
         seconds = parse_duration(duration)
     except DurationError as err:
@@ -56,12 +61,12 @@ async def start_timer(duration: str, ctx: ToolContext, name: str | None = None) 
     now = ctx.scheduler.now()
 
     def add(s: Session) -> dict:
-        if name is not None:
+        if called is not None:
             for other in store.running(s, now):
-                if other.key == name.lower():
+                if other.key == called.lower():
                     left = spoken_duration(store.remaining(other, now))
                     raise ToolError(f"You already have a timer named {other.name} with {left} left.", "timer_exists")
-        row = Timer(name=name, key=name_key(name), duration_s=seconds, started_at=now, ends_at=now + seconds,
+        row = Timer(name=called, key=name_key(called), duration_s=seconds, started_at=now, ends_at=now + seconds,
                     session=ctx.session)
         s.add(row)
         s.flush()
@@ -71,8 +76,9 @@ async def start_timer(duration: str, ctx: ToolContext, name: str | None = None) 
     ringing.ring_at(ctx.scheduler, ctx.storage, ctx.emit, data["id"], now + seconds)
     await ctx.emit(CountdownStarted(session=ctx.session, turn_id=ctx.turn_id, kind=ringing.KIND, id=data["id"],
                                     name=data["name"], duration_s=data["duration_s"], ends_at=data["ends_at"]))
-    what = f"{cap(name)} timer" if name else "Timer"
-    return ToolResult(data, say=f"{what} set for {spoken_duration(seconds)}.")
+    what = f"{cap(called)} timer" if called else "Timer"
+    return ToolResult(data, say=f"{what} set for {spoken_duration(seconds)}.",
+                      undo=("cancel_timer", {"timer_id": data["id"]}))
 
 
 def _select(rows: list[Timer], name: str | None, duration: str | None) -> tuple[list[Timer], str]:
@@ -102,12 +108,16 @@ def _select(rows: list[Timer], name: str | None, duration: str | None) -> tuple[
     return rows, asked
 
 
-async def cancel_timer(ctx: ToolContext, name: str | None = None, duration: str | None = None) -> ToolResult:
+async def cancel_timer(ctx: ToolContext, name: str | None = None, duration: str | None = None,
+                       timer_id: int | None = None) -> ToolResult:
     """Cancel a running timer: the one with that name, the one started with that duration, or the only one.
+
+    Its undo starts the timer again, with its name and the time it had left.
 
     Args:
         name: The timer's name, e.g. "pizza".
         duration: The duration the timer was started with, e.g. "5 minutes".
+        timer_id: The timer's id, as starting it gave it.
     """
     name = clean_name(name)
     duration = duration if duration is None or duration.strip() else None
@@ -115,7 +125,10 @@ async def cancel_timer(ctx: ToolContext, name: str | None = None, duration: str 
 
     def cancel(s: Session) -> tuple[dict, Timer]:
         running = store.running(s, now)
-        rows, asked = _select(running, name, duration)
+        if timer_id is not None:
+            rows, asked = [r for r in running if r.id == timer_id], "such timer running"
+        else:
+            rows, asked = _select(running, name, duration)
         if not rows:
             if not running:
                 raise ToolError("No timers are running.", "timer_not_found")
@@ -134,7 +147,8 @@ async def cancel_timer(ctx: ToolContext, name: str | None = None, duration: str 
     await ctx.emit(CountdownCancelled(session=row.session, turn_id=ctx.turn_id, kind=ringing.KIND, id=data["id"],
                                       name=row.name))
     what = f"{cap(row.name)} timer" if row.name else "Timer"
-    return ToolResult(data, say=f"{what} cancelled.")
+    again = {"duration": written_duration(data["remaining_s"])} | ({"name": row.name} if row.name else {})
+    return ToolResult(data, say=f"{what} cancelled.", undo=("start_timer", again))
 
 
 async def cancel_all_timers(ctx: ToolContext) -> ToolResult:
