@@ -26,6 +26,7 @@ from hearth.events import (
     TurnFailed,
     TurnFinished,
     TurnStarted,
+    Waiting,
 )
 from hearth.pluginmanager import PluginManager
 from hearth.pool import ModelPool
@@ -38,7 +39,7 @@ from hearth.turn.dialogue import Dialogue
 from hearth.turn.fast_path import fast_path
 from hearth.turn.logged import run_logged
 from hearth.turn.rounds import DEFAULT_SYSTEM_PROMPT, ModelRounds, offered_schemas
-from hearth.turn.router import Matcher, Route, Router, assistant_names
+from hearth.turn.router import IntentMatch, Matcher, Route, Router, assistant_names
 from hearth.turn.text import clean_text
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "Agent"]
@@ -270,6 +271,9 @@ class Agent:
         calls: dict[str, dict[str, Any]] = {}  # dialogue context: call id -> arguments
         async for ev in self._answer(route, text, routed_text, clock):
             self._remember_call(dialogue, session, ev, calls)
+            if isinstance(ev, TurnFinished) and (waiting := dialogue.waiting(session)) is not None:
+                yield await self.emit(Waiting(session, turn_id, kind=waiting["kind"], question=waiting["question"],
+                                              tool=waiting.get("tool"), slot=waiting.get("slot")))
             yield ev
 
     async def _route(self, dialogue: Dialogue, text: str, session: str, role: str | None,
@@ -282,8 +286,10 @@ class Agent:
             if not dialogue.known(session):
                 await asyncio.to_thread(dialogue.load, session)
             follow = dialogue.resolve(session, text, self.tools, lambda t: self.router.match(t) is not None)
-        if follow is not None and follow.match is not None:
-            return Route(tier=1, reason=follow.match.source, match=follow.match), text
+        if follow is not None and (follow.matches or follow.say is not None):
+            first = follow.matches[0] if follow.matches else None
+            return Route(tier=1, reason=follow.reason or (first.source if first else "dialogue"), match=first,
+                         more=tuple(follow.matches[1:]), say=follow.say, quiet=follow.quiet), text
         routed_text = follow.text if follow is not None and follow.text else text
         route = self.router.route(routed_text, role=role, tier=tier)
         if routed_text != text:
@@ -295,9 +301,10 @@ class Agent:
         """Tier 1 runs the matched calls; tiers 2 and 3 store the message and run the model rounds
         (the model reads ``routed_text``: what "it" meant)."""
         ctx = self.tool_context(clock.session, clock.turn_id)
-        if route.match is not None:
-            async for ev in fast_path((route.match, *route.more), text, clock, ctx, self.runner, self.storage,
-                                      self.emit):
+        if route.match is not None or route.say is not None:
+            matches = (route.match, *route.more) if route.match is not None else ()
+            async for ev in fast_path(matches, text, clock, ctx, self.runner, self.storage, self.emit,
+                                      say=route.say, quiet=route.quiet):
                 yield ev
             return
         try:
@@ -328,6 +335,10 @@ class Agent:
         if isinstance(ev, ToolCalled):
             calls[ev.call_id] = ev.arguments
         elif isinstance(ev, ToolReturned) and ev.call_id in calls:
-            # a failed call changes nothing, except that one missing an argument waits for it
+            # a failed call changes nothing, except that one missing an argument waits for it, and a
+            # destructive one waits for a yes
+            if ev.error_code == "confirm_first":
+                dialogue.ask(session, IntentMatch(ev.name, calls[ev.call_id], "confirmed", strict=True), str(ev.result))
+                return
             result = ev.result if ev.ok else {"error": ev.error_code, "message": str(ev.result)}
-            dialogue.remember(session, ev.name, calls[ev.call_id], result)
+            dialogue.remember(session, ev.name, calls[ev.call_id], result, undo=ev.undo)

@@ -17,15 +17,21 @@ Emit = Callable[[Event], Awaitable[Event]]
 
 
 async def fast_path(matches: tuple[IntentMatch, ...], text: str, clock: TurnClock, ctx: ToolContext,
-                    runner: ToolRunner, storage: Storage, emit: Emit) -> AsyncIterator[Event]:
-    """Run the matched calls in order, store the turn, and say each call's sentence."""
+                    runner: ToolRunner, storage: Storage, emit: Emit, *, say: str | None = None,
+                    quiet: int = 0) -> AsyncIterator[Event]:
+    """Run the matched calls in order, store the turn, and say each call's sentence (or ``say``, for a
+    turn with no call: a question back). The first ``quiet`` calls are steps not worth saying (the undo
+    before a corrected call); when one fails, the calls after it do not run."""
     session, turn_id = clock.session, clock.turn_id
     outcomes: list[ToolOutcome] = []
-    for m in matches:
+    for i, m in enumerate(matches):
         call_id = runner.new_call_id()
         yield await emit(ToolCalled(session, turn_id, call_id=call_id, name=m.name, arguments=m.arguments))
         outcomes.append(await runner.run(m.name, m.arguments, ctx, call_id=call_id, confirmed=m.strict))
-    spoken = spoken_together(outcomes)
+        if i < quiet and not outcomes[-1].ok:
+            break
+    told = [o for i, o in enumerate(outcomes) if i >= quiet or not o.ok]
+    spoken = spoken_together(told) if told else (say or "Done.")
     await _store(storage, clock, text, spoken, outcomes)
     for o in outcomes:
         yield await emit(returned(o, ctx))
@@ -39,6 +45,10 @@ async def fast_path(matches: tuple[IntentMatch, ...], text: str, clock: TurnCloc
 async def _store(storage: Storage, clock: TurnClock, text: str, spoken: str, outcomes: list[ToolOutcome]) -> None:
     """The calls' log rows and the turn's messages in one transaction, before anyone hears of it."""
     session, turn_id = clock.session, clock.turn_id
+    if not outcomes:
+        await storage.call(storage.add_messages, session, turn_id, [
+            {"role": "user", "content": text}, {"role": "assistant", "content": spoken}])
+        return
     calls = [{"id": o.call_id, "name": o.name, "arguments": o.arguments,
               **({"undo": {"name": o.undo[0], "arguments": o.undo[1]}} if o.undo else {})} for o in outcomes]
     await storage.call(storage.add_messages, session, turn_id, [

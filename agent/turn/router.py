@@ -39,6 +39,8 @@ class Route:
     # tier 1 only: further calls of one sentence holding several requests ("add milk and set a timer")
     more: tuple[IntentMatch, ...] = ()
     escalate_to: str | None = None  # tier 2 only: the role to try when the router produces no valid call
+    say: str | None = None  # tier 1 with no call: what to say (a question back, "I can't undo that.")
+    quiet: int = 0  # tier 1: how many of the first calls are steps not worth saying (an undo before a correction)
 
 
 def assistant_names(models: ModelsFile) -> tuple[str, ...]:

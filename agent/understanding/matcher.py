@@ -36,6 +36,11 @@ MAX_WILDCARD_WORDS = 6
 MAX_WILDCARD_LIST_WORDS = 24  # several things said in one breath: each at most MAX_WILDCARD_WORDS
 
 
+# the context every recognition passes: sentence blocks that need the ``unless_*`` checks above say
+# ``requires_context: {unless_applied: true}``, so a matcher without them never reads those blocks
+CONTEXT = {"unless_applied": True}
+
+
 @functools.cache
 def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     """The matcher's own words for ``language`` (``lang/<language>/matching.yaml``): seams between
@@ -78,6 +83,7 @@ class Matcher:
         self._version: Any = object()
         self.grammar = sentences.Grammar()
         self._slot_lists: dict[str, Any] = {}
+        self._covered: dict[str | None, set[str]] = {}
 
     @property
     def error(self) -> str | None:
@@ -91,6 +97,7 @@ class Matcher:
         self._version = version
         tools = list(self._source)
         self.grammar = grammar = sentences.Grammar()
+        self._covered = {}
         try:
             from hassil import Intents, TextSlotList
         except ImportError as err:  # pragma: no cover - hassil is a dependency
@@ -156,20 +163,45 @@ class Matcher:
     # ---- the two stages ---------------------------------------------------------------------------
 
     def strict(self, text: str) -> tuple[IntentMatch, ...]:
-        """The calls the grammar reads in ``text`` (normalised), or ``()``."""
+        """The calls the grammar reads in ``text`` (normalised), or ``()``.
+
+        The best reading that is not void: a data block's ``metadata`` may void its reading when the
+        request holds one of its ``unless_words`` ("... the list": a list's, not the weather's), or when
+        a tool of another plugin has one of its ``unless_tool`` words in its name or claimed intents
+        (a plugin for the lights takes "turn on the lights" from the one that says it cannot)."""
         self.build()
-        from hassil import recognize_best
+        from hassil import recognize_ranked
+        said = set(text.split())
         for intents in self.grammar.intents or ():
             try:
-                result = recognize_best(text, intents, slot_lists=self._slot_lists, language=self.language)
+                results = recognize_ranked(text, intents, slot_lists=self._slot_lists, language=self.language,
+                                           intent_context=CONTEXT)
             except Exception:  # a hassil bug must not cost the turn; the models still answer
                 log.exception("hassil failed on %r", text)
                 continue
+            result = next((r for r in results if not self._void(r, said)), None)
             if result is not None and result.intent.name in self.grammar.targets:
                 found = self._calls(text, result)
                 if found:
                     return found
         return ()
+
+    def _void(self, result: Any, said: set[str]) -> bool:
+        metadata = result.intent_metadata or {}
+        if said & set(metadata.get("unless_words") or ()):
+            return True
+        unless_tool = set(metadata.get("unless_tool") or ())
+        if not unless_tool or result.intent.name not in self.grammar.targets:
+            return False
+        plugin = self.grammar.targets[result.intent.name][0].plugin
+        return bool(unless_tool & self._tool_words(plugin))
+
+    def _tool_words(self, plugin: str | None) -> set[str]:
+        """The words of the names of other plugins' tools and the Home Assistant intents they claim."""
+        if plugin not in self._covered:
+            self._covered[plugin] = {w for t in self._source if t.plugin != plugin
+                                     for name in (t.name, *t.intents) for w in sentences.name_words(name)}
+        return self._covered[plugin]
 
     def fuzzy(self, text: str) -> tuple[IntentMatch, ...]:
         """The strict stage again with near-miss words read as the grammar's own ("lift" -> "list")."""
@@ -195,7 +227,8 @@ class Matcher:
             value = _number(entity.value)
             if isinstance(value, str):
                 value = value.strip()
-                if entity.is_wildcard and not self._plausible_slot(value):
+                argument = name in tool.parameters["properties"]
+                if entity.is_wildcard and argument and not self._plausible_slot(value):
                     return ()
             slots[name] = value
         try:

@@ -250,4 +250,6 @@ def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -
         if not _repair_once(toks, gaps, w):
             break
         _strip_ends(toks, gaps, name_phrases, w)
+    if len(toks) > 1 and toks[0] in w.call_words and _name_at(toks, 1, name_phrases) == len(toks) - 1:
+        del toks[1:], gaps[1:]  # "hey hearth": a greeting, the name dropped
     return _join(toks, gaps, w)

@@ -242,3 +242,19 @@ def _ends(exp: Any, rules: dict[str, Any], pairs: set[tuple[str, str]], seen: di
         last = lst | last if e else lst
         empty = empty and e
     return (first, last, empty)
+
+
+def name_words(name: str) -> set[str]:
+    """The words of a tool or intent name: ``HassTurnOn`` -> hass, turn, on; ``web_search`` -> web, search."""
+    words: list[str] = []
+    word = ""
+    for i, c in enumerate(name):
+        nxt = name[i + 1] if i + 1 < len(name) else ""
+        starts = c.isupper() and word and (not word[-1].isupper() or nxt.islower())
+        if not c.isalnum() or starts or (word and c.isdigit() != word[-1].isdigit()):
+            words.append(word)
+            word = ""
+        if c.isalnum():
+            word += c
+    words.append(word)
+    return {w.lower() for w in words if w}

@@ -32,7 +32,6 @@ class SmallTalk:
 
     def __init__(self) -> None:
         self.tools: Any = None  # the agent's tool registry, from startup on (None: no tools are known yet)
-        self.names: set[str] = set()  # the assistant's names, from startup on ("hey hearth" reaches tier 1 whole)
         self.jokes_told = 0
 
     @hookimpl
@@ -49,19 +48,8 @@ class SmallTalk:
         register(Path(__file__).parent / "sentences")
 
     @hookimpl
-    def match_intent(self, text: str, tools: Any) -> dict[str, Any] | None:
-        # TEMPORARY (issue 24): the core's grammar does not yet apply the out-of-scope blocks'
-        # unless_words / unless_tool; this reads the same file with them
-        found = classify(" ".join(w for w in text.split() if w not in self.names), tools)
-        if found is None:
-            return None
-        kind, topic = found
-        return {"name": "small_talk", "arguments": {"kind": kind, **({"topic": topic} if topic else {})}}
-
-    @hookimpl
     def startup(self, agent: Any) -> None:
         self.tools = agent.tools
-        self.names = {w for name in getattr(getattr(agent, "router", None), "names", ()) for w in name.split()}
 
     def small_talk(self, kind: Kind, topic: str | None = None) -> Any:
         """Reply to small talk (greetings, thanks, what can you do) or say what Hearth cannot do yet.
