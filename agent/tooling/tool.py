@@ -177,6 +177,7 @@ class Tool:
     hints: dict[str, Any] = {}  # never mutated: each Tool.__init__ gives its own
     # true when ``examples`` were written out from the tool's sentence file (tier 1 compiles the file)
     examples_from_sentences: bool = False
+    destructive: bool = False  # see the class docstring; a SchemaTool (an MCP server's tool) is not
 
     def __init__(
         self,

@@ -123,7 +123,7 @@ def _guards(values: Any) -> dict[Phrase, Guard]:
 
 def _build(language: str, d: dict[str, Any]) -> Words:
     """``Words`` from the parsed YAML of one language."""
-    rep, num, clock, days = d.get("repair", {}), d.get("numbers", {}), d.get("clock", {}), d.get("days", {})
+    rep, num, clock, days = d.get("repair", {}), d.get("numbers", {}), d.get("times_of_day", {}), d.get("days", {})
     return Words(
         language=language,
         hesitations=frozenset(_strings(d.get("hesitations"), "hesitations")),
