@@ -350,12 +350,12 @@ async def test_the_loopback_server_refuses_tools_with_ollamas_exact_body(server,
 # ---- a whole Hearth turn ---------------------------------------------------------------------------------
 
 
-def _agent(tmp_path, monkeypatch, tool_calling: str) -> Agent:
+def _agent(tmp_path, monkeypatch, tool_calling: str, extra: str = "") -> Agent:
     monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "ollama,shopping_list")
     toml = tmp_path / "models.toml"
     toml.write_text(f'[roles]\nmain = "qwen"\n\n[models.qwen]\nbackend = "ollama"\nmodel = "{MODEL}"\n'
-                    f'num_gpu = 99\nn_ctx = 2048\nkeep_alive = "5m"\ntool_calling = "{tool_calling}"\n')
+                    f'num_gpu = 99\nn_ctx = 2048\nkeep_alive = "5m"\ntool_calling = "{tool_calling}"\n{extra}')
     return Agent(models=toml, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
 
 
@@ -413,6 +413,54 @@ async def test_a_malformed_injected_call_is_answered_with_the_error_and_the_mode
             "error": "invalid_arguments", "message": "Could not read the arguments of this call to "
             "add_to_shopping_list: [add_to_shopping_list(item=bread)]. Write the call as "
             "[add_to_shopping_list(item: str, quantity: int = 1)], with strings in double quotes."}
+    finally:
+        await agent.stop()
+
+
+async def test_a_model_that_repeats_its_call_is_stopped_and_its_call_is_run_once(server, tmp_path, monkeypatch):
+    """The issue's loop: the model answers every round with the same call; the second one ends the turn."""
+    agent = _agent(tmp_path, monkeypatch, "inject")
+    saffron = '[add_to_shopping_list(item="saffron")]'
+    server.script(*[Reply.text(MODEL, saffron) for _ in range(5)])
+    try:
+        evs = [e async for e in agent.turn("we need saffron", session="k", tier=3)]
+        assert [e.ok for e in evs if e.type == "tool_result"] == [True]
+        assert len(server.chat_requests()) == 2
+        assert await _items(agent) == [("saffron", 1)]
+        done = evs[-1]
+        assert done.type == "finished" and "saffron" in done.text.lower()
+        assert "add_to_shopping_list" not in done.text and "[" not in done.text
+    finally:
+        await agent.stop()
+
+
+async def test_a_call_written_as_text_in_the_last_round_never_reaches_the_user(server, tmp_path, monkeypatch):
+    """The last round sends no tools, so Ollama passes the model's call on as text: it is not said."""
+    agent = _agent(tmp_path, monkeypatch, "native", "max_tool_rounds = 1\n")
+    server.script(Reply.calls(MODEL, tool_call("add_to_shopping_list", {"item": "saffron"})),
+                  Reply.text(MODEL, "[add_to_shopping_list(", 'item="saffron", ', "...)]"))
+    try:
+        evs = [e async for e in agent.turn("we need saffron", session="k", tier=3)]
+        assert not server.chat_requests()[1].get("tools")
+        said = "".join(e.text for e in evs if e.type == "text_delta")
+        assert "add_to_shopping_list" not in said and "add_to_shopping_list" not in evs[-1].text
+        assert evs[-1].type == "finished" and "saffron" in evs[-1].text.lower()
+        assert await _items(agent) == [("saffron", 1)]
+    finally:
+        await agent.stop()
+
+
+async def test_a_question_does_not_become_a_write_on_the_native_path(server, tmp_path, monkeypatch):
+    agent = _agent(tmp_path, monkeypatch, "native")
+    server.script(Reply.calls(MODEL, tool_call("add_to_shopping_list", {"item": "milk"})),
+                  Reply.calls(MODEL, tool_call("get_shopping_list", {})), Reply.text(MODEL, "No, there is no milk."))
+    try:
+        evs = [e async for e in agent.turn("is milk on my shopping list?", session="k", tier=3)]
+        results = [(e.name, e.ok, e.error_code) for e in evs if e.type == "tool_result"]
+        assert results == [("add_to_shopping_list", False, "question_not_a_write"), ("get_shopping_list", True, None)]
+        assert await _items(agent) == [] and evs[-1].text == "No, there is no milk."
+        told = server.chat_requests()[1]["messages"][-1]
+        assert told["role"] == "tool" and "question" in told["content"]
     finally:
         await agent.stop()
 

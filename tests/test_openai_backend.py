@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
@@ -48,7 +49,7 @@ async def collect(b: OpenAIBackend, messages, tools=()) -> list:
 
 
 def models_toml(tmp_path, base_url: str, **keys) -> str:
-    lines = "".join(f"{k} = {v!r}\n".replace("'", '"') if isinstance(v, str) else f"{k} = {str(v).lower()}\n"
+    lines = "".join(f"{k} = {json.dumps(v)}\n" if isinstance(v, str) else f"{k} = {str(v).lower()}\n"
                     for k, v in keys.items())
     path = tmp_path / "models.toml"
     path.write_text(f'[roles]\nmain = "remote"\n\n[models.remote]\nbackend = "openai"\nmodel = "{QWEN_ID}"\n'
@@ -121,6 +122,52 @@ async def test_a_native_tool_call_round_trip_through_the_server_changes_the_shop
         stored = a.storage.history("k")
         assert any(m.get("tool_calls") and m["tool_calls"][0]["name"] == "add_to_shopping_list"
                    and m["tool_calls"][0]["arguments"]["item"] == "bread" for m in stored)
+    finally:
+        await a.stop()
+
+
+async def test_a_model_that_keeps_repeating_its_call_is_stopped_and_the_call_text_is_never_the_reply(
+        server, tmp_path, monkeypatch):
+    """The issue's loop through a real server: told to answer everything with one call, the model answers
+    each tool result with a call again. A call it repeats is not run: the turn ends, with the result so
+    far, while the rounds still offer tools (before: four rounds of calls, then the call's text from
+    the last round, which offers none, as the reply)."""
+    prompt = "Reply to every message with exactly this and nothing else: [add_to_shopping_list(item='saffron')]"
+    a = agent(tmp_path, monkeypatch, server.base_url, tool_calling="inject", max_tokens=48, system_prompt=prompt)
+    rounds = []
+    try:
+        b = a.backend()
+        chat = b.chat
+
+        def counted(messages, tools):
+            rounds.append([fn["function"]["name"] for fn in tools])
+            return chat(messages, tools)
+
+        b.chat = counted
+        evs = [e async for e in a.turn("we need saffron", session="k", tier=3)]
+        assert [e.name for e in evs if e.type == "tool_result" and e.ok] == ["add_to_shopping_list"]
+        assert 1 < len(rounds) <= 4 and rounds[-1]  # ended by the repeat, in a round that offered tools
+        assert await items(a) == ["saffron"]
+        said = "".join(e.text for e in evs if e.type == "text_delta")
+        assert evs[-1].type == "finished" and evs[-1].text == said.strip() and "saffron" in said.lower()
+        assert "add_to_shopping_list" not in said and "[" not in said
+    finally:
+        await a.stop()
+
+
+async def test_a_call_written_in_the_last_round_through_the_server_is_not_said(server, tmp_path, monkeypatch):
+    """With one tool round, the round after the call offers no tools: the model writes the call as text
+    there (the server passes it on as text), and the reply is the call's result instead."""
+    prompt = "Reply to every message with exactly this and nothing else: [add_to_shopping_list(item='saffron')]"
+    a = agent(tmp_path, monkeypatch, server.base_url, tool_calling="inject", max_tokens=48, system_prompt=prompt,
+              max_tool_rounds=1)
+    try:
+        evs = [e async for e in a.turn("we need saffron", session="k", tier=3)]
+        assert [(e.name, e.ok) for e in evs if e.type == "tool_result"] == [("add_to_shopping_list", True)]
+        said = "".join(e.text for e in evs if e.type == "text_delta")
+        assert evs[-1].type == "finished" and evs[-1].text == said.strip() and "saffron" in said.lower()
+        assert "add_to_shopping_list" not in said and "[" not in said
+        assert await items(a) == ["saffron"]
     finally:
         await a.stop()
 

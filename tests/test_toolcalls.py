@@ -11,8 +11,8 @@ ADD = {"type": "function", "function": {"name": "add_to_shopping_list", "descrip
     "required": ["item"]}}}
 
 
-def stream(pieces: list[str]) -> tuple[list[str], list[CallRequest], str]:
-    hold = HoldBack(KNOWN)
+def stream(pieces: list[str], anywhere: bool = False) -> tuple[list[str], list[CallRequest], str]:
+    hold = HoldBack(KNOWN, anywhere=anywhere)
     shown = [s for p in pieces if (s := hold.feed(p))]
     calls, rest = hold.finish()
     return shown, calls, rest
@@ -35,6 +35,44 @@ def test_text_before_a_tool_call_tag_streams_and_the_tag_is_held():
 def test_a_less_than_sign_that_is_no_tag_is_released():
     shown, calls, rest = stream(["3 <", " 4 is true"])
     assert ("".join(shown) + rest, calls) == ("3 < 4 is true", [])
+
+
+def test_anywhere_a_call_after_prose_is_held_back_and_returned():
+    shown, calls, rest = stream(["Sure, I'll add it. ", "[add_to_", 'shopping_list(item="milk")]'], anywhere=True)
+    assert (shown, calls, rest) == (["Sure, I'll add it. "], [CallRequest("add_to_shopping_list", {"item": "milk"})], "")
+
+
+def test_anywhere_a_bare_call_after_prose_is_held_from_its_name():
+    shown, calls, _ = stream(["Okay: add", "_to_shopping_list", '(item="eggs")'], anywhere=True)
+    assert "".join(shown) == "Okay: " and calls == [CallRequest("add_to_shopping_list", {"item": "eggs"})]
+
+
+def test_anywhere_a_word_that_only_starts_like_a_tool_name_is_released_once_it_is_not_one():
+    shown, calls, rest = stream(["I will add", "ed the milk. You can get", " it later"], anywhere=True)
+    assert shown == ["I will ", "added the milk. You can ", "get it later"] and (calls, rest) == ([], "")
+
+
+def test_anywhere_prose_with_brackets_is_held_to_the_end_and_released_whole():
+    shown, calls, rest = stream(["The list: ", "[milk, eggs]", " and more."], anywhere=True)
+    assert (shown, calls, rest) == (["The list: "], [], "[milk, eggs] and more.")
+
+
+def test_anywhere_an_unreadable_call_after_prose_becomes_a_raw_call():
+    shown, calls, rest = stream(["Adding. ", "[add_to_shopping_list(item=milk)]"], anywhere=True)
+    assert shown == ["Adding. "] and rest == ""
+    assert calls == [CallRequest("add_to_shopping_list", raw="[add_to_shopping_list(item=milk)]")]
+
+
+def test_quotes_a_chat_template_escaped_are_read_as_quotes():
+    """llama-cpp-python's chatml templates escape messages; a model copying its history writes &#34;
+    (and escapes of escapes, one more each round it copies)."""
+    for text in ['[add_to_shopping_list(item=&#34;saffron&#34;)]', '[add_to_shopping_list(item=&amp;#34;saffron&amp;amp;#34;)]',
+                 '{&quot;name&quot;: &quot;add_to_shopping_list&quot;, &quot;arguments&quot;: {&quot;item&quot;: &quot;saffron&quot;}}']:
+        assert parse_calls(text, KNOWN) == ([CallRequest("add_to_shopping_list", {"item": "saffron"})], "")
+
+
+def test_prose_with_character_references_is_left_as_written():
+    assert parse_calls("salt &amp; pepper &#34;fresh&#34;", KNOWN) == ([], "salt &amp; pepper &#34;fresh&#34;")
 
 
 def test_a_fence_that_holds_no_call_is_released_at_the_end():

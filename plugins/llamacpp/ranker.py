@@ -7,15 +7,21 @@ context that shares the weights; the arguments are then filled under a grammar (
 A question is never turned into a write: when the request reads as a question ("any timers running?",
 "do we have milk", "how many eggs are on the list"), only tools that read (their name or description
 says they get, tell, answer or change nothing) may win; a write tool that scores higher is passed over.
+How a request and a tool are read is ``reading`` (its words are data, ``reading.yaml``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from hearth.kit import example_sentences, fn_schema
+
+from .reading import first_word, is_question, is_read_tool, lead_words
+
+__all__ = ["MIN_GAIN", "NO_TOOL", "NEUTRAL", "Ranker", "ToolRanker", "first_word", "is_question", "is_read_tool",
+           "lead_words", "tool_context"]
+_first_word = first_word  # the name tests knew it by
 
 NO_TOOL = ("Messages that need no tool: greetings, thanks, questions and chat.\nExamples:\n- hello there\n"
            "- thank you\n- what is the weather like\n- tell me a joke\n- who are you\n- what time is it\n-")
@@ -23,37 +29,6 @@ NEUTRAL = "Requests:\n-"
 # A tool must raise the request's likelihood over a neutral context by this much per token.
 # Chosen on BFCL cases 100-199 (bench/data, dev split), never on the cases the benchmark reports.
 MIN_GAIN = 0.05
-
-# a question: ends in "?", or opens with a question word or an auxiliary verb (not a polite command
-# such as "please add bread?", "can you add milk", "could you set a timer", "would you remove eggs")
-_POLITE = re.compile(r"^please\b|^(?:can|could|would|will)\s+(?:you|u)\b(?:\s+please\b)?(?!\s+(?:tell|say|check if|check whether|"
-                     r"see if|see whether|look if)\b)", re.I)
-_QUESTION = re.compile(r"^(?:so\s+|and\s+|hey\s+|ok(?:ay)?\s+)?(?:what|what's|whats|which|how|how's|when|where|who|"
-                       r"whose|why|is|are|am|was|were|do|does|did|have|has|had|any|anything|can|could|should|will|"
-                       r"would|shall|isn't|aren't|don't|doesn't|didn't|haven't|hasn't|tell me (?:if|whether|what|how)|"
-                       r"check (?:if|whether)|i wonder)\b", re.I)
-# a tool that only reads: by the start of its name, the end of its name, or its description
-_READ_NAME = re.compile(r"^(?:get|is|are|has|list|show|find|search|read|lookup|look_up|query|count|describe)"
-                        r"(?:_|$)|_(?:status|info|state|count)$")
-_READ_DESCRIPTION = re.compile(r"^(?:get|gets|read|reads|tell|tells|say|says|answer|answers|reply|replies|show|"
-                               r"shows|list|lists|look up|looks up|find|finds|return|returns|check whether|"
-                               r"checks whether|count|counts)\b|\bchanges nothing\b|\bread[- ]only\b", re.I)
-
-
-def is_question(text: str) -> bool:
-    """Whether a request reads as a question (to be answered, never turned into a write)."""
-    t = text.strip()
-    if not t:
-        return False
-    if t.endswith("?"):
-        return not _POLITE.match(t)
-    return bool(_QUESTION.match(t)) and not _POLITE.match(t)
-
-
-def is_read_tool(tool: dict[str, Any]) -> bool:
-    """Whether a tool only reads (its name or its description says so)."""
-    fn = fn_schema(tool)
-    return bool(_READ_NAME.search(fn["name"]) or _READ_DESCRIPTION.search((fn.get("description") or "").strip()))
 
 
 class Ranker:
@@ -132,28 +107,6 @@ class Ranker:
         self.batch.close()
 
 
-_FILLER = re.compile(r"^(?:(?:please|ok|okay|hey|so|and|also|now|actually|can you|could you|would you|will you|"
-                     r"just|oh|um|uh),?\s+)+", re.I)
-
-
-def _first_word(text: str) -> str:
-    """The request's first word once polite openings are dropped, lower case."""
-    words = _FILLER.sub("", text.strip().lower()).split()
-    return words[0].strip(",.!?") if words else ""
-
-
-def lead_words(tool: dict[str, Any]) -> set[str]:
-    """The words a tool's example templates can open with: ``(put|stick) {item} on ...`` -> put, stick."""
-    found: set[str] = set()
-    for tpl in tool.get("examples") or []:
-        m = re.match(r"\s*\(([^()]*)\)|\s*([A-Za-z']+)", tpl)
-        if m is None:
-            continue
-        options = m.group(1).split("|") if m.group(1) is not None else [m.group(2)]
-        found |= {o.split()[0].lower() for o in options if o.split() and not o.startswith(("{", "["))}
-    return found
-
-
 def tool_context(tool: dict[str, Any]) -> str:
     """The text a tool is ranked under: its name, description and up to ten example sentences."""
     fn = fn_schema(tool)
@@ -196,7 +149,7 @@ class ToolRanker:
             candidates = [i for i, t in enumerate(tools) if is_read_tool(t)] or candidates
         # a request that opens with a verb only one tool's examples open with ("add ...", "scratch ...")
         # is that tool's: a tiny model's likelihoods blur verbs that share the rest of the sentence
-        first = _first_word(text)
+        first = first_word(text)
         anchored = [i for i in candidates if first in lead_words(tools[i])]
         if len(anchored) == 1:
             candidates = anchored

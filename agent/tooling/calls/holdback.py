@@ -5,6 +5,11 @@ reply ends; so is anything from a ``<tool_call>`` tag on. At the end the held te
 come back as call requests, anything else is released as text. A reply held back from its start
 that names a tool but cannot be read becomes a call request with ``raw`` set, so the model is
 told what is wrong and can try again, instead of the user hearing the call syntax.
+
+With ``anywhere=True`` (the model rounds, which stand between every backend and the user) a call is
+also held back where it starts mid-reply: from a ``[``, ``{``, a code fence or a tag, and from a word
+that is, or may still become, a known tool's name followed by ``(``. Prose before it streams as it
+comes; what is held is released at the end unless it holds a call.
 """
 
 from __future__ import annotations
@@ -36,14 +41,20 @@ class HoldBack:
     ``finish()`` then returns ``([CallRequest("add_to_shopping_list", {"item": "milk"})], "")``.
     """
 
-    def __init__(self, known: set[str]) -> None:
+    def __init__(self, known: set[str], *, anywhere: bool = False) -> None:
         self.known = known
+        self.anywhere = anywhere
         self.text = ""
         self.emitted = 0
 
     def feed(self, piece: str) -> str:
         """Add a piece of the reply; return the text that can be shown now ("" while holding)."""
         self.text += piece
+        if self.anywhere:
+            cut = self._cut()
+            out = self.text[self.emitted:cut]
+            self.emitted = cut
+            return out
         if _may_start_call(self.text.lstrip()):
             return ""
         end = len(self.text)
@@ -57,11 +68,38 @@ class HoldBack:
         self.emitted = end
         return out
 
+    def _cut(self) -> int:
+        """Where, from the text not yet shown, a call may start (the text's end: nowhere)."""
+        text = self.text
+        for i in range(self.emitted, len(text)):
+            c = text[i]
+            if c in "[{`" or (c == "<" and _TAG.startswith(text[i:i + len(_TAG)])):
+                return i
+            if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")) and self._may_name(text, i):
+                return i
+        return len(text)
+
+    def _may_name(self, text: str, i: int) -> bool:
+        """Whether a known tool's name, called, starts at ``i`` (or may, once more text comes)."""
+        left = len(text) - i
+        for name in self.known:
+            if left < len(name):
+                if name.startswith(text[i:]):
+                    return True
+            elif text.startswith(name, i):
+                j = i + len(name)
+                while j < len(text) and text[j].isspace():
+                    j += 1
+                if j == len(text) or text[j] == "(":
+                    return True
+        return False
+
     def finish(self) -> tuple[list[CallRequest], str]:
         """The reply's calls, and the text not yet shown when there are none."""
         calls, _prose = parse_calls(self.text, self.known)
-        if not calls and self.emitted == 0 and (name := attempted_call(self.text, self.known)):
-            calls = [CallRequest(name, raw=self.text.strip())]
+        held = self.text[self.emitted:] if self.anywhere else self.text if self.emitted == 0 else ""
+        if not calls and held and (name := attempted_call(held, self.known)):
+            calls = [CallRequest(name, raw=held.strip())]
         if calls:
             return calls, ""
         rest = self.text[self.emitted:]

@@ -2,7 +2,8 @@
 
 Tolerant of what models actually write: code fences (``tool_code``/``json``/``python``), JSON
 objects (``{"name": ..., "arguments": ...}``), ``<tool_call>`` tags, several calls, Python-style
-calls with keyword or positional arguments, and prose around them.
+calls with keyword or positional arguments, prose around them, and quotes written as HTML
+character references (``&#34;``: copied from a chat template that escapes its messages).
 
 Total and linear: on any input :func:`parse_calls` returns calls and prose (or raises its own
 :class:`ToolCallParseError` for input it will not read), in time linear in the input. Brackets are
@@ -13,6 +14,7 @@ small and shallow enough for the decoders; input longer than a model could have 
 from __future__ import annotations
 
 import ast
+import html
 import json
 import re
 from typing import Any
@@ -50,6 +52,16 @@ def parse_calls(text: str, known: set[str] | None = None) -> tuple[list[CallRequ
     if not isinstance(text, str):
         raise ToolCallParseError(f"model output must be text, not {type(text).__name__}")
     text = text[:MAX_TEXT]
+    calls, prose = _parse(text, known)
+    if not calls and "&" in text and (plain := _unescaped(text)) != text:
+        found, rest = _parse(plain, known)
+        if found:
+            return found, rest
+    return calls, prose
+
+
+def _parse(text: str, known: set[str] | None) -> tuple[list[CallRequest], str]:
+    """:func:`parse_calls` on text already cut to size."""
     calls: list[CallRequest] = []
     spans: list[tuple[int, int]] = []
     blocks: list[tuple[int, int, str]] = [(m.start(), m.end(), m.group(1)) for m in _TAG.finditer(text)]
@@ -78,6 +90,17 @@ def parse_calls(text: str, known: set[str] | None = None) -> tuple[list[CallRequ
         joint = " " if left and right and not left[-1].isspace() and not right[0].isspace() else ""
         prose = left + joint + right
     return calls, prose.strip()
+
+
+def _unescaped(text: str) -> str:
+    """Text with its HTML character references decoded, over and over (a chat template that escapes
+    its messages shows a model ``item=&#34;milk&#34;``, and the model's copy of that is escaped again)."""
+    for _ in range(4):
+        plain = html.unescape(text)
+        if plain == text:
+            break
+        text = plain
+    return text
 
 
 def _parse_block(body: str, known: set[str] | None) -> list[CallRequest]:
