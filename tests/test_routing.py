@@ -113,22 +113,28 @@ async def test_home_assistant_test_sentences_go_through_tier_1(tmp_path, monkeyp
 
 # ---- the router's decisions and reasons ---------------------------------------------------------------
 
+# the reason of a sentence-file match names the template that matched (issue 24)
+SHOP_PUT = "sentence: <shop_put> {item} (on|onto|to|in|into|down on|down in) <shop_list> <shop_tail>"
+SHOP_ADD = "sentence: [also] add {item} [(to|on|onto|in) <shop_list>] <shop_tail>"
+
 
 @pytest.mark.parametrize("text, tier, reason", [
-    ("add milk to my shopping list", 1, "template: add {item} [to [my|the|our] [shopping|grocery] list]"),
-    ("put apples on the list", 1, "template: (put|stick|toss|throw|pop|chuck|bung|whack|slap) {item} (on|onto) [my|the|our] [shopping|grocery] list"),
-    ("add milk and set a timer for 5 minutes", 1, ("template: add {item} [to [my|the|our] [shopping|grocery] list] + "
-                                                   "plugin timers: a timer request")),
-    ("start a 5 minute timer named pizza", 1, "plugin timers: a timer request"),
-    ("5 minute timer", 1, "plugin timers: a timer request"),
-    ("cancel all my timers", 1, "plugin timers: cancel every timer"),
+    ("add milk to my shopping list", 1, SHOP_PUT),
+    ("put apples on the list", 1, SHOP_PUT),
+    ("add milk and set a timer for 5 minutes", 1, (
+        f"{SHOP_ADD} + sentence: <timer_lead> [<timer_a>] <timer_timer> [<timer_going>] <timer_for> {{duration}}")),
+    ("start a 5 minute timer named pizza", 1,
+     "sentence: <timer_lead> [<timer_a>] {duration} <timer_timer> [and] <timer_called> {name}"),
+    ("5 minute timer", 1, "sentence: <timer_lead> [<timer_a>] {duration} <timer_timer> [<timer_going>]"),
+    ("cancel all my timers", 1,
+     "sentence: <timer_cancel> (all [of] [<timer_the>]|<timer_the>|every one of <timer_the>) <timer_timers>"),
     ("bread should go on the list", 2, "short, one tool (shopping_list): router"),
     ("we need to plan dinner for four around what's on my list", 3, "open-ended (plan): main"),
     ("tell me about the history of bread making in medieval europe and its guilds", 3, "long request (14 words): main"),
     ("put bread on the list and then plan dinner", 3, "more than one request: main"),
     ("what is the capital of france", 3, "no tool in sight: main"),
-    ("add eggs and start a timer please", 1, ("template: add {item} [to [my|the|our] [shopping|grocery] list] + "
-                                              "plugin timers: a timer request without a duration")),
+    ("add eggs and start a timer please", 1, (
+        f"{SHOP_ADD} + sentence: <timer_set> [me] (a|an|another|one more|a new|new) [new] <timer_timer> [<timer_going>]")),
     ("shopping list or timer", 3, "several tools (shopping_list, timers): main"),
 ])
 def test_router_picks_the_tier_and_says_why(tmp_path, monkeypatch, text, tier, reason):
@@ -162,8 +168,7 @@ async def test_tier_1_turn_events_and_stored_trace(tmp_path, monkeypatch):
     assert set(evs[-1].timings) == {"route_ms", "tool_add_to_shopping_list_ms", "first_token_ms", "total_ms"}
     (row,) = agent.storage.turns("k")
     assert (row.tier, row.ok, row.reply) == (1, True, "Added milk to your shopping list.")
-    assert json.loads(row.routes) == [{"tier": 1, "reason": "template: add {item} [to [my|the|our] [shopping|grocery] list]",
-                                       "model": None}]
+    assert json.loads(row.routes) == [{"tier": 1, "reason": SHOP_PUT, "model": None}]
     assert json.loads(row.timings) == evs[-1].timings
 
 
@@ -198,8 +203,7 @@ def test_chat_json_shows_tier_1_and_a_model_tier_with_reasons(home):
     r = run_hearth("chat", "--json", "add milk to my shopping list")
     assert r.returncode == 0, r.stderr
     evs = [json.loads(x) for x in r.stdout.splitlines()]
-    assert evs[1] == {**evs[1], "type": "routed", "tier": 1, "model": None,
-                      "reason": "template: add {item} [to [my|the|our] [shopping|grocery] list]"}
+    assert evs[1] == {**evs[1], "type": "routed", "tier": 1, "model": None, "reason": SHOP_PUT}
     r = run_hearth("chat", "--json", "hello there, good morning")
     assert r.returncode == 0, r.stderr
     evs = [json.loads(x) for x in r.stdout.splitlines()]
@@ -280,7 +284,7 @@ async def test_prewarm_answers_tier_1_while_the_model_loads(home):
 
 @pytest.mark.slow
 async def test_a_long_history_is_trimmed_never_failing_the_turn(home):
-    _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA_GENERATE.replace("max_tokens = 48", "max_tokens = 48\nn_ctx = 1024"))
+    _toml(home, "[roles]\nmain = \"gemma\"\n" + GEMMA_GENERATE.replace("max_tokens = 48", "max_tokens = 48\nn_ctx = 2048"))
     agent = Agent()
     await agent.start()
     for i in range(60):
@@ -291,7 +295,7 @@ async def test_a_long_history_is_trimmed_never_failing_the_turn(home):
     await agent.stop()
     assert done.type == "finished", done
     assert done.timings["trimmed_messages"] > 20
-    assert done.timings["prompt_tokens"] <= 1024 - 48
+    assert done.timings["prompt_tokens"] <= 2048 - 48
 
 
 @pytest.mark.slow
@@ -350,7 +354,9 @@ async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
     ("don't forget the tortillas", "add_to_shopping_list", {"item": "the tortillas"}),
     ("stick apples on the list", "add_to_shopping_list", {"item": "apples"}),
     ("we're out of butter", "add_to_shopping_list", {"item": "butter"}),
-    ("Actually, can you please add milk, eggs and bread, thanks", "add_to_shopping_list", {"item": "milk and eggs and bread"}),
+    # a list of items is one call per item (the tools take an item literally)
+    ("Actually, can you please add milk, eggs and bread, thanks", "add_to_shopping_list",
+     [{"item": "milk"}, {"item": "eggs"}, {"item": "bread"}]),
     ("scratch the butter", "remove_from_shopping_list", {"item": "the butter"}),
     ("take eggs off the list", "remove_from_shopping_list", {"item": "eggs"}),
     ("I got the milk", "check_off_shopping_list", {"item": "the milk"}),
@@ -370,28 +376,33 @@ async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
     ("is it cold outside", "small_talk", {"kind": "out_of_scope", "topic": "check the weather"}),
     ("cool", "small_talk", {"kind": "acknowledge"}),
     ("Hi Hearth, how are you?", "small_talk", {"kind": "how_are_you"}),
-    ("how many items are on my list", "get_shopping_list", {}),
-    ("I think we need more eggs", "add_to_shopping_list", {"item": "more eggs"}),
-    ("pick up some bread on the way home", "add_to_shopping_list", {"item": "some bread"}),
+    ("how many items are on my list", "count_shopping_list", {}),
+    ("I think we need more eggs", "add_to_shopping_list", {"item": "eggs"}),
+    ("pick up some bread on the way home", "add_to_shopping_list", {"item": "bread"}),
     ("chuck peanut butter on the list", "add_to_shopping_list", {"item": "peanut butter"}),
-    ("okay so we need onions carrots and celery", "add_to_shopping_list", {"item": "onions carrots and celery"}),
+    ("okay so we need onions carrots and celery", "add_to_shopping_list",
+     [{"item": "onions"}, {"item": "carrots"}, {"item": "celery"}]),
     ("how many apples have I got down", "is_on_shopping_list", {"item": "apples"}),
     ("how many eggs are on the list", "is_on_shopping_list", {"item": "eggs"}),
     ("add oat milk then", "add_to_shopping_list", {"item": "oat milk"}),
     # the assistant called by name, hesitations, polite openings
-    ("yo hearth add doritos and salsa", "add_to_shopping_list", {"item": "doritos and salsa"}),
+    ("yo hearth add doritos and salsa", "add_to_shopping_list", [{"item": "doritos"}, {"item": "salsa"}]),
     ("Hearth dear, would you be so kind as to put some marmalade on my shopping list", "add_to_shopping_list",
-     {"item": "some marmalade"}),
+     {"item": "marmalade"}),
     ("whats on my shopping list hearth", "get_shopping_list", {}),
     ("Hearth what time's it now love", "get_current_time", {}),
-    ("ok so um can you add uh bread and um cheese", "add_to_shopping_list", {"item": "bread and cheese"}),
+    ("ok so um can you add uh bread and um cheese", "add_to_shopping_list", [{"item": "bread"}, {"item": "cheese"}]),
     ("remind me what's on the shopping list again", "get_shopping_list", {}),
-    ("I need garlic, ginger and coriander on the list", "add_to_shopping_list", {"item": "garlic and ginger and coriander"}),
+    ("I need garlic, ginger and coriander on the list", "add_to_shopping_list",
+     [{"item": "garlic"}, {"item": "ginger"}, {"item": "coriander"}]),
 ])
 def test_everyday_phrasing_on_tier_1(tmp_path, monkeypatch, text, tool, arguments):
+    # ``arguments``: one call's, or a list of them (one call per item); no other call is made
     agent = _everyday_agent(tmp_path, monkeypatch)
     route = agent.router.route(text)
-    assert route.tier == 1 and (route.match.name, route.match.arguments) == (tool, arguments)
+    calls = [(m.name, m.arguments) for m in (route.match, *route.more) if m is not None]
+    want = [(tool, a) for a in (arguments if isinstance(arguments, list) else [arguments])]
+    assert (route.tier, calls) == (1, want), route
 
 
 def test_a_second_request_is_not_swallowed_as_an_item(tmp_path, monkeypatch):
@@ -447,15 +458,17 @@ async def test_two_requests_in_one_sentence_both_happen(tmp_path, monkeypatch):
 
 async def test_everything_and_anything_mean_the_whole_list(tmp_path, monkeypatch):
     agent = _everyday_agent(tmp_path, monkeypatch)
-    await agent.run_tool("add_to_shopping_list", {"item": "milk and eggs"})
+    for item in ("milk", "eggs"):  # a tool takes one item, literally
+        await agent.run_tool("add_to_shopping_list", {"item": item})
     assert (await agent.ask("do we need anything else", session="k")).text == "On your shopping list: milk, eggs."
+    assert (await agent.ask("how many items are on my list", session="k")).text == "There are 2 things on your shopping list."
     assert (await agent.ask("mark everything as done", session="k")).text == "Checked off milk and eggs."
     assert (await agent.ask("clear everything", session="k")).text == "Cleared your shopping list (2 items)."
 
 
 async def test_questions_never_write(tmp_path, monkeypatch):
     agent = _everyday_agent(tmp_path, monkeypatch)
-    await agent.run_tool("add_to_shopping_list", {"item": "a dozen eggs"})
+    await agent.run_tool("add_to_shopping_list", {"item": "eggs", "quantity": 12})
     replies = [(await agent.ask(t, session="k")).text for t in ("is milk on the list?", "how many eggs do I need")]
     assert replies == ["No, milk is not on your shopping list.", "Yes, 12 eggs are on your shopping list."]
     assert await _items(agent) == [("eggs", 12, False)]
