@@ -168,13 +168,13 @@ class Router:
             j = i + 1
             while j < len(words) - 1 and words[j] in seams:  # "and then", "and also"
                 j += 1
-            left, right = " ".join(words[:i]), " ".join(words[j:])
-            if words[j] in starters:
+            left, right = " ".join(words[:i]), self.read(" ".join(words[j:]))  # "... and can you set a timer"
+            if right.split()[:1] and right.split()[0] in starters:
                 first = self._calls(left)
                 rest = self._split(right, depth + 1) if first else []
                 if first and rest:
                     return _same_thing([*first, *rest])
-            elif words[0] in starters:  # an ellipsis: the verb of the first request carries over
+            elif words[0] in starters and right:  # an ellipsis: the verb of the first request carries over
                 first = self._calls(left)
                 rest = self._calls(f"{words[0]} {right}") if first else []
                 if first and rest and rest[0].name == first[-1].name:

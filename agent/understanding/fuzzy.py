@@ -75,6 +75,11 @@ def correct(words: list[str], vocabulary: Collection[str], keep: Collection[str]
     return out
 
 
+def _all_words(vocabulary: Collection[str]) -> list[str]:
+    """The vocabulary's words long enough to correct to, from the same index as :func:`closest`."""
+    return [w for bucket in _buckets(vocabulary).values() for w in bucket]
+
+
 def correct_in_context(words: list[str], vocabulary: Collection[str], pairs: Collection[tuple[str, str]],
                        keep: Collection[str] = frozenset()) -> list[str]:
     """:func:`correct`, but a near-miss is read as a vocabulary word only where that word makes a pair
@@ -84,9 +89,7 @@ def correct_in_context(words: list[str], vocabulary: Collection[str], pairs: Col
     for i, word in enumerate(words):
         if len(word) < MIN_LENGTH or word in vocabulary or word in keep or not word.replace("'", "").isalpha():
             continue
-        choices = _buckets(vocabulary).get(word[:1])
-        if not choices:
-            continue
+        choices = _all_words(vocabulary)  # any first letter: the pair checked below keeps it safe ("fist")
         before = out[i - 1] if i else None
         after = words[i + 1] if i + 1 < len(words) else None
         for near, _, _ in process.extract(word, choices, scorer=fuzz.ratio, score_cutoff=MIN_SCORE, limit=5):

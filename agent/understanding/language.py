@@ -62,6 +62,7 @@ class Words:
     number_and: str
     of_words: frozenset[str]
     vague: frozenset[str]
+    more_words: frozenset[str]
     time_units: Mapping[str, int]
     ordinal_units: frozenset[str]
     duration_joiners: frozenset[str]
@@ -150,6 +151,7 @@ def _build(language: str, d: dict[str, Any]) -> Words:
         number_and=str(num.get("and", "and")),
         of_words=frozenset(_strings(num.get("of"), "numbers.of")),
         vague=frozenset(_strings(num.get("vague"), "numbers.vague")),
+        more_words=frozenset(_strings(num.get("more"), "numbers.more")),
         time_units=_table(d.get("time_units")),
         ordinal_units=frozenset(_strings(d.get("ordinal_units"), "ordinal_units")),
         duration_joiners=frozenset(_strings(d.get("duration_joiners"), "duration_joiners")),

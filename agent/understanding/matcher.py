@@ -49,7 +49,7 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
-             "not_plural_suffix")}
+             "not_plural_suffix", "clause_verbs")}
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,8 @@ class Matcher:
     def _plausible_slot(self, value: str) -> bool:
         """A wildcard that reads as a slot, not a sentence a loose template happened to fit."""
         words = value.split()
-        if not words or words[0] in matching_words(self.language)["not_a_slot_start"]:
+        mine = matching_words(self.language)
+        if not words or words[0] in mine["not_a_slot_start"] or any(w in mine["clause_verbs"] for w in words[1:]):
             return False
         pieces = split_and(value, self.language)
         seams = matching_words(self.language)["seams"]

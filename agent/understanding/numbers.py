@@ -161,6 +161,8 @@ def read_quantity(text: str, lang: str = "en") -> tuple[int | None, str]:
     if r is None:
         return None, whole
     value, j, _ = r
+    if j < len(t) - 1 and t[j] in w.more_words:  # "two more sticks of butter": more of the same
+        j += 1
     unit = j if j < len(t) and t[j] in w.quantity_units and (len(t[j]) > 1 or _is_digits(t[j - 1])) else None
     j += 1 if unit is not None else 0
     while j < len(t) and t[j] in w.of_words:

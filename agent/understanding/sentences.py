@@ -123,11 +123,7 @@ def vocabulary(data: dict[str, Any]) -> tuple[set[str], set[str]]:
                 starters.update(starts)
     for rule in rules.values():
         words.update(template_words(str(rule)))
-    for lst in (data.get("lists") or {}).values():
-        for value in (lst or {}).get("values") or []:
-            text = value.get("in") if isinstance(value, dict) else value
-            words.update(template_words(str(text)))
-    return words, starters
+    return words, starters  # a list's values are things said in a slot, not the grammar's own words
 
 
 def sentence_files(folders: Iterable[Path], language: str) -> list[tuple[str, dict[str, Any]]]:
