@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 import weakref
@@ -91,6 +92,7 @@ class Agent:
         self.intents = Matcher(self.plugins.tools, folders=self.plugins.sentence_folders)  # tier 1's grammar
         self.router = Router(self.models, self.plugins.tools, matchers=[self.plugins.match_intent],
                              grammar=self.intents, names=assistant_names(self.models))
+        self.runner.agreement = self.intents.disagrees  # a model's call must fit what was said
         # one lock per session with a turn under way or waiting; a session's entry goes when its last
         # turn ends (HTTP without X-Session-ID makes a session per request)
         self._session_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -316,7 +318,8 @@ class Agent:
             yield await self._failed(clock, f"{type(err).__name__}: {err}", "internal_error")
             return
         rounds = ModelRounds(models=self.models, pool=self.pool, tools=self.tools, runner=self.runner,
-                             storage=self.storage, ctx=ctx, emit=self.emit, clock=clock)
+                             storage=self.storage, ctx=dataclasses.replace(ctx, said=routed_text), emit=self.emit,
+                             clock=clock)
         try:
             async for ev in rounds.answer(route, [*history, {"role": "user", "content": routed_text}]):
                 yield ev

@@ -261,3 +261,22 @@ def test_the_readme_sentence_file_example_works_as_written(tmp_path, monkeypatch
         (match,) = agent.router.match_all(said)
         assert (match.name, match.arguments) == ("roll_dice", {"count": count}), said
     assert agent.router.match_all("roll the dice")[0].arguments == {}
+
+
+def test_a_models_call_that_contradicts_what_was_said_is_refused(agent):
+    agent.intents.build()
+    empty, stock = agent.tools.get("empty_pantry"), agent.tools.get("stock_jar")
+    assert agent.intents.disagrees("please empty the larder", stock) is not None  # says another tool's verb
+    assert agent.intents.disagrees("store some jam", stock) is None
+    assert agent.intents.disagrees("we are low on jam", stock) is None  # no verb of either: the model's call stands
+    assert agent.intents.disagrees("empty the larder", empty) is None
+
+
+async def test_the_runner_refuses_a_model_call_that_does_not_fit_the_request(agent):
+    ctx = agent.tool_context("s", "t")
+    import dataclasses
+    said = dataclasses.replace(ctx, said="empty the larder now")
+    refused = await agent.runner.run("stock_jar", {"thing": "jam"}, said)
+    assert (refused.ok, refused.error_code) == (False, "not_what_was_said")
+    ran = await agent.runner.run("stock_jar", {"thing": "jam"}, dataclasses.replace(ctx, said="store jam"))
+    assert ran.ok

@@ -98,6 +98,9 @@ class ToolRunner:
     # raises ToolBlocked to refuse it, PluginError when a hook failed
     before_call: Callable[[dict[str, Any], ToolContext], Awaitable[None]] | None = None
     timeout: float | None = None  # overrides each tool's own, when set
+    # (request, tool) -> why the tool does not fit the request, or None: a model's call that contradicts
+    # what was said ("remove the juice boxes" read as an add) is refused, never run
+    agreement: Callable[[str, Tool], str | None] | None = None
     threads: ToolThreads = field(default_factory=lambda: ToolThreads())
     _ids: int = field(default=0, init=False)
 
@@ -128,6 +131,10 @@ class ToolRunner:
             kwargs = tool.validate(arguments)
             if tool.destructive and not confirmed:
                 return done(False, confirm_question(tool), "confirm_first")
+            if not confirmed and ctx.said and self.agreement is not None:
+                problem = self.agreement(ctx.said, tool)
+                if problem is not None:
+                    return done(False, problem, "not_what_was_said")
             if self.before_call is not None:
                 await self.before_call({"id": call_id, "name": name, "arguments": args}, ctx)
         except ToolBlocked as err:  # before_tool_call refused the call on purpose

@@ -55,6 +55,8 @@ class ToolContext:
     storage: Storage
     bus: EventBus
     turn_id: str = ""
+    # the request a model's calls answer (model rounds only): each call is checked against it
+    said: str | None = None
     _scheduler: Scheduler | None = field(default=None, repr=False)
     _emit: Emit | None = field(default=None, repr=False)
     _transaction: Session | None = field(default=None, repr=False)

@@ -49,7 +49,7 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
-             "not_plural_suffix", "clause_verbs")}
+             "not_plural_suffix", "clause_verbs", "not_verbs")}
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ class Matcher:
         grammar.vocabulary, grammar.starters = sentences.vocabulary(own)
         grammar.lists = own["lists"]
         grammar.pairs = sentences.word_pairs(own)
+        grammar.verbs = sentences.verbs(own, self.language)
         ha = self._ha_templates(tools, grammar)
         try:
             # the tools' own sentences are tried first: their authors know their tools best
@@ -185,6 +186,30 @@ class Matcher:
                 if found:
                     return found
         return ()
+
+    def disagrees(self, text: str, tool: Tool) -> str | None:
+        """Why a model's call of ``tool`` does not fit ``text``, or None. It does not when the request
+        says none of the verbs the tool's own sentences begin with but does say another writing tool's
+        ("remove the juice boxes" is no add); a tool without sentences, or a request with no such verb,
+        fits."""
+        self.build()
+        verbs = self.grammar.verbs
+        mine = verbs.get(tool.name)
+        if not mine:
+            return None
+        said = set(normalise_words(text, self.language))
+        if said & mine:
+            return None
+        others = {v for name, vs in verbs.items() if name != tool.name and name in self._writes() for v in vs} - mine
+        if said & others:
+            log.info("a model called %s for %r, which says %s", tool.name, text, sorted(said & others))
+            return "Sorry, I'm not sure what you want me to do. Could you say it another way?"
+        return None
+
+    def _writes(self) -> set[str]:
+        """The names of the registry's tools that change something (not read-only by name or description)."""
+        from hearth.tooling.calls.questions import is_read_tool
+        return {t.name for t in self._source if not is_read_tool(t.schema())}
 
     def _void(self, result: Any, said: set[str]) -> bool:
         metadata = result.intent_metadata or {}
@@ -301,6 +326,11 @@ def _give_examples(tools: dict[str, Tool], files: dict[str, Any], per_tool: int 
         plain = (sentences.plainest(sentences.inline(t, files, args)) for t in templates)
         tool.examples = list(dict.fromkeys(p for p in plain if p))[:per_tool]
         tool.examples_from_sentences = True
+
+
+def normalise_words(text: str, language: str) -> list[str]:
+    from hearth.understanding.normalise import normalise
+    return normalise(text, lang=language).split()
 
 
 def _sentence(result: Any) -> str:

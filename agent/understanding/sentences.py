@@ -38,6 +38,7 @@ class Grammar:
     pairs: set[tuple[str, str]] = field(default_factory=set)  # words said one after the other in a template
     starters: set[str] = field(default_factory=set)
     lists: dict[str, Any] = field(default_factory=dict)  # the sentence files' lists, by name
+    verbs: dict[str, set[str]] = field(default_factory=dict)  # tool -> the request verbs its sentences begin with
     error: str | None = None
 
 
@@ -254,3 +255,26 @@ def name_words(name: str) -> set[str]:
             word += c
     words.append(word)
     return {w.lower() for w in words if w}
+
+
+def verbs(data: dict[str, Any], language: str) -> dict[str, set[str]]:
+    """Per intent (tool), the verbs its sentences may begin with (first words, less the language's
+    ``not_verbs``): ``add_to_shopping_list`` -> add, put, stick, ...; for the check that a
+    model's call fits what was said."""
+    from hearth.understanding.matcher import matching_words
+    not_verbs = matching_words(language)["not_verbs"]
+    rules = data.get("expansion_rules") or {}
+    out: dict[str, set[str]] = {}
+    for name, intent in (data.get("intents") or {}).items():
+        found: set[str] = set()
+        for block in intent.get("data") or []:
+            for sentence in block.get("sentences") or []:
+                t = sentence.strip()
+                while t.startswith("[") and "]" in t:  # "[also] add {item}": the verb after the optional word
+                    found |= first_words(t)
+                    t = t[t.index("]") + 1:].strip()
+                if t.startswith("<"):
+                    t = str(rules.get(t[1:].split(">", 1)[0], ""))
+                found |= first_words(t)
+        out[name] = {w for w in found if w not in not_verbs and w.isalpha()}
+    return out

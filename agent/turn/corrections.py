@@ -1,0 +1,158 @@
+"""Undo and corrections of the last write, from what each write recorded (``ToolResult.undo``).
+
+- **undo** ("undo", "take that back", "put it back"; softer: "never mind", "scratch that", "cancel it"
+  right after a write): the undo call the last write's tool reported. A write without one: "I can't
+  undo that." (a soft one may still be a request about the thing: "cancel it" after a question
+  about a timer). Nothing at all: "There's nothing to undo.".
+- **correction** ("no, I said three", "make it 7", "actually 22", "oat milk instead", "make the sugar two
+  bags"): ONE argument of the last write changed, chosen by the value's type against the tool's schema:
+  an amount goes to the tool's one number argument, or to a duration argument in the old value's unit
+  ("make it 7" after "5 minutes" is "7 minutes"); a text goes to the argument naming the thing. The
+  calls: the write's undo, then the changed call. A write without an undo is only run again when its
+  tool sets a value (``hints={"sets": True}``); an amount is otherwise said plainly ("change eggs to
+  12") and routed; else "I can't change that.".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hearth.turn.dialogue_language import Heard
+from hearth.turn.dialogue_state import Call
+from hearth.turn.follow_up import Context, FollowUp, call, is_number, is_text, undo_call
+from hearth.turn.references import reference
+from hearth.turn.router import IntentMatch
+
+# a thing said as a correction is short ("oat milk instead"); longer is a request of its own
+MAX_THING_WORDS = 5
+
+
+def undo(ctx: Context, heard: Heard) -> FollowUp | None:
+    """Reverse the last write (see the module's docstring)."""
+    explicit = bool(heard.metadata.get("explicit"))
+    last = ctx.state.last()
+    right_after = last is not None and last.turn == ctx.state.turns - 1
+    if last is not None and last.undo and (explicit or right_after):
+        ctx.state.expect_undo(last.undo)
+        found = undo_call(last)
+        return FollowUp(matches=(found,) if found else (), reason=f"undo of {last.tool}")
+    about = reference(ctx)
+    if about is not None:
+        return about
+    if last is None or not (explicit or right_after) or heard.metadata.get("let_go"):
+        return FollowUp(say=ctx.lang.reply("nothing_to_undo")) if explicit else None
+    return FollowUp(say=ctx.lang.reply("cant_undo"), reason=f"{last.tool} reported no undo")
+
+
+def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
+    """"Actually 22", "no, 3": an amount alone after a word of correction reads as a correction."""
+    if heard is not None or ctx.state.last() is None:
+        return None
+    bare, leads = ctx.lang.strip_leads(ctx.words)
+    if not bare or not ctx.lang.correction_leads.intersection(leads):
+        return None
+    n, rest = ctx.lang.amount(bare)
+    if n is None or (rest and rest not in ctx.lang.units and not ctx.lang.seconds(bare)):
+        return None
+    return Heard("correct", {"value": bare}, {}, leads)
+
+
+def correct(ctx: Context, heard: Heard) -> FollowUp | None:
+    """Change one argument of the last write (see the module's docstring)."""
+    value = heard.slots.get("value", "").strip()
+    ref = ctx.lang.find_reference(value)
+    if ref is not None and ref[0] == 0:  # "make it 7" read as "make {value}"
+        value = " ".join(value.split()[ref[1]:])
+    named = _named(ctx, value)
+    if named is not None:  # "the sugar two bags": the write that named the sugar, or none
+        target, value = _write_about(ctx, named[0]), named[1]
+    else:
+        target = ctx.state.last()
+    if target is None or not value:
+        return None
+    change = _change(ctx, target, value)
+    if change is None:  # an amount the tool has no place for ("make it 12" after a question)
+        n, rest = ctx.lang.amount(value)
+        return _restated(ctx, target, _count(n)) if n is not None and not rest else None
+    key, new = change
+    arguments = {**target.arguments, key: new}
+    if arguments == target.arguments or not ctx.valid(target.tool, arguments):
+        return None
+    changed = call(target.tool, arguments, f"{target.tool} again with {key} {new!r}")
+    why = f"correction of {target.tool}: {key} {target.arguments.get(key)!r} -> {new!r}"
+    undone = undo_call(target)
+    if undone is not None and target.undo:
+        ctx.state.expect_undo(target.undo)
+        return FollowUp(matches=(undone, changed), reason=why, quiet=1)
+    tool = ctx.tool(target.tool)
+    if tool is not None and (getattr(tool, "hints", None) or {}).get("sets"):
+        return FollowUp(matches=(changed,), reason=why)
+    return _restated(ctx, target, new) or FollowUp(say=ctx.lang.reply("cant_change"), reason=why)
+
+
+def _named(ctx: Context, value: str) -> tuple[str, str] | None:
+    """"The sugar two bags" -> ``("the sugar", "two bags")``: a thing and then an amount for it."""
+    words = value.split()
+    if ctx.lang.amount(value)[0] is not None:  # "a dozen", "two cans": an amount alone
+        return None
+    for i in range(1, len(words)):
+        n, rest = ctx.lang.amount(" ".join(words[i:]))
+        if n is not None and (not rest or rest in ctx.lang.units):
+            return " ".join(words[:i]), " ".join(words[i:])
+    return None
+
+
+def _write_about(ctx: Context, thing: str) -> Call | None:
+    """The latest call of the log about ``thing``."""
+    return next((c for c in reversed(ctx.state.calls) if c.thing and ctx.lang.same_thing(c.thing, thing)), None)
+
+
+def _change(ctx: Context, target: Call, value: str) -> tuple[str, Any] | None:
+    """The argument ``value`` changes in ``target``, and its new value; None when it fits none, or
+    several."""
+    props = ctx.properties(target.tool)
+    n, rest = ctx.lang.amount(value)
+    durations = [k for k, s in props.items() if is_text(s) and isinstance(target.arguments.get(k), str)
+                 and ctx.lang.seconds(target.arguments[k])]
+    if n is not None and rest and ctx.lang.seconds(value):  # "10 minutes": a duration of its own
+        return (durations[0], value) if len(durations) == 1 else None
+    if n is not None and (not rest or rest in ctx.lang.units or ctx.lang.same_thing(rest, target.thing or "")):
+        numbers = [k for k, s in props.items() if is_number(s)]
+        if len(numbers) == 1:
+            return numbers[0], _count(n)
+        if not numbers and len(durations) == 1:
+            return durations[0], _in_old_unit(ctx, target.arguments[durations[0]], n)
+        return None
+    if n is None and target.slot in ctx.lang.thing_arguments and len(value.split()) <= MAX_THING_WORDS \
+            and not ctx.lang.is_reference(value) and not ctx.request(value):
+        return str(target.slot), ctx.value(value)
+    return None
+
+
+def _in_old_unit(ctx: Context, old: str, n: float) -> str:
+    """``n`` in the unit of the duration ``old`` ("5 minutes", 7 -> "7 minutes")."""
+    count = _count(n)
+    _, unit = ctx.lang.amount(old)
+    for one, many, _size in ctx.lang.time_units:
+        if unit in (one, many):
+            return f"{count} {one if n == 1 else many}"
+    return f"{count} {ctx.lang.time_unit(ctx.lang.seconds(old) or 0, n)}"
+
+
+def _restated(ctx: Context, target: Call, new: Any) -> FollowUp | None:
+    """A new amount for a write with no undo, said plainly ("change eggs to 12") and routed: kept when
+    the router's call carries the thing and the amount."""
+    if not target.thing or not isinstance(new, (int, float)) or not ctx.lang.restate_amount:
+        return None
+    said = ctx.lang.restate_amount.format(thing=target.thing, value=new)
+    found = ctx.request(said)
+    values = list(found.arguments.values()) if isinstance(found, IntentMatch) else []
+    if found is True or (any(v == new for v in values)
+                         and any(isinstance(v, str) and ctx.lang.same_thing(v, target.thing) for v in values)):
+        return FollowUp(text=said, reason=f"a new amount for {target.thing!r}, said plainly")
+    return None
+
+
+def _count(n: float) -> int | float:
+    """A whole number as an int (12.0 -> 12)."""
+    return int(n) if float(n).is_integer() else n
