@@ -176,7 +176,9 @@ class Agent:
         return {"models": self.pool.status(), "intents": "off: " + self.intents.error if self.intents.error else "ready"}
 
     def tool_schemas(self) -> list[dict[str, Any]]:
-        """The schemas offered to models: every available tool (one whose server is down is left out)."""
+        """The schemas offered to models: every available tool (one whose server is down is left out),
+        with the example sentences its sentence file gives (the grammar compiles once, if not yet)."""
+        self.intents.build()
         return offered_schemas(self.tools)
 
     async def emit(self, event: Event) -> Event:

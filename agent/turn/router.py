@@ -114,8 +114,15 @@ class Router:
     _vocab: dict[str, set[str]] | None = field(default=None, init=False)
 
     def _likely_plugins(self, words: set[str]) -> dict[str, set[str]]:
+        """The plugins whose tools' words the request uses; a word that several plugins' tools use
+        ("list", "time") tells none of them apart and counts for none."""
         if self._vocab is None:
-            self._vocab = {t.name: _vocabulary(t) for t in self.tools}
+            vocab = {t.name: _vocabulary(t) for t in self.tools}
+            owners: dict[str, set[str]] = {}
+            for tool in self.tools:
+                for w in vocab[tool.name]:
+                    owners.setdefault(w, set()).add(tool.plugin or tool.name)
+            self._vocab = {name: {w for w in ws if len(owners[w]) == 1} for name, ws in vocab.items()}
         hits: dict[str, set[str]] = {}
         for tool in self.tools:
             common = words & self._vocab.get(tool.name, set())
