@@ -70,6 +70,8 @@ def correct(ctx: Context, heard: Heard) -> FollowUp | None:
         target = ctx.state.last()
     if target is None or not value:
         return None
+    if heard.metadata.get("amount_only") and named is None and ctx.lang.amount(value)[0] is None:
+        return None  # "make coffee": a request, not a new thing
     change = _change(ctx, target, value)
     if change is None:  # an amount the tool has no place for ("make it 12" after a question)
         n, rest = ctx.lang.amount(value)

@@ -15,6 +15,9 @@ from typing import Any
 
 import yaml
 
+from hearth.understanding.normalise import normalise
+from hearth.understanding.numbers import read_duration, read_number, read_quantity
+
 log = logging.getLogger("hearth.dialogue")
 
 LANG_DIR = Path(__file__).resolve().parent.parent / "understanding" / "lang"
@@ -51,13 +54,13 @@ class Language:
         self.references = sorted([(tuple(p.split()), False) for p in self.refs_one]
                                  + [(tuple(p.split()), True) for p in self.refs_all], key=lambda r: -len(r[0]))
         self.articles = set(words.get("articles") or ())
+        self.not_things = set(_phrases(words.get("not_things")))
         self.thing_arguments: tuple[str, ...] = tuple(words.get("thing_arguments") or ())
         self.units = {" ".join(str(u).split()) for u in words.get("units") or ()}
         self.time_units = [(str(a), str(b), int(s)) for a, b, s in words.get("time_units") or ()]
         self.restate_amount = str(words.get("restate_amount") or "")
         self.reference_phrasings = [str(p) for p in words.get("reference_phrasings") or ("{thing}",)]
         self.replies: dict[str, str] = {str(k): str(v) for k, v in (words.get("replies") or {}).items()}
-        self.numbers = {" ".join(str(k).split()): float(v) for k, v in (words.get("fallback_numbers") or {}).items()}
 
     # ---- sentences ----------------------------------------------------------------------------
 
@@ -129,19 +132,15 @@ class Language:
 
     def same_thing(self, a: str, b: str) -> bool:
         """``a`` and ``b`` name the same thing, articles and a plural "s" aside."""
-        def key(t: str) -> str:
+        def key(t: str) -> str:  # the words, each without a plural "s"
             return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
                             for w in self.bare_thing(t).split())
         return bool(a.strip()) and key(a) == key(b)
 
-    # ---- amounts and durations (the core's number reader) ---------------------------------------
+    # ---- amounts and durations (the core's number reader) -----------------------------------------
 
     def amount(self, text: str) -> tuple[float | None, str]:
         """``"two bags"`` -> ``(2, "bags")``, ``"a dozen"`` -> ``(12, "")``, ``"oat milk"`` -> ``(None, "oat milk")``."""
-        try:
-            from hearth.understanding.numbers import read_number, read_quantity
-        except ImportError:  # TEMPORARY (issue 24) until the numbers reader lands
-            return self._fallback_amount(text)
         n, rest = read_quantity(text)
         if n is None:  # an amount alone: "a dozen", "3"
             alone = read_number(text)
@@ -150,12 +149,6 @@ class Language:
 
     def seconds(self, text: str) -> int | None:
         """A duration's length in seconds ("5 minutes" -> 300), or None when ``text`` is not one."""
-        try:
-            from hearth.understanding.numbers import read_duration
-        except ImportError:  # TEMPORARY (issue 24) until the numbers reader lands
-            n, rest = self._fallback_amount(text)
-            size = next((s for one, many, s in self.time_units if rest in (one, many)), None)
-            return int(n * size) if n is not None and size else None
         return read_duration(text)
 
     def time_unit(self, seconds: int, n: float) -> str:
@@ -164,19 +157,6 @@ class Language:
             if seconds >= size and seconds % size == 0:
                 return one if n == 1 else many
         return self.time_units[-1][1] if self.time_units else ""
-
-    def _fallback_amount(self, text: str) -> tuple[float | None, str]:
-        words = text.lower().split()
-        for n in (3, 2, 1):
-            head = " ".join(words[:n])
-            if len(words) >= n and head in self.numbers:
-                return self.numbers[head], " ".join(words[n:])
-        if words:
-            try:
-                return float(words[0]), " ".join(words[1:])
-            except ValueError:
-                pass
-        return None, " ".join(words)
 
     def reply(self, key: str, **values: str) -> str:
         """A reply of the ``replies`` table with ``values`` put in."""
@@ -202,10 +182,6 @@ def words(text: str) -> str:
 def normalised(text: str) -> str:
     """``text`` as the understanding layer reads it (fillers, the assistant's name and self-repairs
     dropped): what a slot value becomes before it is a tool's argument."""
-    try:
-        from hearth.understanding.normalise import normalise
-    except ImportError:  # TEMPORARY (issue 24) until the normaliser lands
-        return words(text)
     return normalise(text) or words(text)
 
 

@@ -130,6 +130,7 @@ def _failed(result: Any) -> bool:
 
 
 def _undo(undo: Any) -> dict[str, Any] | None:
+    """An undo as ``{"name", "arguments"}`` (given so, or as ``(name, arguments)``), or None."""
     if isinstance(undo, dict) and isinstance(undo.get("name"), str) and isinstance(undo.get("arguments"), dict):
         return {"name": undo["name"], "arguments": dict(undo["arguments"])}
     if isinstance(undo, (tuple, list)) and len(undo) == 2 and isinstance(undo[0], str) and isinstance(undo[1], dict):
@@ -138,4 +139,5 @@ def _undo(undo: Any) -> dict[str, Any] | None:
 
 
 def _key(arguments: dict[str, Any]) -> str:
+    """Arguments as one comparable string."""
     return json.dumps(arguments, sort_keys=True, default=str)

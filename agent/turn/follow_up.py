@@ -59,6 +59,7 @@ class Context:
         return self._seen[text]
 
     def tool(self, name: str) -> Any:
+        """The registered tool ``name``, or None."""
         return self.tools.get(name) if self.tools is not None else None
 
     def properties(self, name: str) -> dict[str, Any]:

@@ -92,7 +92,8 @@ def more(ctx: Context, heard: Heard) -> FollowUp | None:
     if last is None or last.slot not in ctx.lang.thing_arguments:
         return None
     thing = ctx.value(heard.slots.get("thing", ""))
-    if not thing or len(thing.split()) > 6 or ctx.lang.is_reference(thing) or ctx.request(thing):
+    if not thing or len(thing.split()) > 6 or ctx.lang.is_reference(thing) or thing in ctx.lang.not_things \
+            or ctx.request(thing):
         return None  # "and add chocolate": a request of its own
     arguments: dict[str, Any] = {last.slot: thing}
     n, rest = ctx.lang.amount(thing)
