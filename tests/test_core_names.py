@@ -42,8 +42,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 # an example in a help text ("..., e.g. 'add eggs to my shopping list'") is documentation, as in a docstring
 EXAMPLE = re.compile(r"\be\.g\.")
-# understanding requests stays here until the understanding issue moves it into the plugins
-NOT_YET = {"agent/turn/dialogue.py", "agent/turn/router.py"}
+# (no file is left out: understanding requests lives in data files, issue 24)
+NOT_YET: set[str] = set()  # issue 24 moved the English of the dialogue and the router into data files
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

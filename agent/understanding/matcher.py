@@ -15,6 +15,7 @@ with ``metadata: {each: item, count: quantity}`` reads a wildcard that names sev
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from hearth.cache import shared
 from hearth.errors import ToolError
 from hearth.tooling.tool import Tool
 from hearth.understanding import sentences
@@ -99,30 +101,29 @@ class Matcher:
         self.grammar = grammar = sentences.Grammar()
         self._covered = {}
         try:
-            from hassil import Intents, TextSlotList
+            from hassil import TextSlotList
         except ImportError as err:  # pragma: no cover - hassil is a dependency
             grammar.error = f"hassil is not installed ({err}); tier 1 is off"
             log.warning(grammar.error)
             return
         by_name = {t.name: t for t in tools}
         files = sentences.sentence_files(self._folders(), self.language)
+        _give_examples(by_name, sentences.merge(files, self.language))
         own = sentences.merge([*files, ("examples=", self._examples(tools))], self.language)
         own["intents"] = {name: intent for name, intent in own["intents"].items() if name in by_name}
-        _give_examples(by_name, sentences.merge(files, self.language))
-        grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
-        grammar.vocabulary, grammar.starters = sentences.vocabulary(own)
-        grammar.lists = own["lists"]
-        grammar.pairs = sentences.word_pairs(own)
-        grammar.verbs = sentences.verbs(own, self.language)
-        ha = self._ha_templates(tools, grammar)
+        claimed = {intent: (tool, conv) for tool in tools for intent, conv in tool.intents.items()}
         try:
-            # the tools' own sentences are tried first: their authors know their tools best
-            grammar.intents = [Intents.from_dict(d) for d in (own, ha) if d["intents"]]
+            # compiled once per process for the same sentences (agents in one process share them)
+            compiled, _ = shared(("hearth-grammar", self.language, _key(own), tuple(sorted(claimed))),
+                                 lambda: _compile(own, tuple(sorted(claimed)), self.language))
         except Exception as err:
             grammar.error = f"the tier-1 sentences do not compile: {type(err).__name__}: {err}"
             log.warning(grammar.error)
-            grammar.intents = []
             return
+        grammar.intents, grammar.vocabulary, grammar.starters, grammar.pairs, grammar.verbs, ha_names = compiled
+        grammar.lists = own["lists"]
+        grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
+        grammar.targets.update({intent: claimed[intent] for intent in ha_names})
         # Home Assistant's templates refer to areas and floors; Hearth has none
         self._slot_lists = {"area": TextSlotList.from_strings([]), "floor": TextSlotList.from_strings([])}
         self.strict("hello")  # the first recognition builds hassil's caches (its number parser)
@@ -138,27 +139,6 @@ class Matcher:
                 for slot, schema in tool.parameters["properties"].items():
                     data["lists"][f"{tool.name}__{slot}"] = slot_list(schema)
                 data["intents"][tool.name] = {"data": blocks}
-        return data
-
-    def _ha_templates(self, tools: list[Tool], grammar: sentences.Grammar) -> dict[str, Any]:
-        """Home Assistant's sentences (home-assistant-intents) for the intents tools claim."""
-        data: dict[str, Any] = {"language": self.language, "intents": {}, "lists": {}, "expansion_rules": {},
-                                "skip_words": []}
-        claimed = {intent: (tool, conv) for tool in tools for intent, conv in tool.intents.items()}
-        if not claimed:
-            return data
-        try:
-            from home_assistant_intents import get_intents
-            ha = get_intents(self.language) or {}
-        except ImportError:  # pragma: no cover - a dependency
-            ha = {}
-        for key in ("lists", "expansion_rules"):
-            data[key].update(ha.get(key) or {})
-        data["skip_words"] = list(ha.get("skip_words") or [])
-        for intent, target in claimed.items():
-            if intent in ha.get("intents", {}):
-                data["intents"][intent] = ha["intents"][intent]
-                grammar.targets[intent] = target
         return data
 
     # ---- the two stages ---------------------------------------------------------------------------
@@ -236,7 +216,11 @@ class Matcher:
         fixed = correct_in_context(words, self.grammar.vocabulary, self.grammar.pairs)
         if fixed == words:
             return ()
-        return tuple(replace(m, strict=False, source=f"fuzzy: {m.source}") for m in self.strict(" ".join(fixed)))
+        changed = {new for old, new in zip(words, fixed, strict=True) if old != new}
+        found = self.strict(" ".join(fixed))
+        if any(changed & set(v.split()) for m in found for v in m.arguments.values() if isinstance(v, str)):
+            return ()  # a corrected word inside a slot: the correction was to what was said, not the grammar
+        return tuple(replace(m, strict=False, source=f"fuzzy: {m.source}") for m in found)
 
     def match(self, text: str) -> tuple[IntentMatch, ...]:
         """Strict, then fuzzy."""
@@ -311,6 +295,43 @@ class Matcher:
         vocab = self.grammar.vocabulary
         function = matching_words(self.language)["function_words"]
         return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
+
+
+def _key(data: dict[str, Any]) -> str:
+    """A grammar's identity: its merged sentence data, as text."""
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _compile(own: dict[str, Any], claimed: tuple[str, ...], language: str) -> tuple[Any, ...]:
+    """The expensive part of a grammar: hassil's compiled intents (the tools' own, then Home
+    Assistant's for the intents tools claim), its vocabulary, starters, word pairs and verbs, and the
+    claimed intents Home Assistant has sentences for."""
+    from hassil import Intents
+    ha = _ha_templates(claimed, language)
+    intents = [Intents.from_dict(d) for d in (own, ha) if d["intents"]]
+    vocab, starters = sentences.vocabulary(own)
+    return (intents, frozenset(vocab), frozenset(starters), frozenset(sentences.word_pairs(own)),
+            sentences.verbs(own, language), tuple(ha["intents"]))
+
+
+def _ha_templates(claimed: tuple[str, ...], language: str) -> dict[str, Any]:
+    """Home Assistant's sentences (home-assistant-intents) for the intents tools claim."""
+    data: dict[str, Any] = {"language": language, "intents": {}, "lists": {}, "expansion_rules": {},
+                            "skip_words": []}
+    if not claimed:
+        return data
+    try:
+        from home_assistant_intents import get_intents
+        ha = get_intents(language) or {}
+    except ImportError:  # pragma: no cover - a dependency
+        ha = {}
+    for key in ("lists", "expansion_rules"):
+        data[key].update(ha.get(key) or {})
+    data["skip_words"] = list(ha.get("skip_words") or [])
+    for intent in claimed:
+        if intent in ha.get("intents", {}):
+            data["intents"][intent] = ha["intents"][intent]
+    return data
 
 
 def _give_examples(tools: dict[str, Tool], files: dict[str, Any], per_tool: int = 24) -> None:
