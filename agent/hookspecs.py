@@ -17,69 +17,32 @@ why) and the others go on; ``on_event`` is an observer (its exception is only lo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
+from typing import TYPE_CHECKING
 
 import pluggy
-from pydantic import BaseModel
+
+from hearth.tooling.hook_types import (  # the types the hooks take and give, re-exported
+    IntentCall,
+    RegisterBackend,
+    RegisterSentences,
+    RegisterSettings,
+    RegisterStt,
+    RegisterTts,
+    ToolCall,
+)
 
 if TYPE_CHECKING:  # types only: the agent imports the plugin manager, which imports this module
     from hearth.agent import Agent
-    from hearth.backends import Backend
     from hearth.checks import Check
-    from hearth.config import ModelConfig, ModelsFile
+    from hearth.config import ModelsFile
     from hearth.events import Event
     from hearth.tooling.registry import ToolRegistry
     from hearth.tooling.tool import RegisterTool, ToolContext
-    from hearth.voice.speech import SpeechToText, SttConfig, TextToSpeech, TtsConfig
 
 hookspec = pluggy.HookspecMarker("hearth")
 hookimpl = pluggy.HookimplMarker("hearth")
-
-
-# -------------------------------------------------------------------------------------------------
-# the types the hooks take and give
-# -------------------------------------------------------------------------------------------------
-
-
-class RegisterBackend(Protocol):
-    """``register_backends``'s ``register``: ``register(name, factory)``."""
-    def __call__(self, name: str, factory: Callable[[str, ModelConfig], Backend]) -> None: ...
-
-
-class RegisterStt(Protocol):
-    """``register_stt``'s ``register``: ``register(name, factory)``."""
-    def __call__(self, name: str, factory: Callable[[SttConfig], SpeechToText]) -> None: ...
-
-
-class RegisterTts(Protocol):
-    """``register_tts``'s ``register``: ``register(name, factory)``."""
-    def __call__(self, name: str, factory: Callable[[TtsConfig], TextToSpeech]) -> None: ...
-
-
-class RegisterSentences(Protocol):
-    """``register_sentences``'s ``register``: ``register(folder)``."""
-    def __call__(self, folder: Path) -> None: ...
-
-
-class RegisterSettings(Protocol):
-    """``register_settings``'s ``register``: ``register(table, model)``."""
-    def __call__(self, table: str, model: type[BaseModel]) -> None: ...
-
-
-class ToolCall(TypedDict):
-    """A validated call as ``before_tool_call`` sees it."""
-    id: str
-    name: str
-    arguments: dict[str, Any]
-
-
-class IntentCall(TypedDict):
-    """What ``match_intent`` returns to call a tool without a model."""
-    name: str
-    arguments: dict[str, Any]
-    reason: NotRequired[str]  # a few words the ``routed`` event shows
 
 
 # -------------------------------------------------------------------------------------------------
@@ -135,31 +98,20 @@ def register_tools(register: RegisterTool) -> None:
 
 @hookspec
 def register_sentences(register: RegisterSentences) -> None:
-    """Register the plugin's sentences: a folder of ``<language>.yaml`` files in hassil's format.
+    """Register the plugin's sentences: ``register(folder)``, a folder of ``<language>.yaml`` files in
+    hassil's format. Runs once per plugin at load, after ``register_tools``. Returns nothing.
 
-    Runs once per plugin at load, after ``register_tools``. Returns nothing. Each file holds
-    ``intents`` named after the plugin's tools, with ``data`` blocks of ``sentences`` (templates:
-    ``(a|b)``, ``[optional]``, ``{list}``, ``<rule>``), fixed ``slots`` and ``metadata``; and the
-    ``lists``, ``expansion_rules`` and ``skip_words`` they use (prefix list and rule names with
-    the plugin's short name: one grammar holds every plugin's). Templates are matched against the
-    normalised request: lower case, no punctuation, fillers and the assistant's name dropped. A
-    slot is the argument of that name, read as the argument's type. ``metadata: {each: item,
-    count: quantity}`` reads a wildcard naming several things as one call per thing, each thing's
-    amount in ``count``. A new phrasing is a line here and a test, never code.
+    Intents are named after the plugin's tools; a slot is the argument of that name, read as its type;
+    prefix list and rule names with the plugin's short name (one grammar holds every plugin's).
+    Templates match the normalised request (lower case, no punctuation, no fillers or names).
+    ``metadata: {each: item, count: quantity}`` reads a slot naming several things as one call each.
+    See the README's "Write a tool plugin" for a whole file.
 
     Example::
 
-        # weather/sentences/en.yaml
-        #   language: en
-        #   intents:
-        #     get_forecast:
-        #       data:
-        #         - sentences: ["[what's|what is] the weather [like] [in {city}]"]
-        #   lists:
-        #     city: {wildcard: true}
         @hookimpl
         def register_sentences(register):
-            register(Path(__file__).parent / "sentences")
+            register(Path(__file__).parent / "sentences")   # sentences/en.yaml beside the code
     """
 
 

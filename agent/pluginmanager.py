@@ -8,7 +8,7 @@ exist or registers a duplicate tool is recorded with its error and blocked; the 
 Two hooks differ: ``on_event`` is an observer, so its exception is only logged; ``before_tool_call``
 may raise ``hearth.ToolBlocked`` to refuse a call, and anything else it raises blocks the plugin.
 Every hook call goes through one path, :meth:`PluginManager._call`. A plugin that imports a module
-the core moved (``MOVED``) fails to load with an error that names the new place.
+the core moved (``hearth.tooling.moved.MOVED``) fails to load with an error that names the new place.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from hearth import hookspecs
 from hearth.config import hearth_home
 from hearth.errors import HearthError, PluginError, ToolBlocked
+from hearth.tooling.moved import moved_error
 from hearth.tooling.registry import ToolRegistry
 from hearth.tooling.tool import RegisterTool, Tool
 from hearth.turn.router import IntentMatch
@@ -44,22 +45,6 @@ REFUSERS = frozenset({"before_tool_call"})  # may raise ToolBlocked to refuse a 
 REGISTRATION = (("register_settings", "settings"), ("register_tools", "tools"), ("register_backends", "backends"),
                 ("register_stt", "stt"), ("register_tts", "tts"), ("register_sentences", "sentences"))  # (hook, PluginInfo field), in the order they run
 
-# where the modules that plugins imported before the core was grouped into wings went (old -> new)
-MOVED = {
-    "hearth.turn": "hearth.agent", "hearth.stats": "hearth.cli.stats",
-    "hearth.tool": "hearth.tooling.tool", "hearth.toolregistry": "hearth.tooling.registry",
-    "hearth.toolrunner": "hearth.tooling.runner", "hearth.toolcalls": "hearth.tooling.calls",
-    "hearth.server": "hearth.faces.server", "hearth.server_guard": "hearth.faces.guard",
-    "hearth.server_hub": "hearth.faces.hub", "hearth.server_settings": "hearth.faces.settings",
-    "hearth.server_ws": "hearth.faces.ws", "hearth.turn_gate": "hearth.faces.turn_gate",
-    "hearth.openai_api": "hearth.faces.openai_api", "hearth.mcp_server": "hearth.faces.mcp_server",
-    "hearth.wyoming": "hearth.faces.wyoming", "hearth.router": "hearth.turn.router",
-    "hearth.dialogue": "hearth.turn.dialogue", "hearth.text": "hearth.turn.text",
-    "hearth.voice": "hearth.voice.loop", "hearth.speech": "hearth.voice.speech",
-    "hearth.sentences": "hearth.voice.sentences", "hearth.vad": "hearth.voice.vad",
-    "hearth.wakeword": "hearth.voice.wakeword", "hearth.audio_sinks": "hearth.voice.sinks",
-    "hearth.sound_devices": "hearth.voice.devices",
-}
 
 
 @dataclass
@@ -152,7 +137,7 @@ class PluginManager:
         except BaseException as err:  # SyntaxError, ImportError, SystemExit in a plugin...
             if isinstance(err, KeyboardInterrupt):
                 raise
-            info.error = _moved(err) or f"import failed: {type(err).__name__}: {err}"
+            info.error = moved_error(err) or f"import failed: {type(err).__name__}: {err}"
             # a dependency not installed (often an extra left out): the faces say so where it matters
             missing = err.name if isinstance(err, ModuleNotFoundError) else None
             info.missing = missing if missing and not missing.startswith("hearth") else None
@@ -376,16 +361,6 @@ def _intent_shape(found: Any) -> str | None:
 
 
 SHAPES: dict[str, Callable[[Any], str | None]] = {"match_intent": _intent_shape}  # what's wrong with a result
-
-
-def _moved(err: BaseException) -> str | None:
-    """The load error for a plugin that imports a module the core moved, naming the new place."""
-    name = getattr(err, "name", None) if isinstance(err, ImportError) else None
-    old = next((o for o in MOVED if name and (name == o or name.startswith(o + "."))), None)
-    if old is None:
-        return None
-    return (f"import failed: {old} moved to {MOVED[old]}; a plugin imports from hearth or hearth.kit only, "
-            f"so import what it needs from there ({type(err).__name__}: {err})")
 
 
 def _in_load_order(impls: list, info: dict[str, PluginInfo]) -> list:

@@ -206,7 +206,7 @@ def test_the_plugin_manager_lists_the_sentence_folders(tmp_path, monkeypatch):
     ("chocolate chip cookies", ["chocolate chip cookies"]),
 ])
 def test_a_list_said_in_one_breath_is_read_into_things(said, things):
-    from hearth.understanding.matcher import split_things
+    from hearth.understanding.things import split_things
     whole = frozenset({"salt and pepper", "brussels sprouts"})
     assert split_things(said, "en", whole) == things
 

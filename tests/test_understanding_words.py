@@ -9,7 +9,6 @@ dropped; durations whole and inside a sentence (with the span to cut); clock tim
 
 from __future__ import annotations
 
-
 import pytest
 
 from hearth.understanding import language

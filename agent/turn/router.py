@@ -18,7 +18,8 @@ from typing import Any
 
 from hearth.config import ModelsFile
 from hearth.tooling.runner import Tool
-from hearth.understanding.matcher import IntentMatch, Matcher, matching_words
+from hearth.understanding.language import matching_words
+from hearth.understanding.matcher import IntentMatch, Matcher
 from hearth.understanding.normalise import normalise
 
 log = logging.getLogger(__name__)

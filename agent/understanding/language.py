@@ -209,3 +209,14 @@ def phrase_ending(tokens: list[str], end: int, index: PhraseIndex) -> Phrase | N
         if end >= len(phrase) and tuple(tokens[end - len(phrase):end]) == phrase:
             return phrase
     return None
+
+
+@functools.cache
+def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
+    """The matcher's own words for ``language`` (``lang/<language>/matching.yaml``): seams between
+    requests, words that never begin a slot, function words, pronouns, list joiners."""
+    path = LANG_DIR / language / "matching.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
+            ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
+             "not_plural_suffix", "clause_verbs", "not_verbs")}

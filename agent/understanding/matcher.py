@@ -14,21 +14,20 @@ with ``metadata: {each: item, count: quantity}`` reads a wildcard that names sev
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hearth.cache import shared
 from hearth.errors import ToolError
 from hearth.tooling.tool import Tool
 from hearth.understanding import sentences
+from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
+from hearth.understanding.language import matching_words
 from hearth.understanding.templates import slot_list, template_blocks
+from hearth.understanding.things import each_thing, split_and, typed_arguments
 
 log = logging.getLogger("hearth.understanding")
 
@@ -41,17 +40,6 @@ MAX_WILDCARD_LIST_WORDS = 24  # several things said in one breath: each at most 
 # the context every recognition passes: sentence blocks that need the ``unless_*`` checks above say
 # ``requires_context: {unless_applied: true}``, so a matcher without them never reads those blocks
 CONTEXT = {"unless_applied": True}
-
-
-@functools.cache
-def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
-    """The matcher's own words for ``language`` (``lang/<language>/matching.yaml``): seams between
-    requests, words that never begin a slot, function words, pronouns, list joiners."""
-    path = Path(__file__).with_name("lang") / language / "matching.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
-            ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
-             "not_plural_suffix", "clause_verbs", "not_verbs")}
 
 
 @dataclass(frozen=True)
@@ -108,14 +96,14 @@ class Matcher:
             return
         by_name = {t.name: t for t in tools}
         files = sentences.sentence_files(self._folders(), self.language)
-        _give_examples(by_name, sentences.merge(files, self.language))
+        give_examples(by_name, sentences.merge(files, self.language))
         own = sentences.merge([*files, ("examples=", self._examples(tools))], self.language)
         own["intents"] = {name: intent for name, intent in own["intents"].items() if name in by_name}
         claimed = {intent: (tool, conv) for tool in tools for intent, conv in tool.intents.items()}
         try:
             # compiled once per process for the same sentences (agents in one process share them)
-            compiled, _ = shared(("hearth-grammar", self.language, _key(own), tuple(sorted(claimed))),
-                                 lambda: _compile(own, tuple(sorted(claimed)), self.language))
+            compiled, _ = shared(("hearth-grammar", self.language, grammar_key(own), tuple(sorted(claimed))),
+                                 lambda: compile_grammar(own, tuple(sorted(claimed)), self.language))
         except Exception as err:
             grammar.error = f"the tier-1 sentences do not compile: {type(err).__name__}: {err}"
             log.warning(grammar.error)
@@ -297,58 +285,6 @@ class Matcher:
         return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
 
 
-def _key(data: dict[str, Any]) -> str:
-    """A grammar's identity: its merged sentence data, as text."""
-    return json.dumps(data, sort_keys=True, default=str)
-
-
-def _compile(own: dict[str, Any], claimed: tuple[str, ...], language: str) -> tuple[Any, ...]:
-    """The expensive part of a grammar: hassil's compiled intents (the tools' own, then Home
-    Assistant's for the intents tools claim), its vocabulary, starters, word pairs and verbs, and the
-    claimed intents Home Assistant has sentences for."""
-    from hassil import Intents
-    ha = _ha_templates(claimed, language)
-    intents = [Intents.from_dict(d) for d in (own, ha) if d["intents"]]
-    vocab, starters = sentences.vocabulary(own)
-    return (intents, frozenset(vocab), frozenset(starters), frozenset(sentences.word_pairs(own)),
-            sentences.verbs(own, language), tuple(ha["intents"]))
-
-
-def _ha_templates(claimed: tuple[str, ...], language: str) -> dict[str, Any]:
-    """Home Assistant's sentences (home-assistant-intents) for the intents tools claim."""
-    data: dict[str, Any] = {"language": language, "intents": {}, "lists": {}, "expansion_rules": {},
-                            "skip_words": []}
-    if not claimed:
-        return data
-    try:
-        from home_assistant_intents import get_intents
-        ha = get_intents(language) or {}
-    except ImportError:  # pragma: no cover - a dependency
-        ha = {}
-    for key in ("lists", "expansion_rules"):
-        data[key].update(ha.get(key) or {})
-    data["skip_words"] = list(ha.get("skip_words") or [])
-    for intent in claimed:
-        if intent in ha.get("intents", {}):
-            data["intents"][intent] = ha["intents"][intent]
-    return data
-
-
-def _give_examples(tools: dict[str, Tool], files: dict[str, Any], per_tool: int = 24) -> None:
-    """A tool with sentences and no ``examples=`` of its own gets its sentences, written out, as its
-    examples: small models and the rankers read a tool's example sentences."""
-    for name, intent in files["intents"].items():
-        tool = tools.get(name)
-        if tool is None or (tool.examples and not tool.examples_from_sentences):
-            continue
-        args = tool.parameters["properties"]
-        templates = [t for block in intent.get("data") or [] if not block.get("slots")
-                     for t in block.get("sentences") or []]
-        plain = (sentences.plainest(sentences.inline(t, files, args)) for t in templates)
-        tool.examples = list(dict.fromkeys(p for p in plain if p))[:per_tool]
-        tool.examples_from_sentences = True
-
-
 def normalise_words(text: str, language: str) -> list[str]:
     from hearth.understanding.normalise import normalise
     return normalise(text, lang=language).split()
@@ -375,102 +311,3 @@ def _sentence(result: Any) -> str:
     return "".join(out)
 
 
-def typed_arguments(tool: Tool, slots: dict[str, Any]) -> dict[str, Any]:
-    """The slots as the tool's arguments, each of its declared type; slots that are no argument dropped."""
-    props = tool.parameters["properties"]
-    out: dict[str, Any] = {}
-    for name, value in slots.items():
-        schema = props.get(name)
-        if schema is None:
-            continue
-        kinds = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", []) if isinstance(s, dict)}
-        if "string" in kinds and not isinstance(value, str) and not isinstance(value, bool):
-            value = str(value)
-        elif ("integer" in kinds or "number" in kinds) and isinstance(value, str):
-            from hearth.understanding import read_number, words
-            number = read_number(value)
-            if number is None and value.split()[-1:] and value.split()[-1] in words().of_words:
-                number = read_number(" ".join(value.split()[:-1]))  # "a couple of", "three of"
-            if number is None:
-                raise ValueError(f"{name!r} is no number: {value!r}")
-            value = int(number) if "integer" in kinds and float(number).is_integer() else number
-        out[name] = value
-    return out
-
-
-def split_and(text: str, language: str = "en") -> list[str]:
-    """``"milk and eggs and two loaves of bread"`` -> its pieces (commas are "and" once normalised)."""
-    joiners = matching_words(language)["list_joiners"]
-    pieces: list[str] = []
-    current: list[str] = []
-    for word in text.split():
-        if word in joiners and current:
-            pieces.append(" ".join(current))
-            current = []
-        else:
-            current.append(word)
-    if current:
-        pieces.append(" ".join(current))
-    return pieces or [text]
-
-
-def split_things(text: str, language: str = "en", whole: frozenset[str] = frozenset()) -> list[str]:
-    """The things a list names: ``"salt and pepper chips, coffee filters paper towels and dish soap"``
-    -> salt and pepper chips, coffee filters, paper towels, dish soap. Names in ``whole`` keep their
-    "and" and their plurals; in a list, a plural noun followed by more words ends a thing."""
-    merged: list[str] = []
-    for piece in split_and(text, language):
-        if merged and any(_spans(merged[-1], piece, w) for w in whole):
-            merged[-1] = f"{merged[-1]} and {piece}"
-        else:
-            merged.append(piece)
-    if len(merged) < 2:
-        return merged
-    return [thing for piece in merged for thing in _run_on(piece, language, whole)]
-
-
-def _spans(left: str, right: str, name: str) -> bool:
-    """Whether ``name`` ("salt and pepper") runs across the "and" between ``left`` and ``right``."""
-    head, sep, tail = name.partition(" and ")
-    return bool(sep) and (left == head or left.endswith(f" {head}")) and (right == tail or right.startswith(f"{tail} "))
-
-
-def _run_on(piece: str, language: str, whole: frozenset[str]) -> list[str]:
-    from hearth.understanding.numbers import read_quantity
-    if read_quantity(piece)[0] is not None:
-        return [piece]  # "2 bags of frozen peas": an amount of one thing
-    words_ = matching_words(language)
-    ends, not_ends = tuple(words_["plural_suffix"]), tuple(words_["not_plural_suffix"])
-    out: list[str] = []
-    current: list[str] = []
-    words = piece.split()
-    for i, word in enumerate(words):
-        current.append(word)
-        plural = len(word) > 3 and word.endswith(ends) and not word.endswith(not_ends) and word.isalpha()
-        nxt = " ".join(words[i:i + 2])
-        if (plural and i + 1 < len(words) and words[i + 1] not in words_["function_words"] and nxt not in whole
-                and " ".join(current) not in whole):
-            out.append(" ".join(current))
-            current = []
-    if current:
-        out.append(" ".join(current))
-    return out
-
-
-def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str],
-               language: str = "en", whole: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
-    from hearth.understanding.numbers import read_quantity
-    pieces = split_things(str(arguments[slot]), language, whole)
-    if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
-        raise ValueError("two requests, not two things")
-    calls = []
-    for piece in pieces:
-        amount, thing = read_quantity(piece)
-        if not thing.strip():
-            raise ValueError(f"{piece!r} names no thing")
-        call = {**arguments, slot: thing.strip()}
-        if amount is not None and count:
-            call[str(count)] = int(amount)
-        calls.append(call)
-    return calls

@@ -275,7 +275,7 @@ def verbs(data: dict[str, Any], language: str) -> dict[str, set[str]]:
     """Per intent (tool), the verbs its sentences may begin with (first words, less the language's
     ``not_verbs``): ``add_to_shopping_list`` -> add, put, stick, ...; for the check that a
     model's call fits what was said."""
-    from hearth.understanding.matcher import matching_words
+    from hearth.understanding.language import matching_words
     not_verbs = matching_words(language)["not_verbs"]
     rules = data.get("expansion_rules") or {}
     out: dict[str, set[str]] = {}

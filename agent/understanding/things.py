@@ -1,0 +1,110 @@
+"""Slots read into arguments: each slot as its argument's type ("a dozen" is 12 for an integer), and
+a slot naming several things ("milk, eggs and two loaves of bread") as one call per thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hearth.tooling.tool import Tool
+from hearth.understanding.language import matching_words
+
+
+def typed_arguments(tool: Tool, slots: dict[str, Any]) -> dict[str, Any]:
+    """The slots as the tool's arguments, each of its declared type; slots that are no argument dropped."""
+    props = tool.parameters["properties"]
+    out: dict[str, Any] = {}
+    for name, value in slots.items():
+        schema = props.get(name)
+        if schema is None:
+            continue
+        kinds = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", []) if isinstance(s, dict)}
+        if "string" in kinds and not isinstance(value, str) and not isinstance(value, bool):
+            value = str(value)
+        elif ("integer" in kinds or "number" in kinds) and isinstance(value, str):
+            from hearth.understanding import read_number, words
+            number = read_number(value)
+            if number is None and value.split()[-1:] and value.split()[-1] in words().of_words:
+                number = read_number(" ".join(value.split()[:-1]))  # "a couple of", "three of"
+            if number is None:
+                raise ValueError(f"{name!r} is no number: {value!r}")
+            value = int(number) if "integer" in kinds and float(number).is_integer() else number
+        out[name] = value
+    return out
+
+
+def split_and(text: str, language: str = "en") -> list[str]:
+    """``"milk and eggs and two loaves of bread"`` -> its pieces (commas are "and" once normalised)."""
+    joiners = matching_words(language)["list_joiners"]
+    pieces: list[str] = []
+    current: list[str] = []
+    for word in text.split():
+        if word in joiners and current:
+            pieces.append(" ".join(current))
+            current = []
+        else:
+            current.append(word)
+    if current:
+        pieces.append(" ".join(current))
+    return pieces or [text]
+
+
+def split_things(text: str, language: str = "en", whole: frozenset[str] = frozenset()) -> list[str]:
+    """The things a list names: ``"salt and pepper chips, coffee filters paper towels and dish soap"``
+    -> salt and pepper chips, coffee filters, paper towels, dish soap. Names in ``whole`` keep their
+    "and" and their plurals; in a list, a plural noun followed by more words ends a thing."""
+    merged: list[str] = []
+    for piece in split_and(text, language):
+        if merged and any(_spans(merged[-1], piece, w) for w in whole):
+            merged[-1] = f"{merged[-1]} and {piece}"
+        else:
+            merged.append(piece)
+    if len(merged) < 2:
+        return merged
+    return [thing for piece in merged for thing in _run_on(piece, language, whole)]
+
+
+def _spans(left: str, right: str, name: str) -> bool:
+    """Whether ``name`` ("salt and pepper") runs across the "and" between ``left`` and ``right``."""
+    head, sep, tail = name.partition(" and ")
+    return bool(sep) and (left == head or left.endswith(f" {head}")) and (right == tail or right.startswith(f"{tail} "))
+
+
+def _run_on(piece: str, language: str, whole: frozenset[str]) -> list[str]:
+    from hearth.understanding.numbers import read_quantity
+    if read_quantity(piece)[0] is not None:
+        return [piece]  # "2 bags of frozen peas": an amount of one thing
+    words_ = matching_words(language)
+    ends, not_ends = tuple(words_["plural_suffix"]), tuple(words_["not_plural_suffix"])
+    out: list[str] = []
+    current: list[str] = []
+    words = piece.split()
+    for i, word in enumerate(words):
+        current.append(word)
+        plural = len(word) > 3 and word.endswith(ends) and not word.endswith(not_ends) and word.isalpha()
+        nxt = " ".join(words[i:i + 2])
+        if (plural and i + 1 < len(words) and words[i + 1] not in words_["function_words"] and nxt not in whole
+                and " ".join(current) not in whole):
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[str],
+               language: str = "en", whole: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
+    from hearth.understanding.numbers import read_quantity
+    pieces = split_things(str(arguments[slot]), language, whole)
+    if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
+        raise ValueError("two requests, not two things")
+    calls = []
+    for piece in pieces:
+        amount, thing = read_quantity(piece)
+        if not thing.strip():
+            raise ValueError(f"{piece!r} names no thing")
+        call = {**arguments, slot: thing.strip()}
+        if amount is not None and count:
+            call[str(count)] = int(amount)
+        calls.append(call)
+    return calls
