@@ -170,7 +170,8 @@ class Tool:
     ``hints`` are what the tool's own plugin says about it to the engines and faces, so that
     neither the core nor another plugin names the tool: ``"fallback"``: the arguments to call it
     with when no tool fits a request (it says what Hearth cannot do yet); ``"panel"``: a title, and
-    the web page shows the tool's result (``{"items": [{"name", "quantity", "checked"}]}``) as a list.
+    the web page shows the tool's result (``{"items": [{"name", "quantity", "checked"}]}``) as a list;
+    ``"model": False``: the tool is not offered to models (an undo step; a tool tier 1 reaches).
 
     ``destructive`` tools (clear a list, cancel every timer, unlock a door) run only on a strict
     tier-1 match of their own sentences; from any other reading Hearth asks first.

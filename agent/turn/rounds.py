@@ -309,11 +309,12 @@ def _ending(cfg: ModelConfig, rnd: Round, fresh: list[CallRequest], outcomes: li
 
 
 def offered_schemas(tools: ToolRegistry) -> list[dict[str, Any]]:
-    """The schemas offered to models: every available tool (one whose server is down is left out),
-    with its example sentences and slot values."""
+    """The schemas offered to models: every available tool (one whose server is down is left out, and
+    one its plugin keeps from models with the hint ``{"model": False}``: an undo step, a tool tier 1
+    and the dialogue reach), with its example sentences and slot values."""
     out = []
     for t in tools:
-        if not t.available:
+        if not t.available or t.hints.get("model") is False:
             continue
         s = t.schema()
         if t.examples:

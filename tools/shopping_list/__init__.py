@@ -53,11 +53,12 @@ def register_tools(register: RegisterTool) -> None:
     register(add_to_shopping_list, slot_values=slots, intents={"HassShoppingListAddItem": None})
     register(remove_from_shopping_list, slot_values=item, intents={"HassShoppingListRemoveItem": None})
     register(check_off_shopping_list, slot_values=item, intents={"HassShoppingListCompleteItem": None})
-    register(uncheck_shopping_list, slot_values=item)
+    # reached by its sentences and by "undo" after a check-off; a small model confuses it with an add
+    register(uncheck_shopping_list, slot_values=item, hints={"model": False})
     # the web page shows this tool's items in a panel of that title
     register(get_shopping_list, hints={"panel": "Shopping list"})
     register(count_shopping_list)
     register(clear_shopping_list, destructive=True)
     register(set_shopping_list_quantity, slot_values=slots)
     register(is_on_shopping_list, slot_values=item)
-    register(restore_shopping_list)
+    register(restore_shopping_list, hints={"model": False})  # an undo step only
