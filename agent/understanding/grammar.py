@@ -49,13 +49,15 @@ def _ha_templates(claimed: tuple[str, ...], language: str) -> dict[str, Any]:
 
 def give_examples(tools: dict[str, Tool], files: dict[str, Any], per_tool: int = 24) -> None:
     """A tool with sentences and no ``examples=`` of its own gets its sentences, written out, as its
-    examples: small models and the rankers read a tool's example sentences."""
+    examples: small models and the rankers read a tool's example sentences. A data block with
+    ``metadata: {example: false}`` is matched but not shown to models."""
     for name, intent in files["intents"].items():
         tool = tools.get(name)
         if tool is None or (tool.examples and not tool.examples_from_sentences):
             continue
         args = tool.parameters["properties"]
-        templates = [t for block in intent.get("data") or [] if not block.get("slots")
+        templates = [t for block in intent.get("data") or []
+                     if not block.get("slots") and (block.get("metadata") or {}).get("example") is not False
                      for t in block.get("sentences") or []]
         plain = (sentences.plainest(sentences.inline(t, files, args)) for t in templates)
         tool.examples = list(dict.fromkeys(p for p in plain if p))[:per_tool]
