@@ -39,6 +39,7 @@ class Words:
 
     language: str
     hesitations: frozenset[str]
+    expansions: Mapping[str, tuple[str, ...]]
     call_words: frozenset[str]
     symbols: Mapping[str, str]
     and_word: str
@@ -128,6 +129,7 @@ def _build(language: str, d: dict[str, Any]) -> Words:
     return Words(
         language=language,
         hesitations=frozenset(_strings(d.get("hesitations"), "hesitations")),
+        expansions={k: tuple(str(v).split()) for k, v in _table(d.get("expansions"), str).items()},
         call_words=frozenset(_strings(d.get("call_words"), "call_words")),
         symbols=_table(d.get("symbols"), str),
         and_word=str(d.get("and", "and")),

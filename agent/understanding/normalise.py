@@ -240,6 +240,10 @@ def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -
     toks, gaps = _tokens(text, w)
     if not toks:
         return ""
+    if any(t in w.expansions for t in toks):  # "what time's it" -> "what time is it"
+        pairs = [(word, gap if k == 0 else "") for t, gap in zip(toks, gaps[:-1], strict=True)
+                 for k, word in enumerate(w.expansions.get(t, (t,)))]
+        toks, gaps = [p[0] for p in pairs], [p[1] for p in pairs] + gaps[-1:]
     name_phrases = _name_phrases(names if isinstance(names, tuple) else tuple(names), lang)
     if name_phrases and len(toks) > 2:
         _drop_names_inside(toks, gaps, name_phrases, w)
