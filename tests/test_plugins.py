@@ -22,6 +22,7 @@ from hearth.pluginmanager import PluginManager
 
 PLUGINS = Path(__file__).with_name("plugins")
 HEARTH = str(Path(sys.executable).with_name("hearth"))
+SHOPPING_SENTENCES = Path(__file__).resolve().parent.parent / "tools" / "shopping_list" / "sentences"
 SHOPPING_TOOLS = ["add_to_shopping_list", "check_off_shopping_list", "clear_shopping_list", "count_shopping_list",
                   "get_shopping_list", "is_on_shopping_list", "remove_from_shopping_list", "restore_shopping_list",
                   "set_shopping_list_quantity", "uncheck_shopping_list"]
@@ -68,7 +69,8 @@ def test_good_file_plugin_adds_its_tool(tmp_path, monkeypatch):
         sorted(SHOPPING_TOOLS + ["flip_coin"]),
         {},
         {"name": "coin", "source": f"file {folder / 'coin.py'}", "version": "1.0.0", "hooks": ["register_tools"],
-         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "settings": [], "error": None, "warnings": [],
+         "tools": ["flip_coin"], "backends": [], "stt": [], "tts": [], "settings": [], "sentences": [], "error": None,
+         "warnings": [],
          "dist": None, "missing": None},
     )
 
@@ -78,7 +80,8 @@ def test_builtin_shopping_list_is_an_ordinary_entry_point_plugin(tmp_path, monke
 
     assert pm.info["shopping_list"].to_dict() == {
         "name": "shopping_list", "source": "entry point hearth.tools.shopping_list (hearth)", "version": "0.1.0",
-        "hooks": ["register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [], "settings": [], "error": None, "warnings": [],
+        "hooks": ["register_sentences", "register_tools"], "tools": REGISTERED, "backends": [], "stt": [], "tts": [],
+        "settings": [], "sentences": [str(SHOPPING_SENTENCES)], "error": None, "warnings": [],
         "dist": "hearth", "missing": None}
 
 
