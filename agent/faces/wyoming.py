@@ -142,7 +142,9 @@ class ConversationHandler(AsyncEventHandler):
     async def recognize(self, request: Recognize) -> None:
         text = (request.text or "").strip()
         try:
-            match = self.agent.router.route(text).match if text else None
+            # Home Assistant's own sentences first: HA can handle its own intents
+            match = (self.agent.intents.home_assistant(self.agent.router.read(text))
+                     or self.agent.router.route(text).match) if text else None
         except Exception as err:  # a router that cannot decide has not recognized it
             log.info("wyoming recognize: %s", err)
             match = None

@@ -109,6 +109,7 @@ class Matcher:
             log.warning(grammar.error)
             return
         grammar.intents, grammar.vocabulary, grammar.starters, grammar.pairs, grammar.verbs, ha_names = compiled
+        grammar.home_assistant = bool(ha_names)
         grammar.lists = own["lists"]
         grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
         grammar.targets.update({intent: claimed[intent] for intent in ha_names})
@@ -131,7 +132,14 @@ class Matcher:
 
     # ---- the two stages ---------------------------------------------------------------------------
 
-    def strict(self, text: str) -> tuple[IntentMatch, ...]:
+    def home_assistant(self, text: str) -> IntentMatch | None:
+        """The call Home Assistant's own sentences give for ``text`` (normalised), with HA's intent name
+        and slots, or None: what ``hearth wyoming`` answers ``recognize`` with, so HA can handle it."""
+        self.build()
+        found = self.strict(text, only_home_assistant=True)
+        return found[0] if found else None
+
+    def strict(self, text: str, only_home_assistant: bool = False) -> tuple[IntentMatch, ...]:
         """The calls the grammar reads in ``text`` (normalised), or ``()``.
 
         The best reading that is not void: a data block's ``metadata`` may void its reading when the
@@ -141,7 +149,10 @@ class Matcher:
         self.build()
         from hassil import recognize_ranked
         said = set(text.split())
-        for intents in self.grammar.intents or ():
+        grammars = self.grammar.intents or []
+        if only_home_assistant:
+            grammars = grammars[-1:] if self.grammar.home_assistant else []
+        for intents in grammars:
             try:
                 results = recognize_ranked(text, intents, slot_lists=self._slot_lists, language=self.language,
                                            intent_context=CONTEXT)

@@ -40,7 +40,8 @@ class Grammar:
     pairs: set[tuple[str, str]] = field(default_factory=set)  # words said one after the other in a template
     starters: set[str] = field(default_factory=set)
     lists: dict[str, Any] = field(default_factory=dict)  # the sentence files' lists, by name
-    verbs: dict[str, set[str]] = field(default_factory=dict)  # tool -> the request verbs its sentences begin with
+    verbs: dict[str, set[str]] = field(default_factory=dict)
+    home_assistant: bool = False  # the last of ``intents`` is Home Assistant's sentences  # tool -> the request verbs its sentences begin with
     error: str | None = None
 
 
