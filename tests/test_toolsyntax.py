@@ -184,7 +184,7 @@ def test_render_signature_of_the_add_tool(shopping_schemas):
 
     assert render_signature(add) == (
         "add_to_shopping_list(item: str, quantity: int = 1)\n"
-        "    Add an item to the shopping list; adding an item already there raises its quantity.\n"
+        "    Add one item to the shopping list; adding an item already there raises its quantity.\n"
         '    item: What to buy, e.g. "bread".\n'
         "    quantity: How many to add.")
 
@@ -267,8 +267,9 @@ def test_grammar_root_and_calls_rules(shopping_schemas):
     assert (lines[0], [ln for ln in lines if ln.startswith(("call ::=", "calls ::="))]) == (
         "root ::= ws (calls | text)",
         ["call ::= call-add-to-shopping-list | call-check-off-shopping-list | call-clear-shopping-list | "
-         "call-get-shopping-list | call-is-on-shopping-list | call-remove-from-shopping-list | "
-         "call-set-shopping-list-quantity",
+         "call-count-shopping-list | call-get-shopping-list | call-is-on-shopping-list | "
+         "call-remove-from-shopping-list | call-restore-shopping-list | call-set-shopping-list-quantity | "
+         "call-uncheck-shopping-list",
          'calls ::= "[" call ("," ws call){0,2} "]"'],
     )
 
