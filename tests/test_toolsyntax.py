@@ -185,7 +185,7 @@ def test_render_signature_of_the_add_tool(shopping_schemas):
     assert render_signature(add) == (
         "add_to_shopping_list(item: str, quantity: int = 1)\n"
         "    Add one item to the shopping list; adding an item already there raises its quantity.\n"
-        '    item: What to buy, e.g. "bread".\n'
+        '    item: One thing to buy, e.g. "bread" (call once per item).\n'
         "    quantity: How many to add.")
 
 
