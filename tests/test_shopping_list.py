@@ -133,7 +133,7 @@ async def test_quantity_below_one_is_refused(agent):
 async def test_blank_item_is_refused(agent, item):
     outcome = await agent.run_tool("remove_from_shopping_list", {"item": item})
 
-    assert (outcome.error_code, outcome.result) == ("item_missing", "Say which item you mean.")
+    assert (outcome.error_code, outcome.result) == ("item_missing", "Which item?")
 
 
 @pytest.mark.parametrize("tool, args", [

@@ -51,6 +51,11 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
     bare, leads = ctx.lang.strip_leads(ctx.words)
     if not bare or not ctx.lang.correction_leads.intersection(leads):
         return None
+    said = bare.split()
+    if said[0] in ctx.lang.negations:  # "no, not fifty, fifteen minutes": the old amount put aside
+        bare = next((" ".join(said[k:]) for k in range(2, len(said))
+                     if ctx.lang.amount(" ".join(said[1:k]))[0] is not None
+                     and ctx.lang.amount(" ".join(said[k:]))[0] is not None), bare)
     n, rest = ctx.lang.amount(bare)
     if n is None or (rest and rest not in ctx.lang.units and not ctx.lang.seconds(bare)):
         return None
@@ -59,7 +64,7 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
 
 def correct(ctx: Context, heard: Heard) -> FollowUp | None:
     """Change one argument of the last write (see the module's docstring)."""
-    value = heard.slots.get("value", "").strip()
+    value = ctx.lang.strip_tail(heard.slots.get("value", "").strip())  # "make it 2 then"
     ref = ctx.lang.find_reference(value)
     if ref is not None and ref[0] == 0:  # "make it 7" read as "make {value}"
         value = " ".join(value.split()[ref[1]:])
@@ -70,6 +75,7 @@ def correct(ctx: Context, heard: Heard) -> FollowUp | None:
         target = ctx.state.last()
     if target is None or not value:
         return None
+    value = _without_old(ctx, target, value)
     if heard.metadata.get("amount_only") and named is None and ctx.lang.amount(value)[0] is None:
         return None  # "make coffee": a request, not a new thing
     change = _change(ctx, target, value)
@@ -90,6 +96,33 @@ def correct(ctx: Context, heard: Heard) -> FollowUp | None:
     if tool is not None and (getattr(tool, "hints", None) or {}).get("sets"):
         return FollowUp(matches=(changed,), reason=why)
     return _restated(ctx, target, new) or FollowUp(say=ctx.lang.reply("cant_change"), reason=why)
+
+
+def _without_old(ctx: Context, target: Call, value: str) -> str:
+    """The new value without the old one said beside it: "pears not apples" -> "pears", "not fifty
+    fifteen minutes" -> "fifteen minutes" (the old value is any argument of ``target``)."""
+    words = value.split()
+    negations = ctx.lang.negations
+    olds = [str(v).lower().split() for v in target.arguments.values() if isinstance(v, (str, int, float))]
+    for old in olds:
+        n = len(old)
+        for i in range(len(words)):
+            if words[i] in negations and _same(ctx, words[i + 1:i + 1 + n], old):
+                rest = words[:i] + words[i + 1 + n:]
+                if rest:
+                    return " ".join(rest)
+    return value
+
+
+def _same(ctx: Context, said: list[str], old: list[str]) -> bool:
+    """``said`` names ``old`` (an amount in other words: "fifty" and "50 minutes" and "50")."""
+    if not said:
+        return False
+    a, b = " ".join(said), " ".join(old)
+    if ctx.lang.same_thing(a, b):
+        return True
+    n, m = ctx.lang.amount(a)[0], ctx.lang.amount(b)[0]
+    return n is not None and n == m
 
 
 def _named(ctx: Context, value: str) -> tuple[str, str] | None:

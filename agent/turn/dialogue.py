@@ -91,38 +91,91 @@ class Dialogue:
     # ---- reading a follow-up ----------------------------------------------------------------------
 
     def resolve(self, session: str, text: str, tools: Any,
-                matches: Callable[[str], Any] | None = None) -> FollowUp | None:
+                matches: Callable[[str], Any] | None = None,
+                asks: Callable[[str], bool] | None = None) -> FollowUp | None:
         """The follow-up reading of ``text`` in this session, or None when it stands on its own.
 
         ``matches`` is the router's tier-1 reading of a text: ``router.match`` (an ``IntentMatch`` or
-        None) lets a reference be checked against the call it gives; a bool works, less strictly."""
+        None) lets a reference be checked against the call it gives; a bool works, less strictly.
+        ``asks`` (``router.asks_something``) says whether a clause may ask for something of its own."""
         state = self.load(session)
         state.turns += 1
         state.undoing.clear()
         pending, state.pending = state.pending, None  # a question is for the next turn only
-        ctx = Context(text, words(text), state, tools, language(self.language), matches)
+        ctx = Context(text, words(text), state, tools, language(self.language), matches, asks)
         if not ctx.words:
             return None
-        heard = ctx.lang.hear(ctx.words)
+        whole = ctx.lang.hear(ctx.words)
+        in_clause = _hear_a_clause(ctx) if whole is None or whole.intent not in ("yes", "no") else None
+        heard = whole or in_clause
         if pending is not None:
             answered, found = _answer(ctx, heard, pending)
             if answered:
                 return found
         if state.last() is None:  # nothing said yet that a follow-up could be about
-            explicit = heard is not None and heard.intent == "undo" and heard.metadata.get("explicit")
-            return FollowUp(say=ctx.lang.reply("nothing_to_undo"), reason="nothing to undo") if explicit else None
-        heard = heard or corrections.bare_amount(ctx, heard)
-        if heard is not None and heard.intent == "more":  # "and make the sugar two bags": the rest says what
-            heard = ctx.lang.hear(words(heard.slots.get("thing", ""))) or heard
-        if heard is None:
-            return references.reference(ctx)
-        if heard.intent == "undo":
-            return corrections.undo(ctx, heard)
-        if heard.intent == "correct":
-            return corrections.correct(ctx, heard)
-        if heard.intent == "more":
-            return references.more(ctx, heard)
+            return _about_nothing(ctx, heard)
+        found = _follow_up(ctx, heard)
+        if found is None and whole is not None and in_clause is not None and in_clause != whole:
+            found = _follow_up(ctx, in_clause)  # "make it 18 the in-laws are coming": the clause says it
+        return found
+
+
+def _follow_up(ctx: Context, heard: Heard | None) -> FollowUp | None:
+    """The mechanism for what was heard: undo, a correction, more of the same, else a reference."""
+    heard = heard or corrections.bare_amount(ctx, heard)
+    if heard is not None and heard.intent == "more":  # "and make the sugar two bags": the rest says what
+        heard = ctx.lang.hear(words(heard.slots.get("thing", ""))) or heard
+    if heard is None:
+        return references.reference(ctx)
+    if heard.intent == "undo":
+        return corrections.undo(ctx, heard)
+    if heard.intent == "correct":
+        return corrections.correct(ctx, heard)
+    if heard.intent == "more":
+        return references.more(ctx, heard)
+    return None
+
+
+def _hear_a_clause(ctx: Context) -> Heard | None:
+    """A dialogue intent said in one clause of the turn, the rest remarks ("ah sorry, not bought yet, undo
+    that", "undo that i didn't get it yet", "actually make it 18, the in-laws are coming"): heard when
+    one clause is one and no other clause is a request of its own."""
+    from hearth.understanding.clauses import clauses, remark_cut
+    parts = clauses(ctx.text, commas=True)
+    if len(parts) == 1:
+        cut = remark_cut(parts[0])
+        parts = list(cut) if cut is not None else []
+    parts = [part for part in parts if ctx.lang.strip_leads(words(part))[0]]  # "no, i mean fifty": "no" says nothing
+    heard = [(part, ctx.lang.hear(words(part))) for part in parts]
+    found = [h for _, h in heard if h is not None]
+    if len(found) != 1 or any(h is None and _asks(ctx, part) for part, h in heard):
         return None
+    return found[0]
+
+
+def _asks(ctx: Context, part: str) -> bool:
+    """A clause asks for something of its own: a request that is not about what was just said ("i
+    didn't get it yet" is about it, a remark), or words that may be one (:attr:`Context.asks`)."""
+    said = ctx.request(part)
+    if isinstance(said, IntentMatch):
+        return not any(isinstance(v, str) and ctx.lang.find_reference(words(v)) for v in said.arguments.values())
+    return bool(said) or (ctx.asks is not None and ctx.asks(part))
+
+
+def _about_nothing(ctx: Context, heard: Heard | None) -> FollowUp | None:
+    """A follow-up with nothing said before it: "undo" has nothing to undo, "make it 7" nothing to
+    change, and "remove it" no thing for "it": each a short answer or question, never a guess."""
+    if heard is not None and heard.intent == "undo" and heard.metadata.get("explicit"):
+        return FollowUp(say=ctx.lang.reply("nothing_to_undo"), reason="nothing to undo")
+    if heard is not None and heard.intent == "correct" and not (
+            heard.metadata.get("amount_only") and ctx.lang.amount(heard.slots.get("value", ""))[0] is None):
+        return FollowUp(say=ctx.lang.reply("what_to_change"), reason="a correction with nothing before it")
+    said = ctx.request(ctx.text)
+    if isinstance(said, IntentMatch):
+        refs = [k for k, v in said.arguments.items() if isinstance(v, str) and ctx.lang.is_reference(words(v))]
+        if refs:
+            return FollowUp(say=ctx.lang.reply("which_thing", slot=refs[0]), reason=f"{refs[0]!r} refers to nothing")
+    return None
 
 
 def _answer(ctx: Context, heard: Heard | None, pending: dict[str, Any]) -> tuple[bool, FollowUp | None]:

@@ -47,6 +47,7 @@ class Language:
         self.lead_words = _phrases(words.get("lead_words"))
         self.correction_leads = set(_phrases(words.get("correction_leads")))
         self.tail_words = _phrases(words.get("tail_words"))
+        self.negations = set(_phrases(words.get("negations")))
         refs = words.get("references") or {}
         self.refs_one = _phrases(refs.get("one"))
         self.refs_all = _phrases(refs.get("all"))
@@ -70,9 +71,13 @@ class Language:
         from hassil import recognize_best
 
         bare, leads = self.strip_leads(text)
-        for candidate, dropped in ((text, ()), (bare, leads)):
-            if not candidate or (dropped and candidate == text):
+        tried: set[str] = set()
+        # without the leading words first ("sorry oat milk instead" is "oat milk instead"), then as said,
+        # then without the trailing words ("put it back please")
+        for candidate, dropped in ((bare, leads), (text, ()), *((t, leads) for t in self.tail_steps(bare))):
+            if not candidate or candidate in tried:
                 continue
+            tried.add(candidate)
             try:
                 result = recognize_best(candidate, self.intents)
             except Exception:  # a hassil bug must not cost the turn
@@ -106,6 +111,19 @@ class Language:
                 break
             words = words[:-len(tail.split())]
         return " ".join(words)
+
+    def tail_steps(self, text: str) -> list[str]:
+        """``text`` less one more trailing word at each step ("oat milk instead sorry" -> "oat milk
+        instead" -> "oat milk"); never empty."""
+        out, words = [], text.split()
+        while len(words) > 1:
+            tail = next((p for p in self.tail_words if len(p.split()) < len(words)
+                         and words[-len(p.split()):] == p.split()), None)
+            if tail is None:
+                break
+            words = words[:-len(tail.split())]
+            out.append(" ".join(words))
+        return out
 
     def find_reference(self, text: str) -> tuple[int, int, bool] | None:
         """Where ``text``'s first reference ("it", "them", "the last thing") is, as word positions

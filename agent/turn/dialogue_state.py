@@ -3,8 +3,8 @@ way back (the write log), and what the dialogue waits for (a missing argument, a
 
 A call is kept when it named a thing (the argument that says what it was about: an item, a timer's name)
 or when its tool reported how to undo it (``ToolResult.undo``). Failed calls change nothing, except one
-that failed for want of one argument (error code ``<argument>_missing``): the next turn may be that
-argument alone; one the runner held back until confirmed (``confirm_first``) waits for a yes.
+that failed for want of one argument (error code ``<argument>_missing``) or asked which one was meant
+(``<argument>_ambiguous``: "Which one: whole milk or oat milk?"): the next turn may be that argument alone; one the runner held back until confirmed (``confirm_first``) waits for a yes.
 The state is rebuilt from the session's stored messages after a restart.
 """
 
@@ -75,9 +75,10 @@ class State:
                 match = IntentMatch(tool, dict(arguments), f"{tool}, confirmed")
                 self.pending = {"kind": "confirm", "tool": tool, "match": match,
                                 "question": str(result.get("message") or "")}
-            elif error.endswith("_missing") and isinstance(arguments, dict):
+            elif error.endswith(("_missing", "_ambiguous")) and isinstance(arguments, dict):
+                wanted = error.rsplit("_", 1)[0]
                 self.pending = {"kind": "argument", "tool": tool, "arguments": dict(arguments),
-                                "slot": error[:-len("_missing")], "question": str(result.get("message") or "")}
+                                "slot": wanted, "question": str(result.get("message") or "")}
             return
         if not isinstance(arguments, dict):
             return

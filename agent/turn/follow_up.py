@@ -48,6 +48,7 @@ class Context:
     tools: Any
     lang: Language
     router: Callable[[str], Any] | None = None
+    asks: Callable[[str], bool] | None = None  # the router's word on whether a clause may ask something
     _seen: dict[str, Any] = field(default_factory=dict)
 
     def request(self, text: str) -> Any:

@@ -18,6 +18,7 @@ from hearth.turn.dialogue_language import Heard, words
 from hearth.turn.dialogue_state import Call
 from hearth.turn.follow_up import Context, FollowUp, call, is_number
 from hearth.turn.router import IntentMatch
+from hearth.understanding.clauses import remark_cut
 
 # a follow-up longer than this is a request of its own, not a reference to the last one
 MAX_WORDS = 8
@@ -27,6 +28,9 @@ def reference(ctx: Context) -> FollowUp | None:
     """The turn's reference read as the last call's thing, or None (see the module's docstring)."""
     last = ctx.state.last()
     bare, _ = ctx.lang.strip_leads(ctx.words)  # "no wait, take it off again": the request is the rest
+    cut = remark_cut(bare)
+    if cut is not None and ctx.request(bare) is None and not (ctx.asks and ctx.asks(cut[1])):
+        bare = cut[0]  # "mark them as bought i got some": the remark is no part of the request
     found = ctx.lang.find_reference(bare)
     if last is None or last.thing is None or found is None or len(bare.split()) > MAX_WORDS:
         return None

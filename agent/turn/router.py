@@ -18,6 +18,7 @@ from typing import Any
 
 from hearth.config import ModelsFile
 from hearth.tooling.runner import Tool
+from hearth.understanding.clauses import clauses, remark_cut
 from hearth.understanding.language import matching_words
 from hearth.understanding.matcher import IntentMatch, Matcher
 from hearth.understanding.normalise import normalise
@@ -78,6 +79,8 @@ def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
 # ---------------------------------------------------------------------------------------------------
 
 MAX_SIMPLE_WORDS = 12
+# a clause that names a thing "it" may mean is short ("the bread")
+MAX_THING_WORDS = 4
 # Words that ask for thought, not an action: such a request goes to the main model however short.
 OPEN_ENDED = {"plan", "suggest", "recommend", "explain", "why", "how", "compare", "write", "think", "idea",
               "ideas", "help", "recipe", "recipes", "summarize", "summarise", "story", "joke"}
@@ -155,13 +158,65 @@ class Router:
 
         The whole sentence first; then each seam ("and", "then", "also") where the rest begins a
         request of its own, or continues the first one's verb ("set a timer for 5 minutes and
-        another for 10"); then the fuzzy stage over the whole."""
+        another for 10"); then clause by clause (:meth:`_by_clause`); then the fuzzy stage over the whole."""
         cleaned = self.read(text)
-        found = self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
+        if len(clauses(text)) > 1:  # sentences of their own ("in aldi now. got eggs, butter, cheese")
+            found = self._by_clause(text) or self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
+        else:
+            found = self._split(cleaned, depth=0) or self._by_clause(text) or self._calls(cleaned, fuzzy=True)
         pronouns = matching_words()["pronouns"]
         if any(isinstance(v, str) and v in pronouns for m in found for v in m.arguments.values()):
             return []  # "remove it" with nothing before it in the sentence: the dialogue's to resolve
         return found
+
+    def _by_clause(self, text: str) -> list[IntentMatch]:
+        """The requests of ``text`` read clause by clause (:mod:`hearth.understanding.clauses`), remarks
+        left out: "all done, clear the whole list" clears it, "add coffee we're basically out" adds
+        coffee. A clause that reads as a request only once near-misses are corrected makes the whole
+        turn the models' (nothing is dropped that may have asked for something). A clause that names a
+        thing and nothing else is what "it" means in the next ("the bread, remove it please")."""
+        parts = clauses(text)
+        if len(parts) == 1:
+            parts = clauses(text, commas=True)
+        found: list[IntentMatch] = []
+        loose: str | None = None  # the last clause that was no request, for "it" in the next
+        for i, part in enumerate(parts):
+            calls = self._split(self.read(part), depth=0)
+            cut = remark_cut(part) if not calls else None
+            if cut is not None and not self._calls(self.read(cut[1]), fuzzy=True):
+                calls = self._split(self.read(cut[0]), depth=0)
+            if calls:
+                found.extend(self._it_is(call, loose) for call in calls)
+                loose = None
+            elif len(parts) == 1 or self.asks_something(part):
+                return []
+            else:
+                thing = remark_cut(part, min_words=1)
+                loose = self.read(thing[0] if thing else part) if i < len(parts) - 1 else None
+        return _same_thing(found) if found else []
+
+    def asks_something(self, text: str) -> bool:
+        """Whether ``text`` may ask for something: it begins with a verb a tool's sentences begin with, or
+        it reads as a request once near-misses are corrected. A clause that does is never dropped as a remark."""
+        cleaned = self.read(text)
+        if not cleaned:
+            return False
+        verbs = self.grammar.grammar.verbs if self.grammar is not None and self.grammar.grammar else {}
+        first = cleaned.split()[0]
+        if any(first in v for v in verbs.values()):  # "clear the whole list for next week"
+            return True
+        return bool(self._calls(cleaned, fuzzy=True))
+
+    def _it_is(self, call: IntentMatch, thing: str | None) -> IntentMatch:
+        """``call`` with "it" as ``thing``, a clause said before it that named a thing and asked nothing."""
+        pronouns = matching_words()["pronouns"]
+        if not thing or len(thing.split()) > MAX_THING_WORDS:
+            return call
+        for slot in ("item", "name"):
+            value = call.arguments.get(slot)
+            if isinstance(value, str) and value.strip().lower() in pronouns:
+                return replace(call, arguments={**call.arguments, slot: thing})
+        return call
 
     def _split(self, cleaned: str, depth: int) -> list[IntentMatch]:
         whole = self._calls(cleaned)

@@ -17,14 +17,14 @@ def grammar_key(data: dict[str, Any]) -> str:
 
 def compile_grammar(own: dict[str, Any], claimed: tuple[str, ...], language: str) -> tuple[Any, ...]:
     """The expensive part of a grammar: hassil's compiled intents (the tools' own, then Home
-    Assistant's for the intents tools claim), its vocabulary, starters, word pairs and verbs, and the
-    claimed intents Home Assistant has sentences for."""
+    Assistant's for the intents tools claim), its vocabulary, starters, word pairs and verbs, the
+    claimed intents Home Assistant has sentences for, and each intent's own words."""
     from hassil import Intents
     ha = _ha_templates(claimed, language)
     intents = [Intents.from_dict(d) for d in (own, ha) if d["intents"]]
     vocab, starters = sentences.vocabulary(own)
     return (intents, frozenset(vocab), frozenset(starters), frozenset(sentences.word_pairs(own)),
-            sentences.verbs(own, language), tuple(ha["intents"]))
+            sentences.verbs(own, language), tuple(ha["intents"]), sentences.intent_words(own))
 
 
 def _ha_templates(claimed: tuple[str, ...], language: str) -> dict[str, Any]:

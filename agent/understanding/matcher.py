@@ -74,6 +74,7 @@ class Matcher:
         self.grammar = sentences.Grammar()
         self._slot_lists: dict[str, Any] = {}
         self._covered: dict[str | None, set[str]] = {}
+        self._carrier_words: dict[str, frozenset[str]] = {}
 
     @property
     def error(self) -> str | None:
@@ -88,6 +89,7 @@ class Matcher:
         tools = list(self._source)
         self.grammar = grammar = sentences.Grammar()
         self._covered = {}
+        self._carrier_words = {}
         try:
             from hassil import TextSlotList
         except ImportError as err:  # pragma: no cover - hassil is a dependency
@@ -108,7 +110,8 @@ class Matcher:
             grammar.error = f"the tier-1 sentences do not compile: {type(err).__name__}: {err}"
             log.warning(grammar.error)
             return
-        grammar.intents, grammar.vocabulary, grammar.starters, grammar.pairs, grammar.verbs, ha_names = compiled
+        (grammar.intents, grammar.vocabulary, grammar.starters, grammar.pairs, grammar.verbs, ha_names,
+         grammar.words_of) = compiled
         grammar.home_assistant = bool(ha_names)
         grammar.lists = own["lists"]
         grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
@@ -236,7 +239,7 @@ class Matcher:
             if isinstance(value, str):
                 value = value.strip()
                 argument = name in tool.parameters["properties"]
-                if entity.is_wildcard and argument and not self._plausible_slot(value):
+                if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
                     return ()
             slots[name] = value
         try:
@@ -245,7 +248,8 @@ class Matcher:
             else:
                 calls = [typed_arguments(tool, slots)]
                 if metadata.get("each") in calls[0]:
-                    calls = each_thing(calls[0], str(metadata["each"]), metadata.get("count"), self.grammar.starters,
+                    verbs = self.grammar.starters - matching_words(self.language)["not_verbs"]
+                    calls = each_thing(calls[0], str(metadata["each"]), metadata.get("count"), verbs,
                                        self.language, self._whole(metadata.get("whole")))
             for arguments in calls:
                 tool.validate(arguments)
@@ -263,35 +267,55 @@ class Matcher:
         values = (self.grammar.lists.get(str(list_name)) or {}).get("values") if list_name else None
         return frozenset(str(v.get("in") if isinstance(v, dict) else v).lower() for v in values or ())
 
-    def _plausible_slot(self, value: str) -> bool:
+    def _plausible_slot(self, value: str, intent: str | None = None) -> bool:
         """A wildcard that reads as a slot, not a sentence a loose template happened to fit."""
         words = value.split()
         mine = matching_words(self.language)
         if not words or words[0] in mine["not_a_slot_start"] or any(w in mine["clause_verbs"] for w in words[1:]):
             return False
+        if any(w in mine["remark_starts"] for w in words[1:]):
+            return False  # "coffee we're basically out": a thing and a remark (read clause by clause)
         pieces = split_and(value, self.language)
         seams = matching_words(self.language)["seams"]
         opening = [next((w for w in p.split() if w not in seams), "") for p in pieces[1:]]
-        if any(w in self.grammar.starters for w in opening):
+        if any(w in self.grammar.starters and w not in mine["not_verbs"] for w in opening):
             return False  # "add eggs and (then) start a timer": two requests, not two things
-        if any(self._ends_in_carrier(p) for p in pieces[:-1]):
+        if any(self._ends_in_carrier(p, intent) for p in pieces[:-1]):
             return False  # "jam in the pantry and honey": the first request ended inside the slot
-        if self._ends_in_misheard_carrier(words):
+        if self._ends_in_misheard_carrier(words, intent):
             return False  # "butter to my shopping lift": the fuzzy stage reads the carrier
         return max(len(p.split()) for p in pieces) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
 
 
-    def _ends_in_misheard_carrier(self, words: list[str]) -> bool:
+    def _ends_in_misheard_carrier(self, words: list[str], intent: str | None = None) -> bool:
         """Whether a slot ends with the grammar's own words once a near-miss is read ("shopping lift")."""
         from hearth.understanding.fuzzy import correct_in_context
         tail = words[-2:]
         fixed = correct_in_context(tail, self.grammar.vocabulary, self.grammar.pairs)
-        return fixed != tail and self._ends_in_carrier(" ".join(fixed))
+        function = matching_words(self.language)["function_words"]
+        kept = [a for a, b in zip(tail, fixed, strict=True) if a == b and a in self.grammar.vocabulary and a not in function]
+        # a word of the grammar's own said as such ("shopping") next to the misheard one ("lift"), not
+        # "the" next to a thing ("the rice" is no "the nice")
+        return fixed != tail and bool(kept) and self._ends_in_carrier(" ".join(fixed), intent)
 
-    def _ends_in_carrier(self, piece: str) -> bool:
-        """Whether a piece of a slot ends with words of the grammar's own ("... to the list")."""
+    def _carriers(self, intent: str | None) -> frozenset[str]:
+        """The words that may carry a request when a slot of ``intent`` is read: its own sentences' words
+        and those of the tools that change something ("in the pantry" of a pantry tool), not words of
+        questions and small talk ("salt" in a question about nutrition is a thing here)."""
+        words_of = self.grammar.words_of
+        if not words_of or intent not in words_of:
+            return frozenset(self.grammar.vocabulary)
+        if intent not in self._carrier_words:
+            writes = self._writes()
+            self._carrier_words[intent] = words_of[intent].union(
+                *(w for name, w in words_of.items() if name in writes and name != intent))
+        return self._carrier_words[intent]
+
+    def _ends_in_carrier(self, piece: str, intent: str | None = None) -> bool:
+        """Whether a piece of a slot ends with words that carry a request (:meth:`_carriers`): "... to
+        the list", "... in the pantry"."""
         tail = piece.split()[-2:]
-        vocab = self.grammar.vocabulary
+        vocab = self._carriers(intent)
         function = matching_words(self.language)["function_words"]
         return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
 

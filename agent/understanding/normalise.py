@@ -21,6 +21,7 @@ _SEPARATOR = re.compile(r"([.:,])")
 _PAUSES = {",": ",", ";": ",", ":": ".", ".": ".", "?": ".", "!": "."}
 _HESITATION = "~"  # the gap mark a dropped hesitation leaves (a pause, for the repair reader)
 _MAX_REPAIRS = 4
+_RESTART_WORDS = 3  # how many opening words said again make a restart ("set a timer ... set a timer")
 
 Pairs = list[tuple[str, str]]  # (word, the punctuation just before it)
 
@@ -215,6 +216,22 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
     return False
 
 
+def _restart(toks: list[str], gaps: list[str]) -> None:
+    """A request begun again: "set a timer for uh set a timer for 25 minutes" -> "set a timer for 25
+    minutes" (the opening words, at least ``_RESTART_WORDS``, said again drop what came before them),
+    and a word said twice in a row ("put um put down") once."""
+    for i in range(len(toks) - 1, 0, -1):  # a stutter: "put um put down" -> "put down"
+        if toks[i] == toks[i - 1] and toks[i].isalpha() and len(toks[i]) > 2:
+            _remove(toks, gaps, i - 1, i)
+    n = _RESTART_WORDS
+    if len(toks) < 2 * n + 1:
+        return
+    for i in range(n, len(toks) - n):
+        if toks[i:i + n] == toks[:n]:
+            _remove(toks, gaps, 0, i)
+            return
+
+
 def _join(toks: list[str], gaps: list[str], w: Words) -> str:
     """The words with single spaces, a comma between two items said as "and" (not one around a hesitation,
     "for, uh, twenty minutes", nor one after a request word, "add, um, eggs")."""
@@ -250,6 +267,7 @@ def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -
     if tuple(toks) in w.kept_whole:
         return " ".join(toks)
     _strip_ends(toks, gaps, name_phrases, w)
+    _restart(toks, gaps)
     for _ in range(_MAX_REPAIRS):
         if not _repair_once(toks, gaps, w):
             break

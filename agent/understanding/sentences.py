@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from hearth.tooling.tool import Tool
 
 log = logging.getLogger("hearth.understanding")
 
+_RULE = re.compile(r"<([^<>]+)>")  # a rule reference in a template: <shop_list>
 _TEMPLATE_MARKS = str.maketrans({c: " " for c in "()[]|<>{}:;,.!?\""})
 
 
@@ -41,6 +43,7 @@ class Grammar:
     starters: set[str] = field(default_factory=set)
     lists: dict[str, Any] = field(default_factory=dict)  # the sentence files' lists, by name
     verbs: dict[str, set[str]] = field(default_factory=dict)
+    words_of: dict[str, frozenset[str]] = field(default_factory=dict)  # intent -> its own templates' words
     home_assistant: bool = False  # the last of ``intents`` is Home Assistant's sentences  # tool -> the request verbs its sentences begin with
     error: str | None = None
 
@@ -140,6 +143,27 @@ def vocabulary(data: dict[str, Any]) -> tuple[set[str], set[str]]:
     for rule in rules.values():
         words.update(template_words(str(rule)))
     return words, starters  # a list's values are things said in a slot, not the grammar's own words
+
+
+def intent_words(data: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """Per intent (tool), the literal words of its own templates and of the rules they use, however
+    deep: the words a request for that tool is carried by ("shopping", "list"), as opposed to words of
+    other tools' sentences ("salt" in a question about nutrition)."""
+    rules = {str(k): str(v) for k, v in (data.get("expansion_rules") or {}).items()}
+    out: dict[str, frozenset[str]] = {}
+    for name, intent in (data.get("intents") or {}).items():
+        words: set[str] = set()
+        todo = [str(t) for block in intent.get("data") or [] for t in block.get("sentences") or []]
+        seen: set[str] = set()
+        while todo:
+            template = todo.pop()
+            words.update(template_words(template))
+            for rule in _RULE.findall(template):
+                if rule not in seen and rule in rules:
+                    seen.add(rule)
+                    todo.append(rules[rule])
+        out[str(name)] = frozenset(words)
+    return out
 
 
 def sentence_files(folders: Iterable[Path], language: str) -> list[tuple[str, dict[str, Any]]]:

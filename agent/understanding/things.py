@@ -3,10 +3,14 @@ a slot naming several things ("milk, eggs and two loaves of bread") as one call 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hearth.tooling.tool import Tool
 from hearth.understanding.language import matching_words
+
+# an amount written after a thing: "x3", "3x" (notation, not words of a language)
+_TIMES = re.compile(r"x(\d+)|(\d+)x")
 
 
 def typed_arguments(tool: Tool, slots: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +102,17 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
     pieces = split_things(str(arguments[slot]), language, whole)
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
-    calls = []
+    from hearth.understanding.numbers import read_number
+    calls: list[dict[str, Any]] = []
     for piece in pieces:
+        alone = read_number(piece)
+        if alone is not None and calls and count and str(count) not in calls[-1] and float(alone).is_integer():
+            calls[-1][str(count)] = int(alone)  # "the eggs, one dozen": the amount of the thing before it
+            continue
+        times = _TIMES.fullmatch(piece.split()[-1]) if len(piece.split()) > 1 else None
+        if times is not None and count:  # "onions x3", "onions 3x": the amount written after the thing
+            calls.append({**arguments, slot: " ".join(piece.split()[:-1]), str(count): int(times.group(1) or times.group(2))})
+            continue
         amount, thing = read_quantity(piece)
         if not thing.strip():
             raise ValueError(f"{piece!r} names no thing")

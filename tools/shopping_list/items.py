@@ -17,12 +17,17 @@ _SENTENCES = Path(__file__).with_name("sentences")
 
 
 @functools.cache
-def _leading_words(language: str = "en") -> frozenset[str]:
-    """The words dropped from the front of an item's name: the ``shop_leading_words`` list of the
-    language's sentence file (data beside the sentences, not a slot any sentence uses)."""
+def word_list(name: str, language: str = "en") -> frozenset[str]:
+    """A word list of the language's sentence file that no sentence uses, read as data beside the
+    sentences: ``shop_leading_words``, ``shop_pointing_words``."""
     data = yaml.safe_load((_SENTENCES / f"{language}.yaml").read_text(encoding="utf-8")) or {}
-    values = ((data.get("lists") or {}).get("shop_leading_words") or {}).get("values") or []
+    values = ((data.get("lists") or {}).get(name) or {}).get("values") or []
     return frozenset(str(w).lower() for w in values)
+
+
+def _leading_words() -> frozenset[str]:
+    """The words dropped from the front of an item's name."""
+    return word_list("shop_leading_words")
 
 
 def clean_name(item: object) -> str:
@@ -31,17 +36,17 @@ def clean_name(item: object) -> str:
     Raises ``ToolError("item_missing")`` for a blank item (or one that is only articles).
     """
     if not isinstance(item, str):
-        raise ToolError("Say which item you mean.", "item_missing")
+        raise ToolError("Which item?", "item_missing")
     words = item.split()
     leading = _leading_words()
     while len(words) > 1 and words[0].lower() in leading:
         words = words[1:]
     if not words or words[0].lower() in leading:
-        raise ToolError("Say which item you mean.", "item_missing")
+        raise ToolError("Which item?", "item_missing")
     return " ".join(words)
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     """A plural-insensitive key for one word: both "cookie" and "cookies" give "cooky".
 
     Only consistency matters (the key is never shown), so the rules fold both forms of a word to
@@ -65,7 +70,7 @@ def item_key(name: str) -> str:
     words = name.lower().split()
     if not words:
         return ""
-    return " ".join(words[:-1] + [_singular(words[-1])])
+    return " ".join(words[:-1] + [singular(words[-1])])
 
 
 def split_quantity(text: str) -> tuple[str, int | None]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hearth import ToolContext, ToolResult
+from hearth import ToolContext, ToolError, ToolResult
 
-from .items import clean_name, item_key
-from .store import all_rows, find, state
+from .items import clean_name
+from .lookup import lookup
+from .store import all_rows, state
 from .tools import amount, cap
 
 
@@ -44,11 +45,15 @@ def is_on_shopping_list(item: str, ctx: ToolContext) -> ToolResult:
     """
     name = clean_name(item)
     with ctx.storage.session() as s:
-        row = find(s, item_key(name))
-        if row is None:
+        try:
+            row = lookup(all_rows(s), name, guess=True)
+        except ToolError as err:
+            if err.code != "item_not_found":
+                raise
             return ToolResult({"name": name, "on_list": False}, say=f"No, {name} is not on your shopping list.")
         found = {**state(row), "on_list": True}
     if row.checked:
         return ToolResult(found, say=f"{cap(row.name)} is on your list, already checked off.")
-    verb = "are" if row.quantity > 1 else "is"
-    return ToolResult(found, say=f"Yes, {amount(row.name, row.quantity)} {verb} on your shopping list.")
+    if row.quantity > 1:
+        return ToolResult(found, say=f"Yes, {amount(row.name, row.quantity)} are on your shopping list.")
+    return ToolResult(found, say=f"Yes, {row.name} is on your shopping list (1).")

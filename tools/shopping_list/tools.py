@@ -14,6 +14,7 @@ from typing import Any
 from hearth import ToolContext, ToolError, ToolResult
 
 from .items import clean_name, item_key
+from .lookup import lookup
 from .store import ShoppingItem, all_rows, find, state
 
 Undo = tuple[str, dict[str, Any]]
@@ -37,12 +38,9 @@ def put_back(row: ShoppingItem) -> Undo:
 
 
 def _on_list(s: Any, item: str) -> ShoppingItem:
-    """The row for ``item``; ToolError("item_not_found") when it is not on the list."""
-    name = clean_name(item)
-    row = find(s, item_key(name))
-    if row is None:
-        raise ToolError(f"{cap(name)} is not on your shopping list.", "item_not_found")
-    return row
+    """The row ``item`` means (:func:`~.lookup.lookup`); ToolError("item_not_found") when it is not on
+    the list, ToolError("item_ambiguous") with a question when it may be one of several."""
+    return lookup(all_rows(s), item)
 
 
 def _check_quantity(quantity: int) -> None:

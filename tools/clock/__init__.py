@@ -1,15 +1,17 @@
 """The clock: the time and the date, read from this machine's clock (never from a model).
 
 Tier 1 answers Home Assistant's own sentences for ``HassGetCurrentTime`` and ``HassGetCurrentDate``
-(home-assistant-intents) plus a few of our own.
+(home-assistant-intents) and the plugin's own, in ``sentences/<language>.yaml``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from hearth import ToolResult, hookimpl
+from hearth.kit import RegisterSentences
 
 __version__ = "0.1.0"
 
@@ -45,10 +47,11 @@ def get_current_date() -> ToolResult:
 
 @hookimpl
 def register_tools(register):
-    register(get_current_time, intents={"HassGetCurrentTime": None}, examples=[
-        "what time is it [now|right now]", "(what's|whats|what is) the [current] time [now|right now]",
-        "(tell|give) me the time", "do you (know|have) the time", "what's the time now"])
-    register(get_current_date, intents={"HassGetCurrentDate": None}, examples=[
-        "what day is (it|today) [today]", "(what's|whats|what is) (today's|the|todays) date [today]",
-        "what is the date", "(tell|give) me [today's|the] date", "what day of the week is it", "what year is it",
-        "what's today"])
+    register(get_current_time, intents={"HassGetCurrentTime": None})
+    register(get_current_date, intents={"HassGetCurrentDate": None})
+
+
+@hookimpl
+def register_sentences(register: RegisterSentences) -> None:
+    """How people ask for the time and the date (``sentences/<language>.yaml``)."""
+    register(Path(__file__).parent / "sentences")
