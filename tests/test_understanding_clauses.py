@@ -180,8 +180,6 @@ def test_a_remark_asks_nothing(agent, text):
     assert not agent.router.asks_something(text)
 
 
-@pytest.mark.xfail(strict=True, reason="after a full stop, a clause that may ask something sends the turn on to the "
-                                       "whole-sentence reading, which adds it to the item: 'milk clear out the fridge'")
 @pytest.mark.parametrize("text", ["add milk. clear out the fridge please", "add milk. remember to call mum",
                                   "add milk! clear out the fridge"])
 def test_a_sentence_that_may_ask_something_is_not_part_of_an_item(agent, text):

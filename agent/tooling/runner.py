@@ -101,12 +101,23 @@ class ToolRunner:
     # (request, tool) -> why the tool does not fit the request, or None: a model's call that contradicts
     # what was said ("remove the juice boxes" read as an add) is refused, never run
     agreement: Callable[[str, Tool], str | None] | None = None
+    # which text argument of a model's call says nothing ("that", "um", "the"): asked for, never stored
+    vacant: Callable[[dict[str, Any]], str | None] | None = None
     threads: ToolThreads = field(default_factory=lambda: ToolThreads())
     _ids: int = field(default=0, init=False)
 
     def new_call_id(self) -> str:
         self._ids += 1
         return f"call_{self._ids}"
+
+    def _unsaid(self, said: str, tool: Tool, args: dict[str, Any]) -> tuple[str, str] | None:
+        """Why a model's call does not carry out what was said, and its code: a thing argument that says
+        nothing ("that", "um": asked for, never stored), or a call that contradicts the request."""
+        key = self.vacant(args) if self.vacant is not None else None
+        if key is not None:
+            return f"Which {key.replace('_', ' ')} do you mean?", f"{key}_missing"
+        problem = self.agreement(said, tool) if self.agreement is not None else None
+        return (problem, "not_what_was_said") if problem is not None else None
 
     async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None, *,
                   confirmed: bool = False) -> ToolOutcome:
@@ -131,10 +142,10 @@ class ToolRunner:
             kwargs = tool.validate(arguments)
             if tool.destructive and not confirmed:
                 return done(False, confirm_question(tool), "confirm_first")
-            if not confirmed and ctx.said and self.agreement is not None:
-                problem = self.agreement(ctx.said, tool)
+            if not confirmed and ctx.said:
+                problem = self._unsaid(ctx.said, tool, args)
                 if problem is not None:
-                    return done(False, problem, "not_what_was_said")
+                    return done(False, *problem)
             if self.before_call is not None:
                 await self.before_call({"id": call_id, "name": name, "arguments": args}, ctx)
         except ToolBlocked as err:  # before_tool_call refused the call on purpose

@@ -30,7 +30,7 @@ MAX_THING_WORDS = 5
 def undo(ctx: Context, heard: Heard) -> FollowUp | None:
     """Reverse the last write (see the module's docstring)."""
     explicit = bool(heard.metadata.get("explicit"))
-    last = ctx.state.last()
+    last = ctx.state.last_done()  # the things a read named are nothing to undo
     right_after = last is not None and last.turn == ctx.state.turns - 1
     if last is not None and last.undo and (explicit or right_after):
         ctx.state.expect_undo(last.undo)

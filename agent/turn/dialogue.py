@@ -148,9 +148,10 @@ def _hear_a_clause(ctx: Context) -> Heard | None:
     parts = [part for part in parts if ctx.lang.strip_leads(words(part))[0]]  # "no, i mean fifty": "no" says nothing
     heard = [(part, ctx.lang.hear(words(part))) for part in parts]
     found = [h for _, h in heard if h is not None]
-    if len(found) != 1 or any(h is None and _asks(ctx, part) for part, h in heard):
-        return None
-    return found[0]
+    if len({h.intent for h in found}) != 1 or any(h is None and _asks(ctx, part) for part, h in heard):
+        return None  # none, or two things asked ("undo that, and add milk")
+    # "would you undo that? i've changed my mind": one intent said twice, the most explicit wins
+    return next((h for h in found if h.metadata.get("explicit")), found[0])
 
 
 def _asks(ctx: Context, part: str) -> bool:
@@ -158,8 +159,17 @@ def _asks(ctx: Context, part: str) -> bool:
     didn't get it yet" is about it, a remark), or words that may be one (:attr:`Context.asks`)."""
     said = ctx.request(part)
     if isinstance(said, IntentMatch):
+        if _reads(ctx, said.name):
+            return False  # "thank you", "what a day": nothing changes for it
         return not any(isinstance(v, str) and ctx.lang.find_reference(words(v)) for v in said.arguments.values())
     return bool(said) or (ctx.asks is not None and ctx.asks(part))
+
+
+def _reads(ctx: Context, name: str) -> bool:
+    """Tool ``name`` changes nothing (a question, small talk)."""
+    from hearth.tooling.calls.questions import is_read_tool
+    tool = ctx.tool(name)
+    return tool is not None and is_read_tool(tool.schema())
 
 
 def _about_nothing(ctx: Context, heard: Heard | None) -> FollowUp | None:

@@ -74,7 +74,9 @@ class Language:
         tried: set[str] = set()
         # without the leading words first ("sorry oat milk instead" is "oat milk instead"), then as said,
         # then without the trailing words ("put it back please")
-        for candidate, dropped in ((bare, leads), (text, ()), *((t, leads) for t in self.tail_steps(bare))):
+        polite = words(normalised(text))  # "would you undo it please" -> "undo it"
+        for candidate, dropped in ((bare, leads), (text, ()), *((t, leads) for t in self.tail_steps(bare)),
+                                   (polite, ())):
             if not candidate or candidate in tried:
                 continue
             tried.add(candidate)

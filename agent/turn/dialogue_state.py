@@ -39,6 +39,7 @@ class Call:
     slot: str | None = None
     thing: str | None = None
     turn: int = 0
+    read: bool = False  # one of the things a read of many named ("what's on my list"): no call of its own
 
 
 @dataclass
@@ -56,6 +57,10 @@ class State:
     def last(self) -> Call | None:
         """The latest call kept."""
         return self.calls[-1] if self.calls else None
+
+    def last_done(self) -> Call | None:
+        """The latest call that ran (not a thing a read named)."""
+        return next((c for c in reversed(self.calls) if not c.read), None)
 
     def last_turn(self) -> list[Call]:
         """The calls the latest turn made that name a thing with the latest call's tool ("them")."""
@@ -93,7 +98,10 @@ class State:
             return
         slot, thing = thing_of(arguments)
         if thing is None and not undo:
-            return  # a read of everything, small talk, the clock: the thing talked about stays
+            # a read of many things ("what's on my list"): each is what "the last one" and "them" mean
+            for name in _named_items(result):
+                self.calls.append(Call(tool, {"item": name}, None, None, "item", name, self.turns, read=True))
+            return  # small talk, the clock: the thing talked about stays
         self.calls.append(Call(tool, dict(arguments), result, _undo(undo), slot, thing, self.turns))
 
     def expect_undo(self, undo: dict[str, Any]) -> None:
@@ -123,6 +131,15 @@ def rebuild(history: list[dict[str, Any]], thing_of: ThingOf) -> State:
                     state.record(str(call.get("name", "")), call.get("arguments"), results.get(str(call.get("id"))),
                                  call.get("undo"), thing_of)
     return state
+
+
+def _named_items(result: Any) -> list[str]:
+    """The names of the things a read's result lists still to do (``{"items": [{"name", "checked"}]}``)."""
+    items = result.get("items") if isinstance(result, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [str(i["name"]) for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)
+            and not i.get("checked")]
 
 
 def _failed(result: Any) -> bool:

@@ -161,7 +161,10 @@ class Router:
         another for 10"); then clause by clause (:meth:`_by_clause`); then the fuzzy stage over the whole."""
         cleaned = self.read(text)
         if len(clauses(text)) > 1:  # sentences of their own ("in aldi now. got eggs, butter, cheese")
-            found = self._by_clause(text) or self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
+            by_clause = self._by_clause(text)
+            if by_clause is None:  # a sentence that may ask for something unread: never swallowed into a slot
+                return []
+            found = by_clause or self._split(cleaned, depth=0) or self._calls(cleaned, fuzzy=True)
         else:
             found = self._split(cleaned, depth=0) or self._by_clause(text) or self._calls(cleaned, fuzzy=True)
         pronouns = matching_words()["pronouns"]
@@ -169,7 +172,7 @@ class Router:
             return []  # "remove it" with nothing before it in the sentence: the dialogue's to resolve
         return found
 
-    def _by_clause(self, text: str) -> list[IntentMatch]:
+    def _by_clause(self, text: str) -> list[IntentMatch] | None:
         """The requests of ``text`` read clause by clause (:mod:`hearth.understanding.clauses`), remarks
         left out: "all done, clear the whole list" clears it, "add coffee we're basically out" adds
         coffee. A clause that reads as a request only once near-misses are corrected makes the whole
@@ -188,8 +191,10 @@ class Router:
             if calls:
                 found.extend(self._it_is(call, loose) for call in calls)
                 loose = None
-            elif len(parts) == 1 or self.asks_something(part):
+            elif len(parts) == 1:
                 return []
+            elif self.asks_something(part):
+                return None  # a clause that may ask for something it could not read: the models' turn
             else:
                 thing = remark_cut(part, min_words=1)
                 loose = self.read(thing[0] if thing else part) if i < len(parts) - 1 else None

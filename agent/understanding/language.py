@@ -221,4 +221,4 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
-             "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts")}
+             "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments")}

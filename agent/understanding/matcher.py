@@ -188,6 +188,20 @@ class Matcher:
             return "Sorry, I'm not sure what you want me to do. Could you say it another way?"
         return None
 
+    def vacant(self, arguments: dict[str, Any]) -> str | None:
+        """The first argument naming a thing (the language's ``thing_arguments``) that says nothing once
+        normalised: only hesitations, pronouns and function words ("um", "that", "the"); None when
+        every one says something."""
+        from hearth.understanding.normalise import normalise
+        mine = matching_words(self.language)
+        empty = mine["pronouns"] | mine["function_words"]
+        for key, value in arguments.items():
+            if key in mine["thing_arguments"] and isinstance(value, str) and value.strip():
+                said = normalise(value).split()
+                if all(w in empty for w in said):
+                    return str(key)
+        return None
+
     def _writes(self) -> set[str]:
         """The names of the registry's tools that change something (not read-only by name or description)."""
         from hearth.tooling.calls.questions import is_read_tool
@@ -303,7 +317,7 @@ class Matcher:
         and those of the tools that change something ("in the pantry" of a pantry tool), not words of
         questions and small talk ("salt" in a question about nutrition is a thing here)."""
         words_of = self.grammar.words_of
-        if not words_of or intent not in words_of:
+        if intent is None or intent not in words_of:
             return frozenset(self.grammar.vocabulary)
         if intent not in self._carrier_words:
             writes = self._writes()
