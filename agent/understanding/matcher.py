@@ -117,7 +117,8 @@ class Matcher:
         grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
         grammar.targets.update({intent: claimed[intent] for intent in ha_names})
         # Home Assistant's templates refer to areas and floors; Hearth has none
-        self._slot_lists = {"area": TextSlotList.from_strings([]), "floor": TextSlotList.from_strings([])}
+        # (and names of devices, which no plugin here exposes): empty lists, so those templates match nothing
+        self._slot_lists = {key: TextSlotList.from_strings([]) for key in ("area", "floor", "name")}
         self.strict("hello")  # the first recognition builds hassil's caches (its number parser)
 
     def _examples(self, tools: list[Tool]) -> dict[str, Any]:
