@@ -105,14 +105,8 @@ class Language:
 
     def strip_tail(self, text: str) -> str:
         """``text`` without its trailing words ("ten minutes please" -> "ten minutes"); never empty."""
-        words = text.split()
-        while len(words) > 1:
-            tail = next((p for p in self.tail_words if len(p.split()) < len(words)
-                         and words[-len(p.split()):] == p.split()), None)
-            if tail is None:
-                break
-            words = words[:-len(tail.split())]
-        return " ".join(words)
+        steps = self.tail_steps(text)
+        return steps[-1] if steps else " ".join(text.split())
 
     def tail_steps(self, text: str) -> list[str]:
         """``text`` less one more trailing word at each step ("oat milk instead sorry" -> "oat milk
