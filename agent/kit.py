@@ -3,6 +3,7 @@
 ``from hearth import ...`` gives what every plugin needs (hooks, tools, events, errors, the agent).
 This module adds what engine authors and plugins with settings of their own need: the server-backend
 base and its hold-back of streamed calls, the tool-call layer's schema, prompt and parse helpers,
+the question rule (``is_question``, ``is_read_tool``: a question is never turned into a write),
 ``models.toml`` helpers, the GPU memory probe and planner, ``hearth doctor``'s checks, the core's
 reader of language (``normalise``, ``read_number``, ``read_quantity``, ``read_duration``,
 ``find_duration``, ``read_clock_time``: numbers, amounts, durations and clock times), and the types
@@ -46,6 +47,8 @@ from hearth.tooling.calls import (
                    fn_schema,
                    format_calls,
                    injected_messages,
+                   is_question,
+                   is_read_tool,
                    parse_calls,
                    py_literal,
                    render_tools_prompt,
@@ -64,7 +67,7 @@ __all__ = [
     "Backend", "CallRequest", "Check", "Delta", "Done", "HoldBack", "IntentCall", "MemoryProbe", "ModelShapeError",
     "ModelsFile", "PlanError", "Progress", "RegisterBackend", "RegisterSentences", "RegisterSettings", "RegisterStt", "RegisterTts",
     "ServerBackend", "ToolCall", "ToolRegistry", "ToolsRefused", "example_calls", "example_sentences",
-    "fn_schema", "format_calls", "injected_messages", "is_loopback", "is_out_of_memory", "llama_gpu_offload",
+    "fn_schema", "format_calls", "injected_messages", "is_loopback", "is_question", "is_read_tool", "is_out_of_memory", "llama_gpu_offload",
     "models_toml_path", "oom_reason", "parse_calls", "plan_model", "probe_memory", "py_literal", "read_toml",
     "render_tools_prompt", "step_down", "validation_error",
     "forget", "shared",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hearth.plugins.llamacpp import reading
-from hearth.tooling.calls.questions import WORDS, is_question, is_read_tool, writes_for_a_question
+from hearth.tooling.calls.questions import is_question, is_read_tool, writes_for_a_question
 
 
 def tool(name: str, description: str = "") -> dict:
@@ -71,10 +71,9 @@ def test_an_unknown_tool_is_the_runners_to_report():
     assert not writes_for_a_question("is milk on the list?", None, [ADD, GET])
 
 
-def test_the_ranked_path_reads_the_same_words_as_the_core():
-    """Two copies of one rule until ``hearth.kit`` offers the core's to engines: they must not drift."""
-    shared = [f for f in WORDS.__dataclass_fields__]
-    assert {f: getattr(reading.WORDS, f) for f in shared} == {f: getattr(WORDS, f) for f in shared}
+def test_the_ranked_path_uses_the_cores_rule():
+    """One rule, offered to engines by ``hearth.kit``: the ranker has no copy of its own to drift."""
+    assert reading.is_question is is_question and reading.is_read_tool is is_read_tool
 
 
 def test_the_ranked_path_drops_polite_openings_before_its_first_word():

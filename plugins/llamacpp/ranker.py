@@ -7,7 +7,8 @@ context that shares the weights; the arguments are then filled under a grammar (
 A question is never turned into a write: when the request reads as a question ("any timers running?",
 "do we have milk", "how many eggs are on the list"), only tools that read (their name or description
 says they get, tell, answer or change nothing) may win; a write tool that scores higher is passed over.
-How a request and a tool are read is ``reading`` (its words are data, ``reading.yaml``).
+Whether a request is a question and a tool only reads is the core's rule (``hearth.kit``); a
+request's first word and a tool's lead words are ``reading`` (its fillers are data, ``reading.yaml``).
 """
 
 from __future__ import annotations
