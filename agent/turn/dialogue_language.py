@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,17 @@ class Language:
 
         bare, leads = self.strip_leads(text)
         tried: set[str] = set()
-        # without the leading words first ("sorry oat milk instead" is "oat milk instead"), then as said,
-        # then without the trailing words ("put it back please")
-        polite = words(normalised(text))  # "would you undo it please" -> "undo it"
-        for candidate, dropped in ((bare, leads), (text, ()), *((t, leads) for t in self.tail_steps(bare)),
-                                   (polite, ())):
+
+        def candidates() -> Iterator[tuple[str, tuple[str, ...]]]:
+            # without the leading words first ("sorry oat milk instead" is "oat milk instead"), then as
+            # said, then without the trailing words ("put it back please"), then normalised ("would you
+            # undo it please" -> "undo it"), each read only when the one before it was no dialogue intent
+            yield bare, leads
+            yield text, ()
+            yield from ((t, leads) for t in self.tail_steps(bare))
+            yield words(normalised(text)), ()
+
+        for candidate, dropped in candidates():
             if not candidate or candidate in tried:
                 continue
             tried.add(candidate)

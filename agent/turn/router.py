@@ -56,18 +56,26 @@ def assistant_names(models: ModelsFile) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _pronoun_slot(call: IntentMatch) -> str | None:
+    """The argument of ``call`` naming its thing ("item", "name") that holds only a pronoun ("it"), or None."""
+    pronouns = matching_words()["pronouns"]
+    for slot in ("item", "name"):
+        value = call.arguments.get(slot)
+        if isinstance(value, str) and value.strip().lower() in pronouns:
+            return slot
+    return None
+
+
 def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
     """In one sentence, "it" means what the request before it named: "we're out of toilet paper, add it
     to the list" is one add of toilet paper, "add milk and then check it off" checks off milk."""
-    pronouns = matching_words()["pronouns"]
     out: list[IntentMatch] = []
     for m in found:
         if out:
             before = out[-1].arguments
-            for slot in ("item", "name"):
-                value = m.arguments.get(slot)
-                if isinstance(value, str) and value.strip().lower() in pronouns and isinstance(before.get(slot), str):
-                    m = replace(m, arguments={**m.arguments, slot: before[slot]})
+            slot = _pronoun_slot(m)
+            if slot is not None and isinstance(before.get(slot), str):
+                m = replace(m, arguments={**m.arguments, slot: before[slot]})
             if m.name == out[-1].name and m.arguments == before:
                 continue  # said twice
         out.append(m)
@@ -214,14 +222,10 @@ class Router:
 
     def _it_is(self, call: IntentMatch, thing: str | None) -> IntentMatch:
         """``call`` with "it" as ``thing``, a clause said before it that named a thing and asked nothing."""
-        pronouns = matching_words()["pronouns"]
-        if not thing or len(thing.split()) > MAX_THING_WORDS:
+        slot = _pronoun_slot(call)
+        if slot is None or not thing or len(thing.split()) > MAX_THING_WORDS:
             return call
-        for slot in ("item", "name"):
-            value = call.arguments.get(slot)
-            if isinstance(value, str) and value.strip().lower() in pronouns:
-                return replace(call, arguments={**call.arguments, slot: thing})
-        return call
+        return replace(call, arguments={**call.arguments, slot: thing})
 
     def _split(self, cleaned: str, depth: int) -> list[IntentMatch]:
         whole = self._calls(cleaned)
