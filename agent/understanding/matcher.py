@@ -75,6 +75,7 @@ class Matcher:
         self._slot_lists: dict[str, Any] = {}
         self._covered: dict[str | None, set[str]] = {}
         self._carrier_words: dict[str, frozenset[str]] = {}
+        self._write_names: frozenset[str] | None = None
 
     @property
     def error(self) -> str | None:
@@ -90,6 +91,7 @@ class Matcher:
         self.grammar = grammar = sentences.Grammar()
         self._covered = {}
         self._carrier_words = {}
+        self._write_names = None
         try:
             from hassil import TextSlotList
         except ImportError as err:  # pragma: no cover - hassil is a dependency
@@ -183,7 +185,8 @@ class Matcher:
         said = set(normalise_words(text, self.language))
         if said & mine:
             return None
-        others = {v for name, vs in verbs.items() if name != tool.name and name in self._writes() for v in vs} - mine
+        writes = self._writes()
+        others = {v for name, vs in verbs.items() if name != tool.name and name in writes for v in vs} - mine
         if said & others:
             log.info("a model called %s for %r, which says %s", tool.name, text, sorted(said & others))
             return "Sorry, I'm not sure what you want me to do. Could you say it another way?"
@@ -203,10 +206,13 @@ class Matcher:
                     return str(key)
         return None
 
-    def _writes(self) -> set[str]:
-        """The names of the registry's tools that change something (not read-only by name or description)."""
-        from hearth.tooling.calls.questions import is_read_tool
-        return {t.name for t in self._source if not is_read_tool(t.schema())}
+    def _writes(self) -> frozenset[str]:
+        """The names of the registry's tools that change something (not read-only by name or description),
+        read once per grammar build."""
+        if self._write_names is None:
+            from hearth.tooling.calls.questions import is_read_tool
+            self._write_names = frozenset(t.name for t in self._source if not is_read_tool(t.schema()))
+        return self._write_names
 
     def _void(self, result: Any, said: set[str]) -> bool:
         metadata = result.intent_metadata or {}
