@@ -52,19 +52,55 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
     if not bare or not ctx.lang.correction_leads.intersection(leads):
         return None
     said = bare.split()
-    if said[0] in ctx.lang.negations:  # "no, not fifty, fifteen minutes": the old amount put aside
+    cut = next((i for i, w in enumerate(said) if i and w in ctx.lang.negations), None)
+    if cut is not None and _amount_alone(ctx, " ".join(said[:cut])):  # "a dozen not one": the new amount first
+        bare = " ".join(said[:cut])
+    elif said[0] in ctx.lang.negations:  # "no, not fifty, fifteen minutes": the old amount put aside
         bare = next((" ".join(said[k:]) for k in range(2, len(said))
                      if ctx.lang.amount(" ".join(said[1:k]))[0] is not None
                      and ctx.lang.amount(" ".join(said[k:]))[0] is not None), bare)
-    n, rest = ctx.lang.amount(bare)
-    if n is None or (rest and rest not in ctx.lang.units and not ctx.lang.seconds(bare)):
+    if not _amount_alone(ctx, bare):
         return None
     return Heard("correct", {"value": bare}, {}, leads)
 
 
+def _amount_alone(ctx: Context, text: str) -> bool:
+    """``text`` is an amount and nothing else: "3", "a dozen", "two bags", "ten minutes"."""
+    n, rest = ctx.lang.amount(text)
+    return n is not None and (not rest or rest in ctx.lang.units or bool(ctx.lang.seconds(text)))
+
+
+def _said_value(ctx: Context, value: str) -> str:
+    """The new value as said, without what wraps it: the trailing words ("make it 2 then", "6 actually")
+    and a correction said inside it ("i'm sorry i meant oat milk" -> "oat milk")."""
+    value = ctx.lang.strip_tail(value.strip())
+    said = value.split()
+    for k in range(len(said) - 1):
+        inner = ctx.lang.hear(" ".join(said[k:]))
+        found = inner.slots.get("value", "") if inner is not None and inner.intent == "correct" else ""
+        if found and len(found.split()) < len(said) and not inner.metadata.get("names_old"):
+            return _said_value(ctx, found)
+    return value
+
+
+def names_old(ctx: Context, target: Call, old: str) -> bool:
+    """``old`` names an argument of ``target``, or words of one ("red" of "red onions")."""
+    said = ctx.lang.bare_thing(old).split()
+    defaults = {k: s.get("default", 1) for k, s in ctx.properties(target.tool).items()
+                if is_number(s) and k not in target.arguments}  # "a dozen not one" after "add eggs"
+    for value in [*target.arguments.values(), *defaults.values()]:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if ctx.lang.amount(old)[0] == value:
+                return True
+        elif isinstance(value, str) and said:
+            if ctx.lang.same_thing(old, value) or set(said) <= set(value.lower().split()):
+                return True
+    return False
+
+
 def correct(ctx: Context, heard: Heard) -> FollowUp | None:
     """Change one argument of the last write (see the module's docstring)."""
-    value = ctx.lang.strip_tail(heard.slots.get("value", "").strip())  # "make it 2 then"
+    value = _said_value(ctx, heard.slots.get("value", ""))  # "make it 2 then"
     ref = ctx.lang.find_reference(value)
     if ref is not None and ref[0] == 0:  # "make it 7" read as "make {value}"
         value = " ".join(value.split()[ref[1]:])
@@ -75,6 +111,9 @@ def correct(ctx: Context, heard: Heard) -> FollowUp | None:
         target = ctx.state.last()
     if target is None or not value:
         return None
+    if heard.metadata.get("names_old") and (not ctx.lang.strip_leads(value)[0]
+                                            or not names_old(ctx, target, heard.slots.get("old", ""))):
+        return None  # "x not y" where y is nothing the last write had: not a correction of it
     value = _without_old(ctx, target, value)
     if heard.metadata.get("amount_only") and named is None and ctx.lang.amount(value)[0] is None:
         return None  # "make coffee": a request, not a new thing

@@ -17,6 +17,7 @@ it survives a restart without a write of its own on the fast path.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ __all__ = ["Dialogue", "FollowUp"]
 
 # an answer to "How long?" is short; a longer turn is a request of its own
 MAX_ANSWER_WORDS = 6
+# a turn searched for an undo said among remarks is at most this long
+MAX_SPOT_WORDS = 16
 
 
 class Dialogue:
@@ -105,7 +108,7 @@ class Dialogue:
         ctx = Context(text, words(text), state, tools, language(self.language), matches, asks)
         if not ctx.words:
             return None
-        whole = ctx.lang.hear(ctx.words)
+        whole = _fits(ctx, ctx.lang.hear(ctx.words))
         in_clause = _hear_a_clause(ctx) if whole is None or whole.intent not in ("yes", "no") else None
         heard = whole or in_clause
         if pending is not None:
@@ -117,7 +120,29 @@ class Dialogue:
         found = _follow_up(ctx, heard)
         if found is None and whole is not None and in_clause is not None and in_clause != whole:
             found = _follow_up(ctx, in_clause)  # "make it 18 the in-laws are coming": the clause says it
+        if found is None and heard is None:
+            found = _in_a_clause(ctx)
         return found
+
+
+def _in_a_clause(ctx: Context) -> FollowUp | None:
+    """A follow-up said in one clause of the turn, the others remarks ("oh i've just remembered i
+    already bought that one could you tick it off"): read when the clauses that say one agree and
+    no other clause asks for something of its own."""
+    parts = [part for part in _clauses(ctx) if ctx.lang.strip_leads(words(part))[0]]
+    if len(parts) < 2:
+        return None
+    found: list[FollowUp] = []
+    for part in parts:
+        sub = replace(ctx, text=part, words=words(part), _seen=ctx._seen)
+        said = _follow_up(sub, sub.lang.hear(sub.words))
+        if said is not None and (said.matches or said.text):
+            found.append(said)
+        elif _asks(ctx, part):
+            return None
+    if not found or len({(f.text, tuple((m.name, repr(m.arguments)) for m in f.matches)) for f in found}) != 1:
+        return None
+    return found[-1]
 
 
 def _follow_up(ctx: Context, heard: Heard | None) -> FollowUp | None:
@@ -130,9 +155,15 @@ def _follow_up(ctx: Context, heard: Heard | None) -> FollowUp | None:
     if heard.intent == "undo":
         return corrections.undo(ctx, heard)
     if heard.intent == "correct":
-        return corrections.correct(ctx, heard)
-    if heard.intent == "more":
-        return references.more(ctx, heard)
+        found = corrections.correct(ctx, heard)
+        if found is None and heard.metadata.get("names_old"):  # "no not fifty, fifteen": not "no" for fifty
+            amount = corrections.bare_amount(ctx, None)
+            found = corrections.correct(ctx, amount) if amount is not None else None
+        return found
+    if heard.intent == "more":  # "and how long is left on it": no more of the same, maybe a reference
+        return references.more(ctx, heard) or references.reference(ctx)
+    if heard.intent == "again":
+        return references.again(ctx)
     return None
 
 
@@ -140,18 +171,59 @@ def _hear_a_clause(ctx: Context) -> Heard | None:
     """A dialogue intent said in one clause of the turn, the rest remarks ("ah sorry, not bought yet, undo
     that", "undo that i didn't get it yet", "actually make it 18, the in-laws are coming"): heard when
     one clause is one and no other clause is a request of its own."""
-    from hearth.understanding.clauses import clauses, remark_cut
-    parts = clauses(ctx.text, commas=True)
-    if len(parts) == 1:
-        cut = remark_cut(parts[0])
-        parts = list(cut) if cut is not None else []
-    parts = [part for part in parts if ctx.lang.strip_leads(words(part))[0]]  # "no, i mean fifty": "no" says nothing
-    heard = [(part, ctx.lang.hear(words(part))) for part in parts]
+    parts = [part for part in _clauses(ctx) if ctx.lang.strip_leads(words(part))[0]]  # "no, i mean fifty": "no" says nothing
+    heard = [(part, _fits(ctx, ctx.lang.hear(words(part)))) for part in parts]
     found = [h for _, h in heard if h is not None]
     if len({h.intent for h in found}) != 1 or any(h is None and _asks(ctx, part) for part, h in heard):
-        return None  # none, or two things asked ("undo that, and add milk")
+        return _spotted(ctx) if not found else None  # none, or two things asked ("undo that, and add milk")
     # "would you undo that? i've changed my mind": one intent said twice, the most explicit wins
     return next((h for h in found if h.metadata.get("explicit")), found[0])
+
+
+def _fits(ctx: Context, heard: Heard | None) -> Heard | None:
+    """``heard``, unless it is "x not y" where y names nothing the last write had ("it's not done yet")."""
+    if heard is None or not heard.metadata.get("names_old"):
+        return heard
+    last = ctx.state.last()
+    return heard if last is not None and corrections.names_old(ctx, last, heard.slots.get("old", "")) else None
+
+
+def _clauses(ctx: Context) -> list[str]:
+    """The turn's clauses: its sentences and comma-parts, else a request and a remark ("undo that i didn't
+    get it yet"), else a remark and a request ("oh i already bought that could you tick it off"); none
+    when the turn is one clause."""
+    from hearth.understanding.clauses import clauses, remark_cut, request_cut, seam_cut
+    parts = clauses(ctx.text, commas=True)
+    if len(parts) == 1:
+        cut = request_cut(parts[0]) or remark_cut(parts[0]) or seam_cut(parts[0])
+        parts = list(cut) if cut is not None else []
+    return parts
+
+
+def _spotted(ctx: Context) -> Heard | None:
+    """An undo said inside the turn with only remarks around it, no mark between them ("nvm undo that",
+    "undo that grace hasn't been to the shop yet"): the longest such sentence whose words before and
+    after ask for nothing of their own."""
+    said = ctx.words.split()
+    if len(said) > MAX_SPOT_WORDS:
+        return None
+    from hearth.understanding.language import matching_words
+    seams = matching_words(ctx.lang.code)["seams"]
+
+    def pieces(part: list[str]) -> list[str]:  # "undo that and then add milk": "add milk" is a piece
+        out: list[list[str]] = [[]]
+        for word in part:
+            if word in seams:
+                out.append([])
+            else:
+                out[-1].append(word)
+        return [" ".join(p) for p in out if p]
+
+    for start, end, heard in ctx.lang.spot(ctx.words):
+        rest = [piece for part in (said[:start], said[end:]) for piece in pieces(part)]
+        if not any(ctx.lang.strip_leads(part)[0] and _asks(ctx, part) for part in rest):
+            return heard
+    return None
 
 
 def _asks(ctx: Context, part: str) -> bool:

@@ -43,9 +43,11 @@ class Language:
         from hassil import Intents
 
         words = data.get("dialogue") or {}
+        self.code = str(data.get("language") or "en")
         self.intents = Intents.from_dict({k: v for k, v in data.items() if k != "dialogue"})
         self.lead_words = _phrases(words.get("lead_words"))
         self.correction_leads = set(_phrases(words.get("correction_leads")))
+        self.spot_words = frozenset(str(w) for w in words.get("spot_words") or ())
         self.tail_words = _phrases(words.get("tail_words"))
         self.negations = set(_phrases(words.get("negations")))
         refs = words.get("references") or {}
@@ -95,6 +97,31 @@ class Language:
                 slots = {k: str(v.text or v.value).strip() for k, v in result.entities.items()}
                 return Heard(result.intent.name, slots, dict(result.intent_metadata or {}), tuple(dropped))
         return None
+
+    def spot(self, text: str, intents: tuple[str, ...] = ("undo",)) -> list[tuple[int, int, Heard]]:
+        """The spans of ``text`` (word positions ``start, end``) that are a sentence of ``intents`` with
+        no wildcard in it, longest first: "undo that" in "nvm undo that", "put it back" in "oh dear no
+        put it back please". What the rest says is the caller's to judge."""
+        from hassil import recognize_best
+
+        said = text.split()
+        found: list[tuple[int, int, Heard]] = []
+        if not self.spot_words.intersection(said):
+            return found  # no word an undo says: no span to try
+        for size in range(min(len(said), self.SPOT_WORDS), 0, -1):
+            for start in range(len(said) - size + 1):
+                try:
+                    result = recognize_best(" ".join(said[start:start + size]), self.intents)
+                except Exception:  # a hassil bug must not cost the turn
+                    log.exception("hassil failed on %r", text)
+                    return found
+                if result is not None and result.intent.name in intents and not result.entities:
+                    found.append((start, start + size, Heard(result.intent.name, {},
+                                                             dict(result.intent_metadata or {}))))
+        return found
+
+    # the longest span :meth:`spot` tries (a sentence with no wildcard is short)
+    SPOT_WORDS = 6
 
     # ---- words --------------------------------------------------------------------------------
 

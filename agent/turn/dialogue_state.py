@@ -102,6 +102,10 @@ class State:
             for name in _named_items(result):
                 self.calls.append(Call(tool, {"item": name}, None, None, "item", name, self.turns, read=True))
             return  # small talk, the clock: the thing talked about stays
+        named = result.get("name") if isinstance(result, dict) else None
+        if slot is not None and thing is not None and isinstance(named, str) and named.strip():
+            # the tool's own name for what was said ("tins of beans" is "baked beans" on the list)
+            thing, arguments = named, {**arguments, slot: named}
         self.calls.append(Call(tool, dict(arguments), result, _undo(undo), slot, thing, self.turns))
 
     def expect_undo(self, undo: dict[str, Any]) -> None:

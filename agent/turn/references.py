@@ -7,7 +7,8 @@
   when the router's call carries the thing;
 - more of the same ("and bread", "what about eggs", "sugar too") is the last tool again with the new
   thing in the argument that named the old one (an amount said with it goes to the tool's one
-  number argument: "and two lemons").
+  number argument: "and two lemons");
+- the same again ("another one", "same again") is the last write once more, right after it.
 """
 
 from __future__ import annotations
@@ -109,3 +110,17 @@ def more(ctx: Context, heard: Heard) -> FollowUp | None:
     return FollowUp(match=call(last.tool, arguments, f"{last.tool} again with {thing!r}"),
                     reason=f"follow-up on {last.thing!r}")
 
+
+
+def again(ctx: Context) -> FollowUp | None:
+    """"Another one", "same again": the last write once more, right after it, its amount left to the
+    tool ("another one" after "add two milk" adds one). Only a write that can be undone is repeated (a
+    removal or a check-off has nothing to do twice)."""
+    last = ctx.state.last_done()
+    if last is None or not last.undo or last.turn != ctx.state.turns - 1:
+        return None
+    props = ctx.properties(last.tool)
+    arguments = {k: v for k, v in last.arguments.items() if not is_number(props.get(k, {}))}
+    if not ctx.valid(last.tool, arguments):
+        return None
+    return FollowUp(match=call(last.tool, arguments, f"{last.tool} again"), reason=f"{last.tool} once more")

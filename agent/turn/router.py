@@ -18,7 +18,7 @@ from typing import Any
 
 from hearth.config import ModelsFile
 from hearth.tooling.runner import Tool
-from hearth.understanding.clauses import clauses, remark_cut
+from hearth.understanding.clauses import clauses, remark_cut, request_cut
 from hearth.understanding.language import matching_words
 from hearth.understanding.matcher import IntentMatch, Matcher
 from hearth.understanding.normalise import normalise
@@ -95,6 +95,15 @@ OPEN_ENDED = {"plan", "suggest", "recommend", "explain", "why", "how", "compare"
 _STOP = {"a", "an", "the", "my", "me", "to", "on", "of", "for", "from", "in", "is", "it", "i", "and", "or",
          "be", "do", "what", "please", "some", "any", "with", "at", "by", "as", "this", "that", "there",
          "you", "your", "can", "could", "would", "will"}
+
+
+def _amount_alone(text: str) -> bool:
+    """``text`` is an amount and nothing else: "a dozen", "3", "two packs"."""
+    from hearth.understanding import read_number, read_quantity, words
+    if not text or read_number(text) is not None:
+        return bool(text)
+    n, rest = read_quantity(text)
+    return n is not None and rest in words().quantity_units
 
 
 def _words(text: str) -> list[str]:
@@ -191,14 +200,26 @@ class Router:
             parts = clauses(text, commas=True)
         found: list[IntentMatch] = []
         loose: str | None = None  # the last clause that was no request, for "it" in the next
+        before: tuple[str, int] | None = None  # the last clause that was a request, and its calls
         for i, part in enumerate(parts):
             calls = self._split(self.read(part), depth=0)
             cut = remark_cut(part) if not calls else None
             if cut is not None and not self._calls(self.read(cut[1]), fuzzy=True):
                 calls = self._split(self.read(cut[0]), depth=0)
+            opening = request_cut(part) if not calls and cut is None else None
+            if opening is not None and not self.asks_something(opening[0]):  # "oh we're out could you add milk"
+                calls = self._split(self.read(opening[1]), depth=0)
+            if not calls and before is not None and _amount_alone(self.read(part)):
+                # "add eggs. dozen.": an amount alone is the amount of the thing the clause before named
+                joined = self._split(self.read(f"{before[0]} {part}"), depth=0)
+                if len(joined) == before[1]:
+                    del found[-before[1]:]
+                    calls = joined
+            if not calls and len(parts) == 1:
+                calls = self._spotted(part)  # "ben's just back from the shop tick off the milk"
             if calls:
                 found.extend(self._it_is(call, loose) for call in calls)
-                loose = None
+                loose, before = None, (part, len(calls))
             elif len(parts) == 1:
                 return []
             elif self.asks_something(part):
@@ -207,6 +228,33 @@ class Router:
                 thing = remark_cut(part, min_words=1)
                 loose = self.read(thing[0] if thing else part) if i < len(parts) - 1 else None
         return _same_thing(found) if found else []
+
+    def _spotted(self, text: str) -> list[IntentMatch]:
+        """A request said inside a clause with remarks around it and no mark between them ("ben's just
+        back from the shop tick off the milk and the bread", "remove the biscuits from the list the doctor
+        says i must cut down"): it begins at a tool's verb and ends at the clause's end or where a remark
+        begins (the language's ``remark_starts``) or after a word a request may end with (``clause_ends``);
+        taken when the words before and after it ask for nothing of their own."""
+        said = self.read(text).split()
+        verbs = self.grammar.grammar.verbs if self.grammar is not None and self.grammar.grammar else {}
+        action = set().union(*verbs.values()) - matching_words()["not_verbs"] if verbs else set()
+        mine = matching_words()
+        starts, stops, negators = mine["remark_starts"], mine["clause_ends"], mine["negators"]
+        if said and said[0] in mine["question_starts"]:
+            return []  # "should we add eggs": a question about a request, not one
+        for i in (k for k, word in enumerate(said) if word in action):
+            if any(" ".join(said[max(0, i - n):i]) in negators for n in (1, 2, 3)):
+                continue  # "don't add milk"
+            ends = [len(said), *(k for k in range(len(said) - 1, i + 1, -1)
+                                 if said[k] in starts or said[k - 1] in stops)]
+            for end in ends:
+                if i == 0 and end == len(said):
+                    continue  # the whole clause: read already
+                calls = self._split(" ".join(said[i:end]), depth=0)
+                rest = [" ".join(said[:i]), " ".join(said[end:])]
+                if calls and not any(part and self.asks_something(part) for part in rest):
+                    return calls
+        return []
 
     def asks_something(self, text: str) -> bool:
         """Whether ``text`` may ask for something: it begins with a verb a tool's sentences begin with, or
@@ -246,12 +294,31 @@ class Router:
                 rest = self._split(right, depth + 1) if first else []
                 if first and rest:
                     return _same_thing([*first, *rest])
-            elif words[0] in starters and right:  # an ellipsis: the verb of the first request carries over
+            if right.split()[:1] and right.split()[0] in starters and right.split()[0] not in matching_words()["not_verbs"]:
+                continue  # "add milk and clear out the fridge": a verb of its own, never a thing
+            if words[0] in starters and right:  # an ellipsis: the verb of the first request carries over
                 first = self._calls(left)
                 rest = self._calls(f"{words[0]} {right}") if first else []
                 if first and rest and rest[0].name == first[-1].name:
                     return _same_thing([*first, *rest])
+                joined = self._joined(left, right, first)  # "put ibuprofen on the list and some bananas"
+                if joined:
+                    return joined
         return []
+
+    def _joined(self, left: str, right: str, first: list[IntentMatch]) -> list[IntentMatch]:
+        """``right`` (a thing said after the first request ended) read as one more thing of its slot:
+        "put ibuprofen on the list and a couple of bananas" is "put ibuprofen and a couple of bananas on
+        the list". Kept only when every call is the first one's tool."""
+        if len(first) != 1 or self._calls(right):
+            return []
+        things = [v for k, v in first[0].arguments.items()
+                  if isinstance(v, str) and k in matching_words()["thing_arguments"] and f" {v} " in f" {left} "]
+        if len(things) != 1:
+            return []
+        said = f" {left} ".replace(f" {things[0]} ", f" {things[0]} and {right} ", 1).strip()
+        calls = self._calls(said)
+        return calls if len(calls) > 1 and all(c.name == first[0].name for c in calls) else []
 
     def route(self, text: str, *, role: str | None = None, tier: int | None = None) -> Route:
         """Decide the tier; ``role`` forces a model (after tier 1), ``tier`` forces a tier (benchmarks)."""

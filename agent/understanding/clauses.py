@@ -38,10 +38,42 @@ def clauses(text: str, commas: bool = False) -> list[str]:
 
 def remark_cut(text: str, language: str = "en", min_words: int = MIN_REQUEST_WORDS) -> tuple[str, str] | None:
     """``"undo that i didn't get it yet"`` -> ``("undo that", "i didn't get it yet")``: the words before
-    the first remark and the remark; None when no remark begins after ``min_words`` words."""
+    the first remark and the remark; None when no remark begins after ``min_words`` words. A joining word
+    before the remark's start belongs to the remark ("add ramen before i forget")."""
     words = text.split()
-    starts = matching_words(language)["remark_starts"]
+    mine = matching_words(language)
+    starts, joins = mine["remark_starts"], mine["remark_joins"]
+    said = [w.lower().strip(".,!?") for w in words]
     for i in range(min_words, len(words)):
-        if words[i].lower().strip(".,!?") in starts:
+        if said[i] in starts:
+            j = i
+            while j - 1 >= min_words and (said[j - 1] in joins or " ".join(said[j - 2:j]) in joins):
+                j -= 2 if j - 2 >= min_words and " ".join(said[j - 2:j]) in joins else 1
+            return " ".join(words[:j]), " ".join(words[j:])
+    return None
+
+
+def request_cut(text: str, language: str = "en", min_words: int = MIN_REQUEST_WORDS) -> tuple[str, str] | None:
+    """``"oh i already bought that one could you tick it off"`` -> ``("oh i already bought that one",
+    "could you tick it off")``: the words before a request's opening (the language's ``request_starts``)
+    and the request; None when none begins after ``min_words`` words."""
+    words = text.split()
+    said = [w.lower().strip(".,!?") for w in words]
+    starts = matching_words(language)["request_starts"]
+    for i in range(min_words, len(words)):
+        if any(" ".join(said[i:i + n]) in starts for n in (1, 2, 3)):
             return " ".join(words[:i]), " ".join(words[i:])
+    return None
+
+
+def seam_cut(text: str, language: str = "en", min_words: int = MIN_REQUEST_WORDS) -> tuple[str, str] | None:
+    """``"check it off then got some at the hospital"`` -> ``("check it off", "got some at the hospital")``:
+    cut at a seam between requests ("then", "also"; never a word that joins things in a list, "and")
+    after ``min_words`` words; None when there is none."""
+    words = text.split()
+    mine = matching_words(language)
+    seams = mine["seams"] - mine["list_joiners"]
+    for i in range(min_words, len(words) - 1):
+        if words[i].lower() in seams:
+            return " ".join(words[:i]), " ".join(words[i + 1:])
     return None

@@ -85,15 +85,40 @@ def correct_in_context(words: list[str], vocabulary: Collection[str], pairs: Col
     """:func:`correct`, but a near-miss is read as a vocabulary word only where that word makes a pair
     the grammar says with a neighbour ("my shopping lift": "shopping list" is such a pair, "shopping
     left" is not; "add milk" stays, as "add mail" is none): the words of a slot keep their own spelling."""
+    words = _merged(words, vocabulary, pairs)
     out = list(words)
     for i, word in enumerate(words):
-        if len(word) < MIN_LENGTH or word in vocabulary or word in keep or not word.replace("'", "").isalpha():
+        if len(word) < MIN_LENGTH or word in keep or not word.replace("'", "").isalpha():
             continue
-        choices = _all_words(vocabulary)  # any first letter: the pair checked below keeps it safe ("fist")
         before = out[i - 1] if i else None
         after = words[i + 1] if i + 1 < len(words) else None
+        if word in vocabulary and ((before, word) in pairs or (word, after) in pairs or before is None):
+            continue  # a word of the grammar where the grammar says it ("what time is it")
+        choices = _all_words(vocabulary)  # any first letter: the pair checked below keeps it safe ("fist")
         for near, _, _ in process.extract(word, choices, scorer=fuzz.ratio, score_cutoff=MIN_SCORE, limit=5):
-            if (before, near) in pairs or (near, after) in pairs:
-                out[i] = near
+            if near != word and ((before, near) in pairs or (near, after) in pairs):
+                out[i] = near  # "shopping lift" -> "shopping list", "a pasta time for 12 minutes" -> "timer"
                 break
+    return out
+
+
+def _merged(words: list[str], vocabulary: Collection[str], pairs: Collection[tuple[str, str]]) -> list[str]:
+    """Two words a speech recognizer split out of one ("a time or for ten minutes" -> "a timer for ten
+    minutes"): joined when the joined letters are close to a vocabulary word that makes a pair the grammar
+    says with the word before or after them."""
+    out = list(words)
+    i = 0
+    while i + 1 < len(out):
+        first, second = out[i], out[i + 1]
+        joined = first + second
+        if (first in vocabulary and second in vocabulary and (first, second) in pairs) or not joined.isalpha() \
+                or len(joined) < MIN_LENGTH + 1:
+            i += 1
+            continue
+        before = out[i - 1] if i else None
+        after = out[i + 2] if i + 2 < len(out) else None
+        near = closest(joined, vocabulary, score=85.0)
+        if near is not None and ((before, near) in pairs or (near, after) in pairs):
+            out[i:i + 2] = [near]
+        i += 1
     return out

@@ -221,4 +221,14 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
-             "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments")}
+             "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments", "remark_joins",
+             "request_starts", "amount_hedges", "not_things", "clause_ends", "negators",
+             "question_starts", "slot_tails")}
+
+
+@functools.cache
+def number_homophones(language: str = "en") -> dict[str, str]:
+    """Words a speech recognizer writes for a number word (``matching.yaml``'s ``number_homophones``)."""
+    path = LANG_DIR / language / "matching.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {str(k): str(v) for k, v in ((data or {}).get("number_homophones") or {}).items()}

@@ -27,7 +27,8 @@ from hearth.understanding import sentences
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
 from hearth.understanding.language import matching_words
 from hearth.understanding.templates import slot_list, template_blocks
-from hearth.understanding.things import each_thing, split_and, typed_arguments
+from hearth.understanding.numbers import read_number
+from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
 
 log = logging.getLogger("hearth.understanding")
 
@@ -194,11 +195,11 @@ class Matcher:
 
     def vacant(self, arguments: dict[str, Any]) -> str | None:
         """The first argument naming a thing (the language's ``thing_arguments``) that says nothing once
-        normalised: only hesitations, pronouns and function words ("um", "that", "the"); None when
-        every one says something."""
+        normalised: only hesitations, pronouns, function words and verbs that begin a request ("um",
+        "that", "the", "put" from "put that on the list"); None when every one says something."""
         from hearth.understanding.normalise import normalise
         mine = matching_words(self.language)
-        empty = mine["pronouns"] | mine["function_words"]
+        empty = mine["pronouns"] | mine["function_words"] | mine["clause_verbs"] | mine["not_things"]
         for key, value in arguments.items():
             if key in mine["thing_arguments"] and isinstance(value, str) and value.strip():
                 said = normalise(value).split()
@@ -239,7 +240,7 @@ class Matcher:
         fixed = correct_in_context(words, self.grammar.vocabulary, self.grammar.pairs)
         if fixed == words:
             return ()
-        changed = {new for old, new in zip(words, fixed, strict=True) if old != new}
+        changed = set(fixed) - set(words)  # the words the correction put in (two may have become one)
         found = self.strict(" ".join(fixed))
         if any(changed & set(v.split()) for m in found for v in m.arguments.values() if isinstance(v, str)):
             return ()  # a corrected word inside a slot: the correction was to what was said, not the grammar
@@ -259,10 +260,19 @@ class Matcher:
             value = _number(entity.value)
             if isinstance(value, str):
                 value = value.strip()
+                if entity.is_wildcard:
+                    value = _without_tail(value, matching_words(self.language)["slot_tails"])
                 argument = name in tool.parameters["properties"]
                 if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
                     return ()
             slots[name] = value
+        for name, entity in result.entities.items():  # hassil gives a list value after a wildcard with the
+            wild = [str(e.value).strip() for e in result.entities.values() if e.is_wildcard and e is not entity]
+            value = slots.get(name)  # wildcard's words in front ("soup 25 minutes" for the duration)
+            if not entity.is_wildcard and isinstance(value, str):
+                for w in wild:
+                    if w and value.startswith(f"{w} "):
+                        slots[name] = value[len(w):].strip()
         try:
             if convert is not None:
                 calls = [convert(dict(slots))]
@@ -294,7 +304,9 @@ class Matcher:
         mine = matching_words(self.language)
         if not words or words[0] in mine["not_a_slot_start"] or any(w in mine["clause_verbs"] for w in words[1:]):
             return False
-        if any(w in mine["remark_starts"] for w in words[1:]):
+        if len(words) == 1 and read_number(words[0]) is not None:
+            return False  # "another one": a count of something said before, not a thing called "one"
+        if any(w in mine["remark_starts"] for w in words):  # "add milk, i think": no item "i think"
             return False  # "coffee we're basically out": a thing and a remark (read clause by clause)
         pieces = split_and(value, self.language)
         seams = matching_words(self.language)["seams"]
@@ -305,7 +317,8 @@ class Matcher:
             return False  # "jam in the pantry and honey": the first request ended inside the slot
         if self._ends_in_misheard_carrier(words, intent):
             return False  # "butter to my shopping lift": the fuzzy stage reads the carrier
-        return max(len(p.split()) for p in pieces) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
+        things = [thing for p in pieces for thing in amount_split(p, self.language)]  # "two tins of x a bag of y"
+        return max(len(p.split()) for p in things) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
 
 
     def _ends_in_misheard_carrier(self, words: list[str], intent: str | None = None) -> bool:
@@ -344,6 +357,17 @@ class Matcher:
 def normalise_words(text: str, language: str) -> list[str]:
     from hearth.understanding.normalise import normalise
     return normalise(text, lang=language).split()
+
+
+def _without_tail(value: str, tails: frozenset[str]) -> str:
+    """A slot's text without words after it that name nothing ("it now" -> "it"); never emptied."""
+    words = value.split()
+    while len(words) > 1:
+        n = next((n for n in (3, 2, 1) if len(words) > n and " ".join(words[-n:]) in tails), 0)
+        if not n:
+            break
+        words = words[:-n]
+    return " ".join(words)
 
 
 def _sentence(result: Any) -> str:

@@ -198,7 +198,8 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
         # strong: a strong marker, several markers, a hesitation before or any pause after ("add milk, no, eggs")
         strong = len(chain) > 1 or marker in w.strong_markers or _HESITATION in gaps[i] or gaps[j] != ""
         guard = w.guards.get(marker)
-        if not strong and guard and (toks[i - 1] in guard.not_before or toks[j] in guard.not_after):
+        paused = len(chain) == 1 and marker not in w.strong_markers  # strong only by a pause around it
+        if guard and ((not strong and toks[i - 1] in guard.not_before) or (paused and toks[j] in guard.not_after and toks[j] in w.no_and)):  # "milk actually, plus eggs"
             i = j
             continue
         while j < len(toks) - 1 and (lead := phrase_at(toks, j, w.lead_fillers)) and j + len(lead) < len(toks):
@@ -219,10 +220,17 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
 def _restart(toks: list[str], gaps: list[str]) -> None:
     """A request begun again: "set a timer for uh set a timer for 25 minutes" -> "set a timer for 25
     minutes" (the opening words, at least ``_RESTART_WORDS``, said again drop what came before them),
-    and a word said twice in a row ("put um put down") once."""
+    and a word or a few said twice in a row ("put um put down", "a bag of um a bag of rice") once."""
     for i in range(len(toks) - 1, 0, -1):  # a stutter: "put um put down" -> "put down"
-        if toks[i] == toks[i - 1] and toks[i].isalpha() and len(toks[i]) > 2:
+        if i < len(toks) and toks[i] == toks[i - 1] and toks[i].isalpha() and len(toks[i]) > 2:
             _remove(toks, gaps, i - 1, i)
+    for n in range(_RESTART_WORDS + 1, 1, -1):  # "a bag of a bag of rice" -> "a bag of rice"
+        i = 0
+        while i + 2 * n <= len(toks):
+            if toks[i:i + n] == toks[i + n:i + 2 * n] and any(t.isalpha() and len(t) > 2 for t in toks[i:i + n]):
+                _remove(toks, gaps, i, i + n)
+            else:
+                i += 1
     n = _RESTART_WORDS
     if len(toks) < 2 * n + 1:
         return

@@ -57,7 +57,7 @@ def split_things(text: str, language: str = "en", whole: frozenset[str] = frozen
     -> salt and pepper chips, coffee filters, paper towels, dish soap. Names in ``whole`` keep their
     "and" and their plurals; in a list, a plural noun followed by more words ends a thing."""
     merged: list[str] = []
-    for piece in split_and(text, language):
+    for piece in (part for said in split_and(text, language) for part in amount_split(said, language)):
         if merged and any(_spans(merged[-1], piece, w) for w in whole):
             merged[-1] = f"{merged[-1]} and {piece}"
         else:
@@ -65,6 +65,62 @@ def split_things(text: str, language: str = "en", whole: frozenset[str] = frozen
     if len(merged) < 2:
         return merged
     return [thing for piece in merged for thing in _run_on(piece, language, whole)]
+
+
+def amount_split(piece: str, language: str) -> list[str]:
+    """A piece cut where an amount begins a new thing, said without "and" or a comma: "three onions a
+    bulb of garlic" -> two, "eggs a dozen" -> "eggs", "a dozen" (an amount alone: the thing's before it).
+    An amount begins a thing when a measure follows it ("a bulb of", "two tins of", "a dozen"): a bare
+    number inside a name stays ("size 4 nappies")."""
+    from hearth.understanding import words as words_of
+    from hearth.understanding.numbers import read_number, read_quantity
+    words = piece.split()
+    hedges = matching_words(language)["amount_hedges"]
+    function = matching_words(language)["function_words"]
+    for i in range(1, len(words)):
+        before, tail = words[i - 1], " ".join(words[i:])
+        if before in function or before in hedges or read_number(before) is not None:
+            continue
+        amount, thing = read_quantity(tail)
+        alone = read_number(tail) if amount is None or thing not in words_of().quantity_units else amount
+        measured = amount is not None and len(thing.split()) <= len(words[i:]) - 2  # "a bulb of", "a dozen"
+        if alone is not None or (measured and thing):
+            return [" ".join(words[:i]), *amount_split(tail, language)]
+    return [piece]
+
+
+def _loose(piece: str, language: str) -> str:
+    """A thing without the hedge before its amount ("like a dozen eggs" -> "a dozen eggs") and with a
+    number word a speech recognizer misheard at its start ("for lemons" -> "four lemons")."""
+    from hearth.understanding.language import number_homophones
+    from hearth.understanding.numbers import read_quantity
+    words = piece.split()
+    hedges = matching_words(language)["amount_hedges"]
+    for n in (2, 1):
+        if len(words) > n and " ".join(words[:n]) in hedges and read_quantity(" ".join(words[n:]))[0] is not None:
+            return " ".join(words[n:])
+    homophones = number_homophones(language)
+    if len(words) > 1 and words[0] in homophones and words[1] not in matching_words(language)["function_words"]:
+        return " ".join([homophones[words[0]], *words[1:]])
+    return piece
+
+
+def _trimmed(piece: str, language: str) -> str:
+    """A thing without a joining word before it ("also eggs") or a function word after it ("bread oh")."""
+    mine = matching_words(language)
+    words = piece.split()
+    while len(words) > 1 and words[0] in mine["seams"]:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in mine["function_words"]:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _same(a: str, b: str) -> bool:
+    """Two names of one thing, a plural "s" aside ("eggs", "egg")."""
+    def key(t: str) -> str:
+        return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in t.lower().split())
+    return key(a) == key(b)
 
 
 def _spans(left: str, right: str, name: str) -> bool:
@@ -102,10 +158,22 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
     pieces = split_things(str(arguments[slot]), language, whole)
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
+    from hearth.understanding import words as words_of
     from hearth.understanding.numbers import read_number
     calls: list[dict[str, Any]] = []
-    for piece in pieces:
+    for said in pieces:
+        piece = _loose(_trimmed(said, language), language)
         alone = read_number(piece)
+        times = _TIMES.fullmatch(piece)
+        if times is not None:  # "onions x3, garlic": the amount written after the thing, split from it
+            alone = int(times.group(1) or times.group(2))
+        if alone is None:  # "pasta, 2 packs": an amount and its unit alone
+            amount, unit = read_quantity(piece)
+            alone = amount if amount is not None and unit in words_of().quantity_units else None
+        amount, thing = read_quantity(piece)
+        if (piece != said and amount is not None and calls and count and _same(thing, str(calls[-1][slot]))):
+            calls[-1][str(count)] = int(amount)  # "eggs like a dozen eggs": the same thing, its amount said again
+            continue
         if alone is not None and calls and count and str(count) not in calls[-1] and float(alone).is_integer():
             calls[-1][str(count)] = int(alone)  # "the eggs, one dozen": the amount of the thing before it
             continue
@@ -114,8 +182,8 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
             calls.append({**arguments, slot: " ".join(piece.split()[:-1]), str(count): int(times.group(1) or times.group(2))})
             continue
         amount, thing = read_quantity(piece)
-        if not thing.strip():
-            raise ValueError(f"{piece!r} names no thing")
+        if not thing.strip() or thing.split()[0] in matching_words(language)["not_a_slot_start"]:
+            raise ValueError(f"{piece!r} names no thing")  # "got some at the hospital": a place, no thing
         call = {**arguments, slot: thing.strip()}
         if amount is not None and count:
             call[str(count)] = int(amount)

@@ -44,6 +44,13 @@ def _within(said: list[str], listed: list[str]) -> bool:
     return False
 
 
+def _without_measure(name: str) -> str:
+    """``"tins of beans"`` -> ``"beans"``: a name said with a measure before it, the measure dropped."""
+    from hearth.kit import read_quantity
+    amount, rest = read_quantity(f"a {name}")
+    return rest if amount is not None and rest and len(rest.split()) < len(name.split()) else name
+
+
 def _choices(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
@@ -69,6 +76,9 @@ def lookup(rows: Sequence[ShoppingItem], item: str, *, guess: bool = False) -> S
         names = [r.name for r in holding][:MAX_CHOICES]
         question = f"Did you mean {names[0]}?" if len(names) == 1 else f"Which one: {_choices(names)}?"
         raise ToolError(question, "item_ambiguous")
+    bare = _without_measure(name)
+    if bare != name:  # "tins of beans" -> "beans": the measure is no part of the name
+        return lookup(rows, bare, guess=guess)
     missing = f"{name[:1].upper()}{name[1:]} is not on your shopping list."
     open_rows = [r.name for r in rows if not r.checked]
     if guess or not 2 <= len(open_rows) <= MAX_CHOICES:

@@ -1,0 +1,158 @@
+"""Follow-ups said among remarks with no mark between them, and things said in one breath, through the
+real ``hearth.Agent`` on tier 1 (no model: a turn that reached one would fail): an undo found inside
+the turn ("nvm undo that", "undo that grace hasn't been to the shop yet"), a correction wrapped in an
+apology ("oh no i'm sorry i meant oat milk instead"), "x not y" where y names the last write, a request
+after a remark ("... could you tick it off"); and amounts that begin a new thing ("three onions a bulb of
+garlic"), come after it ("eggs a dozen") or are misheard ("add for lemons"). Judged by the state left.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hearth import Agent
+from hearth.config import ModelConfig, ModelsFile, Roles
+from hearth.pluginmanager import PluginManager
+from hearth.storage import Storage
+from hearth.understanding.normalise import normalise
+from hearth.understanding.things import split_things
+
+
+@pytest.fixture
+async def agent(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
+    pm = PluginManager()
+    pm.load()
+    assert pm.errors == {}
+    # a backend no plugin provides: a turn that reaches a model fails with backend_missing
+    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
+    agent = Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    yield agent
+    await agent.stop()
+
+
+async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
+    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
+    return sorted((i["name"], i["quantity"], i["checked"]) for i in items)
+
+
+async def _timers(agent: Agent) -> list[tuple[str | None, int]]:
+    timers = (await agent.run_tool("timer_status", {})).result["timers"]
+    return sorted((t.get("name"), t["duration_s"]) for t in timers)
+
+
+async def _say(agent: Agent, *turns: str) -> list[str]:
+    """Each turn's reply; every turn is answered on tier 1."""
+    replies = []
+    for text in turns:
+        done = await agent.ask(text, session="k")
+        assert (done.type, done.tier) == ("finished", 1), (text, done)
+        replies.append(done.text)
+    return replies
+
+
+# ---- an undo among remarks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("first, undo", [
+    ("add kale", "nvm undo that"),
+    ("add kale", "never mind i don't need it after all"),
+    ("add kale", "undo that grace hasn't been to the shop yet"),
+    ("add kale", "oh goodness i didn't mean that could you undo it please"),
+])
+async def test_an_undo_said_among_remarks_reverses_the_add(agent, first, undo):
+    await _say(agent, "add bread", first, undo)
+    assert await _items(agent) == [("bread", 1, False)]
+
+
+async def test_put_it_back_after_an_interjection_restores_the_item(agent):
+    await _say(agent, "add cheese and butter", "remove the cheese please", "oh dear no put it back please")
+    assert await _items(agent) == [("butter", 1, False), ("cheese", 1, False)]
+
+
+async def test_an_undo_beside_a_request_of_its_own_is_not_a_plain_undo(agent):
+    """"undo that and add milk" asks two things: milk is never dropped as a remark."""
+    await _say(agent, "add kale")
+    await agent.ask("nvm undo that and then add milk", session="k")
+    items = await _items(agent)
+    kale_undone, milk_added = ("kale", 1, False) not in items, ("milk", 1, False) in items
+    assert not (kale_undone and not milk_added), items
+
+
+# ---- corrections wrapped in words -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("turns, items", [
+    (["add cow's milk", "oh no i'm sorry i meant oat milk instead"], [("oat milk", 1, False)]),
+    (["add bagels", "make it 6 actually"], [("bagels", 6, False)]),
+    (["add eggs", "sorry a dozen not one"], [("eggs", 12, False)]),
+    (["add two red onions", "no wait white onions not red"], [("white onions", 2, False)]),
+])
+async def test_a_wrapped_correction_changes_the_last_add(agent, turns, items):
+    await _say(agent, *turns)
+    assert await _items(agent) == items
+
+
+async def test_a_duration_correction_with_a_word_of_address_after_it(agent):
+    await _say(agent, "set a timer for twenty five minutes for the biscuits", "no no make that thirty five minutes dear")
+    assert await _timers(agent) == [("biscuits", 2100)]
+
+
+async def test_x_not_y_where_y_is_not_what_was_said_changes_nothing(agent):
+    """"white onions not red" after bread: red names nothing the last write had, so bread stays."""
+    await _say(agent, "add bread")
+    done = await agent.ask("white onions not red", session="k")
+    assert ("bread", 1, False) in await _items(agent)
+    assert not (done.type == "finished" and done.tier == 1 and "onion" in done.text.lower()
+                and ("bread", 1, False) not in await _items(agent))
+
+
+async def test_a_request_after_a_remark_acts_on_the_thing_said_before(agent):
+    await _say(agent, "add some custard powder to the list please",
+               "oh i've just remembered i already bought that one could you tick it off")
+    assert await _items(agent) == [("custard powder", 1, True)]
+
+
+# ---- things said in one breath -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("said, items", [
+    ("add three onions a bulb of garlic and a couple of lemons",
+     [("garlic", 1, False), ("lemons", 2, False), ("onions", 3, False)]),
+    ("add two tins of chickpeas a bag of rice and some coriander",
+     [("chickpeas", 2, False), ("coriander", 1, False), ("rice", 1, False)]),
+    ("add add eggs uh a dozen", [("eggs", 12, False)]),
+    ("add pasta 2 packs", [("pasta", 2, False)]),
+    ("add milk and like a dozen eggs", [("eggs", 12, False), ("milk", 1, False)]),
+    ("add for lemons please", [("lemons", 4, False)]),
+    ("add size 4 nappies", [("size 4 nappies", 1, False)]),
+    ("add a couple of frozen pizzas thx", [("frozen pizzas", 2, False)]),
+    ("add ramen n hot cheetos rn before i forget", [("hot cheetos", 1, False), ("ramen", 1, False)]),
+    ("can you add a bag of um a bag of basmati rice and er two no four cans of coconut milk",
+     [("basmati rice", 1, False), ("coconut milk", 4, False)]),
+])
+async def test_things_said_in_one_breath(agent, said, items):
+    await _say(agent, said)
+    assert await _items(agent) == items
+
+
+async def test_another_adds_one_more_of_a_listed_item(agent):
+    await _say(agent, "add milk", "another milk. we went through it")
+    assert await _items(agent) == [("milk", 2, False)]
+
+
+async def test_another_one_alone_is_never_an_item_called_one(agent):
+    await _say(agent, "add milk")
+    await agent.ask("another one", session="k")
+    assert all(name != "one" for name, _, _ in await _items(agent))
+
+
+def test_a_phrase_said_twice_is_read_once():
+    assert normalise("add a bag of um a bag of rice") == "add a bag of rice"
+    assert normalise("add a bag of rice and a bag of beans") == "add a bag of rice and a bag of beans"
+
+
+def test_a_number_inside_a_name_does_not_begin_a_thing():
+    assert split_things("size 4 nappies") == ["size 4 nappies"]
+    assert split_things("onions a bulb of garlic") == ["onions", "a bulb of garlic"]
