@@ -17,8 +17,8 @@ it survives a restart without a write of its own on the fast path.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from hearth.storage import Storage

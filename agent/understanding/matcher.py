@@ -26,8 +26,8 @@ from hearth.tooling.tool import Tool
 from hearth.understanding import sentences
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
 from hearth.understanding.language import matching_words
-from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.numbers import read_number
+from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
 
 log = logging.getLogger("hearth.understanding")
