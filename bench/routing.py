@@ -1,10 +1,12 @@
 """Routing benchmark: a tier-1 turn, request to reply, in-process; and the prompt-cache speedup.
 
-    python bench/routing.py [--turns 500] [--model gemma3-270m]
+    python bench/routing.py [--turns 500] [--model gemma3-270m] [--no-model]
 
 1. Tier 1 (no model): ``Agent.ask`` on template sentences, the whole turn (routing, the tool's own
    SQLite write, messages and the tool-call log committed, events, the stored trace), p50 / p99 / max.
-2. Prompt cache: the same second turn on the main model with the KV cache kept from the first turn
+2. Understanding alone: ``Router.route`` on tier 1 (normalise, the strict stage, the fuzzy stage for
+   near misses: "shopping lift", "timmer", "time or"), no tool or storage, p50 / p95 per stage.
+3. Prompt cache: the same second turn on the main model with the KV cache kept from the first turn
    (Hearth keeps the system prompt and tool schemas byte-identical) vs the cache cleared first, as
    time to first token and prompt tokens evaluated. Uses a scratch HEARTH_HOME.
 """
@@ -30,6 +32,30 @@ from hearth.cli.stats import percentile  # noqa: E402
 TIER1 = ["add milk to my shopping list", "put apples on the list", "what is on my shopping list",
          "check off apples from my shopping list", "remove milk from my shopping list", "start a 5 minute timer",
          "how much time is left on my timer", "cancel the timer"]
+# the same requests as a speech recognizer or a quick typist may deliver them: read by the fuzzy stage
+MISHEARD = ["add milk to my shopping lift", "put apples on the shoping list", "what is on my shopping lisst",
+            "check off apples from my shoping list", "remove milk from my shopping lift", "set a timmer for 5 minutes",
+            "set a time or for ten minutes", "cancel the timmer"]
+
+
+def understanding(turns: int) -> dict[str, list[float]]:
+    """Tier 1's understanding alone (``Router.route``: normalise, the strict stage, and for a near miss
+    the fuzzy stage), no tool and no storage: ms per request, by the stage that read it."""
+    agent = Agent()
+    router = agent.router
+    for text in TIER1 + MISHEARD:  # warm-up: the grammar is compiled on first use
+        router.route(text, tier=1)
+    out: dict[str, list[float]] = {"strict": [], "fuzzy": []}
+    for i in range(turns):
+        for stage, texts in (("strict", TIER1), ("fuzzy", MISHEARD)):
+            text = texts[i % len(texts)]
+            t0 = time.perf_counter()
+            route = router.route(text, tier=1)
+            ms = (time.perf_counter() - t0) * 1000
+            assert route.tier == 1, (text, route)
+            assert (stage == "fuzzy") == any(m.source.startswith("fuzzy") for m in (route.match, *route.more)), (text, route)
+            out[stage].append(ms)
+    return out
 
 
 async def tier1(turns: int) -> list[float]:
@@ -78,6 +104,7 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=500)
     ap.add_argument("--model", default="qwen2.5-coder-0.5b")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-model", action="store_true", help="skip the prompt-cache part (it loads a model)")
     args = ap.parse_args()
     console = Console()
     t1 = asyncio.run(tier1(args.turns))
@@ -87,6 +114,15 @@ def main() -> None:
     table.add_row(*(f"{v:.2f}" for v in (percentile(t1, .5), percentile(t1, .95), percentile(t1, .99), max(t1),
                                          statistics.mean(t1))))
     console.print(table)
+    stages = understanding(args.turns)
+    table = Table(title=f"Tier 1 understanding alone, Router.route ({args.turns} requests per stage, ms)")
+    for col in ("stage", "p50", "p95", "p99", "max"):
+        table.add_column(col, justify="right")
+    for stage, ms in stages.items():
+        table.add_row(stage, *(f"{v:.2f}" for v in (percentile(ms, .5), percentile(ms, .95), percentile(ms, .99), max(ms))))
+    console.print(table)
+    if args.no_model:
+        return
     pc = asyncio.run(prompt_cache(args.model, args.runs))
     table = Table(title=f"Prompt cache, {args.model}: prompt evaluation (time to first token) of a second turn (median of {args.runs}, ms)")
     for col in ("first turn", "2nd turn, cache kept", "2nd turn, cache cleared", "speedup", "cached / prompt tokens"):

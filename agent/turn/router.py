@@ -76,8 +76,8 @@ def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
             slot = _pronoun_slot(m)
             if slot is not None and isinstance(before.get(slot), str):
                 m = replace(m, arguments={**m.arguments, slot: before[slot]})
-            if m.name == out[-1].name and m.arguments == before:
-                continue  # said twice
+            if any(m.name == o.name and m.arguments == o.arguments for o in out):
+                continue  # said twice ("i got the peppers ... so check those off")
         out.append(m)
     return out
 
@@ -198,6 +198,10 @@ class Router:
         parts = clauses(text)
         if len(parts) == 1:
             parts = clauses(text, commas=True)
+        if len(parts) == 1:  # "i got the peppers on the way home so check those off": two requests, one clause
+            cut = remark_cut(parts[0])
+            if cut is not None and self._calls(self.read(cut[1])) and self._calls(self.read(cut[0])):
+                parts = list(cut)
         found: list[IntentMatch] = []
         loose: str | None = None  # the last clause that was no request, for "it" in the next
         before: tuple[str, int] | None = None  # the last clause that was a request, and its calls
@@ -218,7 +222,8 @@ class Router:
             if not calls and len(parts) == 1:
                 calls = self._spotted(part)  # "ben's just back from the shop tick off the milk"
             if calls:
-                found.extend(self._it_is(call, loose) for call in calls)
+                said = found[-before[1]:] if before is not None and loose is None else []
+                found.extend(c for call in calls for c in self._them(self._it_is(call, loose), said))
                 loose, before = None, (part, len(calls))
             elif len(parts) == 1:
                 return []
@@ -250,6 +255,8 @@ class Router:
             for end in ends:
                 if i == 0 and end == len(said):
                     continue  # the whole clause: read already
+                if said[end:end + 1] and said[end] in mine["seams"] or said[i - 1:i] and said[i - 1] in mine["seams"]:
+                    continue  # "put bread on the list and then plan dinner": what a seam joins may be a request
                 calls = self._split(" ".join(said[i:end]), depth=0)
                 rest = [" ".join(said[:i]), " ".join(said[end:])]
                 if calls and not any(part and self.asks_something(part) for part in rest):
@@ -267,6 +274,16 @@ class Router:
         if any(first in v for v in verbs.values()):  # "clear the whole list for next week"
             return True
         return bool(self._calls(cleaned, fuzzy=True))
+
+    def _them(self, call: IntentMatch, said: list[IntentMatch]) -> list[IntentMatch]:
+        """``call`` once per thing the clause before it named, when it says "it" or "them" ("i got the
+        peppers and the sour cream so check those off"): the calls the clause before made, read for
+        their things."""
+        slot = _pronoun_slot(call)
+        things = [c.arguments.get(slot) for c in said] if slot is not None else []
+        if not things or not all(isinstance(t, str) and t.strip() for t in things):
+            return [call]
+        return [replace(call, arguments={**call.arguments, str(slot): t}) for t in dict.fromkeys(things)]
 
     def _it_is(self, call: IntentMatch, thing: str | None) -> IntentMatch:
         """``call`` with "it" as ``thing``, a clause said before it that named a thing and asked nothing."""
@@ -288,7 +305,8 @@ class Router:
             j = i + 1
             while j < len(words) - 1 and words[j] in seams:  # "and then", "and also"
                 j += 1
-            left, right = " ".join(words[:i]), self.read(" ".join(words[j:]))  # "... and can you set a timer"
+            # "... and can you set a timer", "put sugar on the list dear and also ...": each side read again
+            left, right = self.read(" ".join(words[:i])), self.read(" ".join(words[j:]))
             if right.split()[:1] and right.split()[0] in starters:
                 first = self._calls(left)
                 rest = self._split(right, depth + 1) if first else []
@@ -310,8 +328,12 @@ class Router:
         """``right`` (a thing said after the first request ended) read as one more thing of its slot:
         "put ibuprofen on the list and a couple of bananas" is "put ibuprofen and a couple of bananas on
         the list". Kept only when every call is the first one's tool."""
-        if len(first) != 1 or self._calls(right):
-            return []
+        from hearth.understanding import read_number, words
+        opening = right.split()[:1]
+        lang = words()
+        if len(first) != 1 or not opening or not (opening[0] in lang.articles or opening[0] in lang.vague
+                                                  or read_number(opening[0]) is not None) or self._calls(right):
+            return []  # only a thing said with its amount ("and a couple of bananas"), never "and then plan dinner"
         things = [v for k, v in first[0].arguments.items()
                   if isinstance(v, str) and k in matching_words()["thing_arguments"] and f" {v} " in f" {left} "]
         if len(things) != 1:

@@ -45,11 +45,14 @@ class Words:
     and_word: str
     no_and: frozenset[str]
     lead_fillers: PhraseIndex
+    question_leads: PhraseIndex
+    question_words: frozenset[str]
     tail_fillers: PhraseIndex
     answers: frozenset[str]
     kept_whole: frozenset[Phrase]
     markers: PhraseIndex
     strong_markers: frozenset[Phrase]
+    repair_negations: frozenset[str]
     guards: Mapping[Phrase, Guard]
     starters: frozenset[str]
     ones: Mapping[str, int]
@@ -135,11 +138,14 @@ def _build(language: str, d: dict[str, Any]) -> Words:
         and_word=str(d.get("and", "and")),
         no_and=frozenset(_strings(d.get("no_and"), "no_and")),
         lead_fillers=_index(d.get("lead_fillers"), "lead_fillers"),
+        question_leads=_index(d.get("question_leads"), "question_leads"),
+        question_words=frozenset(_strings(d.get("question_words"), "question_words")),
         tail_fillers=_index(d.get("tail_fillers"), "tail_fillers", by_last=True),
         answers=frozenset(_strings(d.get("answers"), "answers")),
         kept_whole=_phrases(d.get("kept_whole"), "kept_whole"),
         markers=_index(rep.get("markers"), "repair.markers"),
         strong_markers=_phrases(rep.get("strong"), "repair.strong"),
+        repair_negations=frozenset(_strings(rep.get("negations"), "repair.negations")),
         guards=_guards(rep.get("guards")),
         starters=frozenset(_strings(d.get("starters"), "starters")),
         ones=_table(num.get("ones")),

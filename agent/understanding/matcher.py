@@ -26,7 +26,7 @@ from hearth.tooling.tool import Tool
 from hearth.understanding import sentences
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
 from hearth.understanding.language import matching_words
-from hearth.understanding.numbers import read_number
+from hearth.understanding.numbers import read_number, read_quantity
 from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
 
@@ -317,7 +317,8 @@ class Matcher:
             return False  # "jam in the pantry and honey": the first request ended inside the slot
         if self._ends_in_misheard_carrier(words, intent):
             return False  # "butter to my shopping lift": the fuzzy stage reads the carrier
-        things = [thing for p in pieces for thing in amount_split(p, self.language)]  # "two tins of x a bag of y"
+        # "two tins of x a bag of y": each thing, its amount aside ("a couple of cans of tomato sauce")
+        things = [read_quantity(thing)[1] for p in pieces for thing in amount_split(p, self.language)]
         return max(len(p.split()) for p in things) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
 
 

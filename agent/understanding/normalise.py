@@ -116,6 +116,9 @@ def _strip_ends(toks: list[str], gaps: list[str], names: tuple[Phrase, ...], w: 
         if not n:
             lead = phrase_at(toks, 0, w.lead_fillers)
             n = len(lead) if lead else 0
+        if not n:  # "tell me how many things ...": a question put to the assistant, its lead dropped
+            lead = phrase_at(toks, 0, w.question_leads)
+            n = len(lead) if lead and len(toks) > len(lead) and toks[len(lead)] in w.question_words else 0
         if not n or n >= len(toks):
             break
         _remove(toks, gaps, 0, n)
@@ -174,7 +177,8 @@ def _aligned(x: Pairs, y: Pairs, strong: bool, w: Words) -> Pairs | None:
     if not strong:
         return None
     keep = 1 if xs[0] in w.starters else 0
-    drop = max(0, min(len(y), len(x) - keep))
+    said = next((k for k, (t, _) in enumerate(y) if k and t in w.no_and), len(y))  # "pears on the list": "pears"
+    drop = max(0, min(said, len(x) - keep))
     return x[:len(x) - drop] + y
 
 
@@ -204,6 +208,11 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
             continue
         while j < len(toks) - 1 and (lead := phrase_at(toks, j, w.lead_fillers)) and j + len(lead) < len(toks):
             j += len(lead)
+        if toks[j] in w.repair_negations:  # "some potatoes no not potatoes sweet potatoes": the old put aside
+            old = next((m for m in range(min(i, len(toks) - j - 2), 0, -1) if toks[j + 1:j + 1 + m] == toks[i - m:i]), 0)
+            if old:
+                j += 1 + old
+                strong = True
         pairs = list(zip(toks, gaps, strict=False))
         fixed = _aligned(pairs[:i], [(toks[j], "")] + pairs[j + 1:], strong, w)
         if fixed is None:

@@ -167,6 +167,10 @@ def read_quantity(text: str, lang: str = "en") -> tuple[int | None, str]:
     j += 1 if unit is not None else 0
     while j < len(t) and t[j] in w.of_words:
         j += 1
+    if unit is None and j < len(t) - 1 and t[j] in w.quantity_units and len(t[j]) > 1:
+        unit, j = j, j + 1  # "a couple of cans of tomato sauce": the unit after the count's "of"
+        while j < len(t) and t[j] in w.of_words:
+            j += 1
     if value != int(value) or (j >= len(t) and unit is None):
         return None, whole
     if j >= len(t):
