@@ -118,3 +118,20 @@ def test_a_models_thing_that_is_a_verb_or_no_thing_is_vacant(agent):
     assert vacant({"item": "list"}) == "item"
     assert vacant({"item": "can"}) == "item"
     assert vacant({"item": "spring onions"}) is None
+
+
+def test_a_models_thing_with_a_hesitation_in_it_is_vacant(agent):
+    """A model that copies "pears and erm tom" did not read the request: the item is asked for."""
+    assert agent.intents.vacant({"item": "pears and erm tom"}) == "item"
+
+
+@pytest.mark.parametrize("text, tool, fits", [
+    ("text jo the list so she has it", "add_to_shopping_list", False),
+    ("order more milk", "add_to_shopping_list", False),
+    ("milk please", "add_to_shopping_list", True),
+    ("we need milk", "add_to_shopping_list", True),
+    ("put a timer on for 5 minutes", "start_timer", True),
+])
+def test_a_write_for_a_request_that_opens_with_another_tools_verb_does_not_fit(agent, text, tool, fits):
+    agent.router.route("add milk", tier=1)  # the grammar is built on first use
+    assert (agent.intents.disagrees(text, agent.tools.get(tool)) is None) == fits

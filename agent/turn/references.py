@@ -20,6 +20,7 @@ from hearth.turn.dialogue_state import Call
 from hearth.turn.follow_up import Context, FollowUp, call, is_number
 from hearth.turn.router import IntentMatch
 from hearth.understanding.clauses import remark_cut
+from hearth.understanding.language import matching_words
 
 # a follow-up longer than this is a request of its own, not a reference to the last one
 MAX_WORDS = 8
@@ -97,9 +98,10 @@ def more(ctx: Context, heard: Heard) -> FollowUp | None:
     if last is None or last.slot not in ctx.lang.thing_arguments:
         return None
     thing = ctx.value(heard.slots.get("thing", ""))
+    mine = matching_words(ctx.lang.code)
     if not thing or len(thing.split()) > 6 or ctx.lang.is_reference(thing) or thing in ctx.lang.not_things \
-            or ctx.request(thing):
-        return None  # "and add chocolate": a request of its own
+            or thing.split()[0] in mine["not_a_slot_start"] | mine["remark_starts"] or ctx.request(thing):
+        return None  # "and add chocolate": a request of its own; "and remind me what else": a question
     arguments: dict[str, Any] = {last.slot: thing}
     n, rest = ctx.lang.amount(thing)
     numbers = [k for k, s in ctx.properties(last.tool).items() if is_number(s)]

@@ -26,6 +26,7 @@ from hearth.tooling.tool import Tool
 from hearth.understanding import sentences
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
 from hearth.understanding.language import matching_words
+from hearth.understanding.language import words as language_words
 from hearth.understanding.numbers import read_number, read_quantity
 from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
@@ -176,17 +177,25 @@ class Matcher:
     def disagrees(self, text: str, tool: Tool) -> str | None:
         """Why a model's call of ``tool`` does not fit ``text``, or None. It does not when the request
         says none of the verbs the tool's own sentences begin with but does say another writing tool's
-        ("remove the juice boxes" is no add); a tool without sentences, or a request with no such verb,
-        fits."""
+        ("remove the juice boxes" is no add), or when a write is called for a request that opens with
+        another tool's verb and none of its own ("text jo the list"); a tool without sentences, or a
+        request with no such verb, fits."""
         self.build()
         verbs = self.grammar.verbs
         mine = verbs.get(tool.name)
         if not mine:
             return None
-        said = set(normalise_words(text, self.language))
+        spoken = normalise_words(text, self.language)
+        said = set(spoken)
+        writes = self._writes()
+        first = spoken[0] if spoken else ""
+        theirs = {name for name, vs in verbs.items() if first in vs and name != tool.name}
+        if tool.name in writes and first not in mine and theirs and first not in matching_words(self.language)["not_verbs"]:
+            # "text jo the list so she has it": the request opens with another tool's verb, never this write's
+            log.info("a model called %s for %r, which opens with %r of %s", tool.name, text, first, sorted(theirs))
+            return "Sorry, I'm not sure what you want me to do. Could you say it another way?"
         if said & mine:
             return None
-        writes = self._writes()
         others = {v for name, vs in verbs.items() if name != tool.name and name in writes for v in vs} - mine
         if said & others:
             log.info("a model called %s for %r, which says %s", tool.name, text, sorted(said & others))
@@ -205,6 +214,8 @@ class Matcher:
                 said = normalise(value).split()
                 if all(w in empty for w in said):
                     return str(key)
+                if set(value.lower().split()) & language_words(self.language).hesitations:
+                    return str(key)  # "pears and erm tom": a model copied speech it did not read
         return None
 
     def _writes(self) -> frozenset[str]:
