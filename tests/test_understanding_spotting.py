@@ -51,6 +51,9 @@ def _items(calls: list[tuple[str, dict]]) -> list[tuple[str, str]]:
      [("check_off_shopping_list", "peppers"), ("check_off_shopping_list", "sour cream")]),
     ("remove the fish fingers and the peas we've got loads in the freezer",
      [("remove_from_shopping_list", "fish fingers"), ("remove_from_shopping_list", "peas")]),
+    ("we're out of washing up liquid add it", [("add_to_shopping_list", "washing up liquid")]),
+    ("we need milk so add it to the list", [("add_to_shopping_list", "milk")]),
+    ("dont need tomatoes anymore take em off", [("remove_from_shopping_list", "tomatoes")]),
 ])
 def test_a_request_among_remarks_without_marks_is_read(agent, text, expected):
     tier, calls = _routed(agent, text)

@@ -259,6 +259,11 @@ class Router:
                     continue  # "put bread on the list and then plan dinner": what a seam joins may be a request
                 calls = self._split(" ".join(said[i:end]), depth=0)
                 rest = [" ".join(said[:i]), " ".join(said[end:])]
+                if calls and rest[0] and any(_pronoun_slot(c) for c in calls) and not (
+                        rest[1] and self.asks_something(rest[1])):
+                    before = self._split(rest[0], depth=0)  # "we're out of washing up liquid add it"
+                    if before:
+                        return _same_thing([*before, *(c for call in calls for c in self._them(call, before))])
                 if calls and not any(part and self.asks_something(part) for part in rest):
                     return calls
         return []
