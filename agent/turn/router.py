@@ -269,8 +269,9 @@ class Router:
         return []
 
     def asks_something(self, text: str) -> bool:
-        """Whether ``text`` may ask for something: it begins with a verb a tool's sentences begin with, or
-        it reads as a request once near-misses are corrected. A clause that does is never dropped as a remark."""
+        """Whether ``text`` may ask for something: it begins with a verb a tool's sentences begin with, it
+        reads as a request once near-misses are corrected, or a request is spotted inside it ("so you can
+        tick that one off"). A clause that does is never dropped as a remark."""
         cleaned = self.read(text)
         if not cleaned:
             return False
@@ -278,7 +279,18 @@ class Router:
         first = cleaned.split()[0]
         if any(first in v for v in verbs.values()):  # "clear the whole list for next week"
             return True
-        return bool(self._calls(cleaned, fuzzy=True))
+        if self._calls(cleaned, fuzzy=True):
+            return True
+        return self._depth == 0 and bool(self._spotted_once(text))  # "so you can tick that one off"
+
+    _depth = 0  # how deep asks_something and _spotted call each other (once: a remark's remark is no request)
+
+    def _spotted_once(self, text: str) -> list[IntentMatch]:
+        self._depth += 1
+        try:
+            return self._spotted(text)
+        finally:
+            self._depth -= 1
 
     def _them(self, call: IntentMatch, said: list[IntentMatch]) -> list[IntentMatch]:
         """``call`` once per thing the clause before it named, when it says "it" or "them" ("i got the
