@@ -199,9 +199,10 @@ class Router:
         if len(parts) == 1:
             parts = clauses(text, commas=True)
         if len(parts) == 1:  # "i got the peppers on the way home so check those off": two requests, one clause
-            cut = remark_cut(parts[0])
-            if cut is not None and self._calls(self.read(cut[1])) and self._calls(self.read(cut[0])):
-                parts = list(cut)
+            for cut in (remark_cut(parts[0]), request_cut(parts[0])):
+                if cut is not None and self._calls(self.read(cut[1])) and self._calls(self.read(cut[0])):
+                    parts = list(cut)
+                    break
         found: list[IntentMatch] = []
         loose: str | None = None  # the last clause that was no request, for "it" in the next
         before: tuple[str, int] | None = None  # the last clause that was a request, and its calls

@@ -272,7 +272,8 @@ class Matcher:
             if isinstance(value, str):
                 value = value.strip()
                 if entity.is_wildcard:
-                    value = _without_tail(value, matching_words(self.language)["slot_tails"])
+                    mine = matching_words(self.language)
+                    value = _without_place(_without_tail(value, mine["slot_tails"]), mine["slot_places"])
                 argument = name in tool.parameters["properties"]
                 if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
                     return ()
@@ -380,6 +381,19 @@ def _without_tail(value: str, tails: frozenset[str]) -> str:
             break
         words = words[:-n]
     return " ".join(words)
+
+
+MAX_PLACE_WORDS = 3
+
+
+def _without_place(value: str, places: frozenset[str]) -> str:
+    """A slot's text without a short place after it ("the sugar at the shop" -> "the sugar")."""
+    words = value.split()
+    for i in range(1, len(words)):
+        for n in (2, 1):
+            if " ".join(words[i:i + n]) in places and 0 < len(words) - i - n <= MAX_PLACE_WORDS:
+                return " ".join(words[:i])
+    return value
 
 
 def _sentence(result: Any) -> str:
