@@ -370,3 +370,25 @@ def test_a_words_file_with_a_bare_boolean_is_refused(tmp_path, monkeypatch) -> N
         words("xx")
     with pytest.raises(FileNotFoundError):
         words("zz")
+
+
+@pytest.mark.parametrize("name", ["matching.yaml", "words.yaml"])
+def test_no_word_list_holds_a_yaml_boolean(name):
+    """YAML reads a bare on, off, yes or no as a boolean: in a word list it would never match a word."""
+    import yaml
+
+    from hearth.understanding.language import LANG_DIR
+
+    found: list[str] = []
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            found.extend(f"{path}[{i}]" for i, v in enumerate(node) if isinstance(v, bool))
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+
+    walk(yaml.safe_load((LANG_DIR / "en" / name).read_text(encoding="utf-8")), "")
+    assert found == []

@@ -258,6 +258,8 @@ class Router:
                     continue  # the whole clause: read already
                 if said[end:end + 1] and said[end] in mine["seams"] or said[i - 1:i] and said[i - 1] in mine["seams"]:
                     continue  # "put bread on the list and then plan dinner": what a seam joins may be a request
+                if said[end:end + 1] and said[end] in mine["continuations"]:
+                    continue  # "set a timer for 7 pm": the request goes on past the word it might end at
                 calls = self._split(" ".join(said[i:end]), depth=0)
                 rest = [" ".join(said[:i]), " ".join(said[end:])]
                 if calls and rest[0] and any(_pronoun_slot(c) for c in calls) and not (

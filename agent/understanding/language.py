@@ -229,7 +229,7 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
              "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments", "remark_joins",
              "request_starts", "amount_hedges", "not_things", "clause_ends", "negators",
-             "question_starts", "slot_tails", "slot_places")}
+             "question_starts", "slot_tails", "slot_places", "continuations")}
 
 
 @functools.cache

@@ -57,6 +57,9 @@ def name_problem(name: str) -> str | None:
     try:
         parse_duration(name)
     except DurationError:
+        from hearth.kit import find_duration
+        if find_duration(name) is not None:  # "5 minutes and a" from "for 5 minutes and a 10 minute one"
+            return f'"{name}" holds a duration, not a name'
         return None
     return f'"{name}" is a duration, not a name'
 
