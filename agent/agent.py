@@ -290,7 +290,8 @@ class Agent:
         if tier in (None, 1) and not role:
             if not dialogue.known(session):
                 await asyncio.to_thread(dialogue.load, session)
-            follow = dialogue.resolve(session, text, self.tools, self.router.match, self.router.asks_something)
+            follow = dialogue.resolve(session, text, self.tools, self.router.match, self.router.asks_something,
+                                      self.router.first)
         if follow is not None and (follow.matches or follow.say is not None):
             first = follow.matches[0] if follow.matches else None
             return Route(tier=1, reason=follow.reason or (first.source if first else "dialogue"), match=first,

@@ -95,17 +95,19 @@ class Dialogue:
 
     def resolve(self, session: str, text: str, tools: Any,
                 matches: Callable[[str], Any] | None = None,
-                asks: Callable[[str], bool] | None = None) -> FollowUp | None:
+                asks: Callable[[str], bool] | None = None,
+                reads: Callable[[str], Any] | None = None) -> FollowUp | None:
         """The follow-up reading of ``text`` in this session, or None when it stands on its own.
 
         ``matches`` is the router's tier-1 reading of a text: ``router.match`` (an ``IntentMatch`` or
         None) lets a reference be checked against the call it gives; a bool works, less strictly.
-        ``asks`` (``router.asks_something``) says whether a clause may ask for something of its own."""
+        ``asks`` (``router.asks_something``) says whether a clause may ask for something of its own;
+        ``reads`` (``router.first``) reads a reference said again with its remarks around it."""
         state = self.load(session)
         state.turns += 1
         state.undoing.clear()
         pending, state.pending = state.pending, None  # a question is for the next turn only
-        ctx = Context(text, words(text), state, tools, language(self.language), matches, asks)
+        ctx = Context(text, words(text), state, tools, language(self.language), matches, asks, reads)
         if not ctx.words:
             return None
         whole = _fits(ctx, ctx.lang.hear(ctx.words))

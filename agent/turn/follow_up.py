@@ -49,6 +49,7 @@ class Context:
     lang: Language
     router: Callable[[str], Any] | None = None
     asks: Callable[[str], bool] | None = None  # the router's word on whether a clause may ask something
+    reads: Callable[[str], Any] | None = None  # the router's reading with remarks and clauses (Router.first)
     _seen: dict[str, Any] = field(default_factory=dict)
 
     def request(self, text: str) -> Any:

@@ -23,7 +23,7 @@ from hearth.understanding.clauses import remark_cut
 from hearth.understanding.language import matching_words
 
 # a follow-up longer than this is a request of its own, not a reference to the last one
-MAX_WORDS = 8
+MAX_WORDS = 14
 
 
 def reference(ctx: Context) -> FollowUp | None:
@@ -49,6 +49,11 @@ def reference(ctx: Context) -> FollowUp | None:
         rewritten = " ".join([*tokens[:start], form, *tokens[end:]])
         routed = ctx.request(rewritten)
         if routed is True or (isinstance(routed, IntentMatch) and _carries(ctx, routed, things)):
+            return FollowUp(text=rewritten, reason=why)
+    for form in _phrasings(ctx, phrase, last.tool) if ctx.reads is not None else ():
+        rewritten = " ".join([*tokens[:start], form, *tokens[end:]])  # "cancel the oven timer not supposed
+        routed = ctx.reads(rewritten)  # to be on yet": the request with its remark
+        if isinstance(routed, IntentMatch) and _carries(ctx, routed, things):
             return FollowUp(text=rewritten, reason=why)
     return None
 

@@ -170,6 +170,13 @@ class Router:
         found = self._calls(self.read(text), fuzzy=True)
         return found[0] if found else None
 
+    def first(self, text: str) -> IntentMatch | None:
+        """The first call of :meth:`match_all` (a request read with its remarks, clause by clause), or None:
+        how the dialogue reads a follow-up said again with its thing ("cancel the oven timer not
+        supposed to be on yet")."""
+        found = self.match_all(text)
+        return found[0] if found else None
+
     def match_all(self, text: str) -> list[IntentMatch]:
         """Tier 1 for a sentence that may hold several requests: one call per request, or [].
 
