@@ -49,8 +49,11 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
     if heard is not None or ctx.state.last() is None:
         return None
     bare, leads = ctx.lang.strip_leads(ctx.words)
-    if not bare or not ctx.lang.correction_leads.intersection(leads):
+    if ctx.text.lstrip()[:1] in ctx.lang.correction_marks:  # "*6": a typed correction
+        leads = (*leads, ctx.text.lstrip()[:1])
+    if not bare or not (ctx.lang.correction_leads.intersection(leads) or set(leads) & ctx.lang.correction_marks):
         return None
+    bare = ctx.lang.strip_tail(bare)  # "no fifteen minutes sorry love"
     said = bare.split()
     cut = next((i for i, w in enumerate(said) if i and w in ctx.lang.negations), None)
     if cut is not None and _amount_alone(ctx, " ".join(said[:cut])):  # "a dozen not one": the new amount first

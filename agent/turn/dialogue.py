@@ -225,6 +225,16 @@ def _spotted(ctx: Context) -> Heard | None:
         rest = [piece for part in (said[:start], said[end:]) for piece in pieces(part)]
         if not any(ctx.lang.strip_leads(part)[0] and _asks(ctx, part) for part in rest):
             return heard
+    # a correction said first, a remark after it ("actually oat milk instead priya's gone vegan")
+    bare, leads = ctx.lang.strip_leads(ctx.words)
+    words_ = bare.split()
+    for k in range(len(words_) - 1, 1, -1):
+        heard = _fits(ctx, ctx.lang.hear(" ".join(words_[:k])))
+        if heard is None or heard.intent != "correct" or heard.metadata.get("amount_only"):
+            continue
+        remark = " ".join(words_[k:])
+        if not _asks(ctx, remark) and ctx.lang.hear(remark) is None:
+            return Heard(heard.intent, heard.slots, heard.metadata, leads)
     return None
 
 
@@ -248,7 +258,10 @@ def _reads(ctx: Context, name: str) -> bool:
 
 def _about_nothing(ctx: Context, heard: Heard | None) -> FollowUp | None:
     """A follow-up with nothing said before it: "undo" has nothing to undo, "make it 7" nothing to
-    change, and "remove it" no thing for "it": each a short answer or question, never a guess."""
+    change, and "remove it" no thing for "it": each a short answer or question, never a guess. A turn
+    the router reads as requests of its own is theirs ("get rid of the bin bags and add sponges instead")."""
+    if heard is not None and heard.intent == "correct" and ctx.reads is not None and ctx.reads(ctx.text) is not None:
+        return None
     if heard is not None and heard.intent == "undo" and heard.metadata.get("explicit"):
         return FollowUp(say=ctx.lang.reply("nothing_to_undo"), reason="nothing to undo")
     if heard is not None and heard.intent == "correct" and not (

@@ -48,6 +48,7 @@ class Language:
         self.lead_words = _phrases(words.get("lead_words"))
         self.correction_leads = set(_phrases(words.get("correction_leads")))
         self.spot_words = frozenset(str(w) for w in words.get("spot_words") or ())
+        self.correction_marks = frozenset(str(w) for w in words.get("correction_marks") or ())
         self.tail_words = _phrases(words.get("tail_words"))
         self.negations = set(_phrases(words.get("negations")))
         refs = words.get("references") or {}

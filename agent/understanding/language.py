@@ -39,6 +39,7 @@ class Words:
 
     language: str
     hesitations: frozenset[str]
+    hesitation_phrases: PhraseIndex
     expansions: Mapping[str, tuple[str, ...]]
     call_words: frozenset[str]
     symbols: Mapping[str, str]
@@ -88,7 +89,8 @@ class Words:
         """Whether ``word`` is a number by itself: digits ("7", "2.5") or a number word ("seven", "dozen")."""
         if word[:1].isdigit():
             return word.replace(".", "", 1).replace(":", "", 1).isdigit()
-        return word in self.ones or word in self.tens or word in self.scales or word in self.counts
+        return (word in self.ones or word in self.tens or word in self.scales or word in self.counts
+                or word in self.fractions)
 
 
 def _strings(values: Any, where: str) -> list[str]:
@@ -132,6 +134,7 @@ def _build(language: str, d: dict[str, Any]) -> Words:
     return Words(
         language=language,
         hesitations=frozenset(_strings(d.get("hesitations"), "hesitations")),
+        hesitation_phrases=_index(d.get("hesitation_phrases"), "hesitation_phrases"),
         expansions={k: tuple(str(v).split()) for k, v in _table(d.get("expansions"), str).items()},
         call_words=frozenset(_strings(d.get("call_words"), "call_words")),
         symbols=_table(d.get("symbols"), str),
@@ -229,7 +232,7 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
              "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments", "remark_joins",
              "request_starts", "amount_hedges", "not_things", "clause_ends", "negators",
-             "question_starts", "slot_tails", "slot_places", "continuations")}
+             "question_starts", "slot_tails", "slot_places", "continuations", "vague_things")}
 
 
 @functools.cache

@@ -23,10 +23,9 @@ from typing import Any
 from hearth.cache import shared
 from hearth.errors import ToolError
 from hearth.tooling.tool import Tool
-from hearth.understanding import sentences
+from hearth.understanding import call_checks, sentences, slot_text
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
-from hearth.understanding.language import matching_words
-from hearth.understanding.language import words as language_words
+from hearth.understanding.language import matching_words, number_homophones
 from hearth.understanding.numbers import read_number, read_quantity
 from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
@@ -175,48 +174,13 @@ class Matcher:
         return ()
 
     def disagrees(self, text: str, tool: Tool) -> str | None:
-        """Why a model's call of ``tool`` does not fit ``text``, or None. It does not when the request
-        says none of the verbs the tool's own sentences begin with but does say another writing tool's
-        ("remove the juice boxes" is no add), or when a write is called for a request that opens with
-        another tool's verb and none of its own ("text jo the list"); a tool without sentences, or a
-        request with no such verb, fits."""
+        """Why a model's call of ``tool`` does not fit ``text``, or None (:func:`call_checks.disagrees`)."""
         self.build()
-        verbs = self.grammar.verbs
-        mine = verbs.get(tool.name)
-        if not mine:
-            return None
-        spoken = normalise_words(text, self.language)
-        said = set(spoken)
-        writes = self._writes()
-        first = spoken[0] if spoken else ""
-        theirs = {name for name, vs in verbs.items() if first in vs and name != tool.name}
-        if tool.name in writes and first not in mine and theirs and first not in matching_words(self.language)["not_verbs"]:
-            # "text jo the list so she has it": the request opens with another tool's verb, never this write's
-            log.info("a model called %s for %r, which opens with %r of %s", tool.name, text, first, sorted(theirs))
-            return "Sorry, I'm not sure what you want me to do. Could you say it another way?"
-        if said & mine:
-            return None
-        others = {v for name, vs in verbs.items() if name != tool.name and name in writes for v in vs} - mine
-        if said & others:
-            log.info("a model called %s for %r, which says %s", tool.name, text, sorted(said & others))
-            return "Sorry, I'm not sure what you want me to do. Could you say it another way?"
-        return None
+        return call_checks.disagrees(text, tool.name, self.grammar.verbs, self._writes(), self.language)
 
     def vacant(self, arguments: dict[str, Any]) -> str | None:
-        """The first argument naming a thing (the language's ``thing_arguments``) that says nothing once
-        normalised: only hesitations, pronouns, function words and verbs that begin a request ("um",
-        "that", "the", "put" from "put that on the list"); None when every one says something."""
-        from hearth.understanding.normalise import normalise
-        mine = matching_words(self.language)
-        empty = mine["pronouns"] | mine["function_words"] | mine["clause_verbs"] | mine["not_things"]
-        for key, value in arguments.items():
-            if key in mine["thing_arguments"] and isinstance(value, str) and value.strip():
-                said = normalise(value).split()
-                if all(w in empty for w in said):
-                    return str(key)
-                if set(value.lower().split()) & language_words(self.language).hesitations:
-                    return str(key)  # "pears and erm tom": a model copied speech it did not read
-        return None
+        """The first thing argument of a call that names nothing, or None (:func:`call_checks.vacant`)."""
+        return call_checks.vacant(arguments, self.language)
 
     def _writes(self) -> frozenset[str]:
         """The names of the registry's tools that change something (not read-only by name or description),
@@ -273,7 +237,7 @@ class Matcher:
                 value = value.strip()
                 if entity.is_wildcard:
                     mine = matching_words(self.language)
-                    value = _without_place(_without_tail(value, mine["slot_tails"]), mine["slot_places"])
+                    value = slot_text.without_place(slot_text.without_tail(value, mine["slot_tails"]), mine["slot_places"])
                 argument = name in tool.parameters["properties"]
                 if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
                     return ()
@@ -314,10 +278,14 @@ class Matcher:
         """A wildcard that reads as a slot, not a sentence a loose template happened to fit."""
         words = value.split()
         mine = matching_words(self.language)
-        if not words or words[0] in mine["not_a_slot_start"] or any(w in mine["clause_verbs"] for w in words[1:]):
-            return False
+        misheard = len(words) > 1 and words[0] in number_homophones(self.language) and words[1] not in mine["function_words"]
+        if not words or (words[0] in mine["not_a_slot_start"] and not misheard) or any(
+                w in mine["clause_verbs"] for w in words[1:]):
+            return False  # ... "for lemons" is four lemons misheard, no slot that starts with "for"
         if len(words) == 1 and read_number(words[0]) is not None:
             return False  # "another one": a count of something said before, not a thing called "one"
+        if slot_text.pointed_at(words, mine):
+            return False  # "the thing jess mentioned": pointed at, not named
         if any(w in mine["remark_starts"] for w in words):  # "add milk, i think": no item "i think"
             return False  # "coffee we're basically out": a thing and a remark (read clause by clause)
         pieces = split_and(value, self.language)
@@ -365,35 +333,6 @@ class Matcher:
         vocab = self._carriers(intent)
         function = matching_words(self.language)["function_words"]
         return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
-
-
-def normalise_words(text: str, language: str) -> list[str]:
-    from hearth.understanding.normalise import normalise
-    return normalise(text, lang=language).split()
-
-
-def _without_tail(value: str, tails: frozenset[str]) -> str:
-    """A slot's text without words after it that name nothing ("it now" -> "it"); never emptied."""
-    words = value.split()
-    while len(words) > 1:
-        n = next((n for n in (3, 2, 1) if len(words) > n and " ".join(words[-n:]) in tails), 0)
-        if not n:
-            break
-        words = words[:-n]
-    return " ".join(words)
-
-
-MAX_PLACE_WORDS = 3
-
-
-def _without_place(value: str, places: frozenset[str]) -> str:
-    """A slot's text without a short place after it ("the sugar at the shop" -> "the sugar")."""
-    words = value.split()
-    for i in range(1, len(words)):
-        for n in (2, 1):
-            if " ".join(words[i:i + n]) in places and 0 < len(words) - i - n <= MAX_PLACE_WORDS:
-                return " ".join(words[:i])
-    return value
 
 
 def _sentence(result: Any) -> str:

@@ -173,10 +173,15 @@ def _aligned(x: Pairs, y: Pairs, strong: bool, w: Words) -> Pairs | None:
             k = end - 1
             while k > 0 and w.is_number_word(xs[k - 1]):
                 k -= 1
+            if k > 0 and xs[k - 1] in w.articles:  # "a dozen no half a dozen": the article goes with it
+                k -= 1
             return _overwrite(x, y, k, end, _number_run([t for t, _ in y], 0, w))
     if not strong:
         return None
     keep = 1 if xs[0] in w.starters else 0
+    paused = [k for k in range(keep, len(x)) if k and _HESITATION in x[k][1]]
+    if paused and not any(t in w.starters for t, _ in y):  # "add uh red bull no monster": the thing began at the pause
+        return x[:paused[-1]] + y
     said = next((k for k, (t, _) in enumerate(y) if k and t in w.no_and), len(y))  # "pears on the list": "pears"
     drop = max(0, min(said, len(x) - keep))
     return x[:len(x) - drop] + y
@@ -206,6 +211,8 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
         if guard and ((not strong and toks[i - 1] in guard.not_before) or (paused and toks[j] in guard.not_after and toks[j] in w.no_and)):  # "milk actually, plus eggs"
             i = j
             continue
+        if not strong and any(_HESITATION in g for g in gaps[1:i]) and not (guard and toks[j] in guard.not_after):
+            strong = True  # "add uh red bull no monster": hesitant speech repairs itself without a pause
         while j < len(toks) - 1 and (lead := phrase_at(toks, j, w.lead_fillers)) and j + len(lead) < len(toks):
             j += len(lead)
         if toks[j] in w.repair_negations:  # "some potatoes no not potatoes sweet potatoes": the old put aside
@@ -274,6 +281,16 @@ def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -
     toks, gaps = _tokens(text, w)
     if not toks:
         return ""
+    i = 0
+    while i < len(toks):  # "the uh the what was it the eggs": a phrase said while searching, a pause
+        phrase = phrase_at(toks, i, w.hesitation_phrases)
+        if phrase is None or len(phrase) >= len(toks):
+            i += 1
+            continue
+        gaps[i] += _HESITATION
+        _remove(toks, gaps, i, i + len(phrase))
+        if i < len(gaps):
+            gaps[i] += _HESITATION
     if any(t in w.expansions for t in toks):  # "what time's it" -> "what time is it"
         pairs = [(word, gap if k == 0 else "") for t, gap in zip(toks, gaps[:-1], strict=True)
                  for k, word in enumerate(w.expansions.get(t, (t,)))]

@@ -152,6 +152,10 @@ def read_quantity(text: str, lang: str = "en") -> tuple[int | None, str]:
     if not t:
         return None, whole
     r = number_at(t, 0, w)
+    if t[0] in w.vague and len(t) > 2 and number_at(t, 1, w) is not None:  # "another half a dozen eggs"
+        amount, rest = read_quantity(text[spans[1][0]:], lang)
+        if amount is not None:
+            return amount, rest
     vague = 0 if t[0] in w.vague else 1 if r is not None and r[2] and t[1] in w.vague else -1
     if vague >= 0:  # "some milk", "a lot of apples": no count
         k = vague + 1

@@ -1,0 +1,68 @@
+"""Checks of a model's call against the request it answers, before the call runs.
+
+- :func:`disagrees`: the call's tool does not fit what was said: the request says none of the verbs the
+  tool's own sentences begin with but another writing tool's ("remove the juice boxes" is no add), or a
+  write is called for a request that opens with another tool's verb ("text jo the list");
+- :func:`vacant`: a thing argument names nothing: only hesitations, pronouns, function words or verbs
+  ("um", "that", "put" from "put that on the list"), a hesitation copied from speech ("pears and erm tom"),
+  or a thing pointed at, not named ("the thing jess mentioned"). Hearth asks for it instead.
+
+The words are the language's (``matching.yaml``); the verbs are the grammar's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from hearth.understanding.language import matching_words
+from hearth.understanding.language import words as language_words
+from hearth.understanding.slot_text import pointed_at
+
+log = logging.getLogger("hearth.understanding")
+
+NOT_SURE = "Sorry, I'm not sure what you want me to do. Could you say it another way?"
+
+
+def disagrees(text: str, tool: str, verbs: Mapping[str, frozenset[str]], writes: frozenset[str],
+              language: str = "en") -> str | None:
+    """Why a model's call of ``tool`` does not fit ``text`` (see the module's docstring), or None; a tool
+    without sentences, or a request with no such verb, fits. ``verbs``: each tool's sentence-opening verbs;
+    ``writes``: the tools that change something."""
+    from hearth.understanding.normalise import normalise
+    mine = verbs.get(tool)
+    if not mine:
+        return None
+    spoken = normalise(text, lang=language).split()
+    said = set(spoken)
+    first = spoken[0] if spoken else ""
+    theirs = {name for name, vs in verbs.items() if first in vs and name != tool}
+    if tool in writes and first not in mine and theirs and first not in matching_words(language)["not_verbs"]:
+        log.info("a model called %s for %r, which opens with %r of %s", tool, text, first, sorted(theirs))
+        return NOT_SURE
+    if said & mine:
+        return None
+    others = {v for name, vs in verbs.items() if name != tool and name in writes for v in vs} - mine
+    if said & others:
+        log.info("a model called %s for %r, which says %s", tool, text, sorted(said & others))
+        return NOT_SURE
+    return None
+
+
+def vacant(arguments: dict[str, Any], language: str = "en") -> str | None:
+    """The first argument naming a thing (the language's ``thing_arguments``) that names nothing (see the
+    module's docstring); None when every one says something."""
+    from hearth.understanding.normalise import normalise
+    mine = matching_words(language)
+    empty = mine["pronouns"] | mine["function_words"] | mine["clause_verbs"] | mine["not_things"]
+    for key, value in arguments.items():
+        if key in mine["thing_arguments"] and isinstance(value, str) and value.strip():
+            said = value.lower().split()
+            if all(w in empty for w in normalise(value).split()):
+                return str(key)
+            if set(said) & language_words(language).hesitations:
+                return str(key)  # "pears and erm tom": a model copied speech it did not read
+            if pointed_at(said, mine):
+                return str(key)  # "the thing jess mentioned"
+    return None
