@@ -156,3 +156,51 @@ def test_a_phrase_said_twice_is_read_once():
 def test_a_number_inside_a_name_does_not_begin_a_thing():
     assert split_things("size 4 nappies") == ["size 4 nappies"]
     assert split_things("onions a bulb of garlic") == ["onions", "a bulb of garlic"]
+
+
+# ---- hesitant speech repairs itself; corrections said first, remarks after --------------------------------
+
+
+@pytest.mark.parametrize("said, text", [
+    ("add uh red bull no monster", "add monster"),
+    ("add um a dozen no half a dozen eggs", "add half a dozen eggs"),
+    ("add um uh bananas no wait make that apples", "add apples"),
+    ("take off the uh the what was it the eggs", "take off the eggs"),
+    ("remove the eggs er the bread i mean", "remove the bread"),
+    ("add um chips and uh no scratch the chips add pretzels", "scratch the chips add pretzels"),
+    ("set a timer for um 10 minutes i mean", "set a timer for 10 minutes i mean"),
+    ("add milk, make it two", "add milk and make it two"),
+])
+def test_hesitant_speech_repairs(said, text):
+    assert normalise(said) == text
+
+
+@pytest.mark.parametrize("turns, items", [
+    (["put semi skimmed milk on the list", "actually oat milk instead priya's gone vegan"], [("oat milk", 1, False)]),
+    (["add 4 energy drinks", "*6"], [("energy drinks", 6, False)]),
+    (["add um chips and uh no scratch the chips add pretzels"], [("pretzels", 1, False)]),
+])
+async def test_corrections_typed_or_said_with_a_remark(agent, turns, items):
+    for text in turns:
+        await agent.ask(text, session="k")
+    assert await _items(agent) == items
+
+
+async def test_a_duration_correction_with_words_after_it(agent):
+    await _say(agent, "set a timer for ten minutes for the fish", "no fifteen minutes sorry love")
+    assert await _timers(agent) == [("fish", 900)]
+
+
+async def test_two_listed_things_in_one_name_are_asked_about(agent):
+    """"the eggs the bread" names two things on the list: a question, nothing removed."""
+    for name in ("eggs", "bread"):
+        assert (await agent.run_tool("add_to_shopping_list", {"item": name})).ok
+    done = await agent.run_tool("remove_from_shopping_list", {"item": "the eggs the bread"})
+    assert not done.ok and done.error_code == "item_ambiguous"
+    assert await _items(agent) == [("bread", 1, False), ("eggs", 1, False)]
+
+
+async def test_a_timer_name_holding_a_second_timer_is_refused(agent):
+    done = await agent.run_tool("start_timer", {"name": "noodles and 30", "duration": "8 minutes"})
+    assert not done.ok
+    assert await _timers(agent) == []

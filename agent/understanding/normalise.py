@@ -202,8 +202,18 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
         while (more := phrase_at(toks, j, w.markers)) is not None:
             chain.append(more)
             j += len(more)
-        if j >= len(toks):
-            return False
+        if j >= len(toks):  # "remove the eggs er the bread i mean": the new words said before the marker
+            pauses = [k for k in range(1, i) if _HESITATION in gaps[k]]
+            if marker not in w.strong_markers or not pauses:
+                return False
+            pairs = list(zip(toks, gaps, strict=False))
+            fixed = _aligned(pairs[:pauses[-1]], pairs[pauses[-1]:i], False, w)
+            if fixed is None:
+                return False
+            toks[:] = [t for t, _ in fixed]
+            gaps[:] = [g for _, g in fixed] + [""]
+            gaps[0] = ""
+            return True
         # strong: a strong marker, several markers, a hesitation before or any pause after ("add milk, no, eggs")
         strong = len(chain) > 1 or marker in w.strong_markers or _HESITATION in gaps[i] or gaps[j] != ""
         guard = w.guards.get(marker)

@@ -174,8 +174,8 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
         if (piece != said and amount is not None and calls and count and _same(thing, str(calls[-1][slot]))):
             calls[-1][str(count)] = int(amount)  # "eggs like a dozen eggs": the same thing, its amount said again
             continue
-        if alone is not None and not calls:
-            raise ValueError(f"{piece!r} is an amount of no thing")  # "add one more": of what was said before
+        if alone is not None and (not calls or not count or str(count) in calls[-1]):
+            raise ValueError(f"{piece!r} is an amount of no thing")  # "add one more", "... eggs ... had three"
         if alone is not None and calls and count and str(count) not in calls[-1] and float(alone).is_integer():
             calls[-1][str(count)] = int(alone)  # "the eggs, one dozen": the amount of the thing before it
             continue

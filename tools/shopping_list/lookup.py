@@ -51,6 +51,12 @@ def _without_measure(name: str) -> str:
     return rest if amount is not None and rest and len(rest.split()) < len(name.split()) else name
 
 
+def _inside(said: list[str], listed: list[str]) -> bool:
+    """``listed`` appears anywhere in ``said``."""
+    n = len(listed)
+    return any(said[i:i + n] == listed for i in range(len(said) - n + 1))
+
+
 def _choices(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
@@ -67,6 +73,10 @@ def lookup(rows: Sequence[ShoppingItem], item: str, *, guess: bool = False) -> S
         return exact
     said = _words(name)
     within = sorted((r for r in rows if _within(said, _words(r.name))), key=lambda r: -len(r.key.split()))
+    named = [r for r in rows if _inside(said, _words(r.name))]
+    named = [r for r in named if not any(o.key != r.key and _inside(_words(o.name), _words(r.name)) for o in named)]
+    if len({r.key for r in named}) > 1 and within:  # "the eggs the bread": two listed things said, not one
+        raise ToolError(f"Which one: {_choices([r.name for r in named][:MAX_CHOICES])}?", "item_ambiguous")
     if within and (len(within) == 1 or len(within[0].key.split()) > len(within[1].key.split())):
         return within[0]
     holding = [r for r in rows if _words(r.name)[-len(said):] == said]

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic_core import core_schema
 
+from hearth.kit import read_number
+
 from .durations import DurationError, parse_duration, spoken_duration
 from .store import Timer
 from .words import word_list
@@ -48,6 +50,8 @@ def name_problem(name: str) -> str | None:
     verbs = word_list("timer_not_a_name_start")
     if words[0] in verbs or any(w in verbs for a, w in zip(words, words[1:], strict=False) if a == "and"):
         return f'"{name}" is a request about a timer, not its name'
+    if any(a == "and" and read_number(w) is not None for a, w in zip(words, words[1:], strict=False)):
+        return f'"{name}" holds a second timer, not a name'
     if any(w in _TIMER_WORDS for w in words):
         return f'"{name}" is more than a name'  # "pasta timer for 10 minutes and a rice"
     if len(words) > MAX_NAME_WORDS:
