@@ -138,3 +138,29 @@ def test_a_models_thing_with_a_hesitation_in_it_is_vacant(agent):
 def test_a_write_for_a_request_that_opens_with_another_tools_verb_does_not_fit(agent, text, tool, fits):
     agent.router.route("add milk", tier=1)  # the grammar is built on first use
     assert (agent.intents.disagrees(text, agent.tools.get(tool)) is None) == fits
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Remove the, um, the coriander. I mean the parsley.", [("remove_from_shopping_list", {"item": "the parsley"})]),
+    ("I need a couple of lemons for Thursday's salmon; please put them on the list.",
+     [("add_to_shopping_list", {"item": "lemons", "quantity": 2})]),
+    ("add a bottle brush and dish soap please",
+     [("add_to_shopping_list", {"item": "bottle brush", "quantity": 1}), ("add_to_shopping_list", {"item": "dish soap"})]),
+    ("add another pack of nappies we're going through them like", [("add_to_shopping_list", {"item": "nappies"})]),
+    ("okay add bibs to it", [("add_to_shopping_list", {"item": "bibs"})]),
+    ("add half a dozen eggs tae the list", [("add_to_shopping_list", {"item": "eggs", "quantity": 6})]),
+    ("gie us a timer for half an hour", [("start_timer", {"duration": "half an hour"})]),
+    ("Please add two cans of chickpeas, a bag of brown rice and one red onion to the shopping list.",
+     [("add_to_shopping_list", {"item": "chickpeas", "quantity": 2}),
+      ("add_to_shopping_list", {"item": "brown rice", "quantity": 1}),
+      ("add_to_shopping_list", {"item": "red onion", "quantity": 1})]),
+])
+def test_repairs_restatements_dialect_and_counts(agent, text, expected):
+    assert _routed(agent, text) == (1, expected)
+
+
+@pytest.mark.parametrize("text", ["add milk and another one", "add the one in the blue packet"])
+def test_a_count_or_a_pointer_alone_is_no_item(agent, text):
+    _, calls = _routed(agent, text)
+    assert all(a.get("item") not in ("another", "one") for _, a in calls), calls
+    assert not any("blue" in str(a.get("item", "")) for _, a in calls), calls

@@ -200,6 +200,8 @@ class ClauseReading:
         peppers and the sour cream so check those off"): the calls the clause before made, read for
         their things."""
         slot = _pronoun_slot(call)
+        if slot is not None and said and all(c.name == call.name for c in said):
+            return []  # "i need a couple of lemons; please put them on the list": the same request said again
         things = [c.arguments.get(slot) for c in said] if slot is not None else []
         if not things or not all(isinstance(t, str) and t.strip() for t in things):
             return [call]

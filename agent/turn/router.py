@@ -70,6 +70,15 @@ _STOP = {"a", "an", "the", "my", "me", "to", "on", "of", "for", "from", "in", "i
          "you", "your", "can", "could", "would", "will"}
 
 
+def _repairs(sentences: list[str]) -> bool:
+    """A sentence opens with a word of self-repair ("I mean the parsley."): it repairs the one before."""
+    from hearth.understanding import words
+    from hearth.understanding.language import phrase_at
+    lang = words()
+    found = (phrase_at([w.strip(",.!?;:") for w in s.lower().split()], 0, lang.markers) for s in sentences)
+    return any(m is not None and m in lang.strong_markers for m in found)
+
+
 def _words(text: str) -> list[str]:
     return [_fold(w) for w in re.findall(r"[a-z0-9']+", text.lower())]
 
@@ -148,7 +157,10 @@ class Router(ClauseReading):
         request of its own, or continues the first one's verb ("set a timer for 5 minutes and
         another for 10"); then clause by clause (:meth:`_by_clause`); then the fuzzy stage over the whole."""
         cleaned = self.read(text)
-        if len(clauses(text)) > 1:  # sentences of their own ("in aldi now. got eggs, butter, cheese")
+        sentences = clauses(text)
+        if len(sentences) > 1 and _repairs(sentences[1:]):  # "remove the coriander. i mean the parsley."
+            sentences = [text]  # the normaliser's repair reads them as one
+        if len(sentences) > 1:  # sentences of their own ("in aldi now. got eggs, butter, cheese")
             by_clause = self._by_clause(text)
             if by_clause is None:  # a sentence that may ask for something unread: never swallowed into a slot
                 return []

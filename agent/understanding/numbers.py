@@ -156,6 +156,8 @@ def read_quantity(text: str, lang: str = "en") -> tuple[int | None, str]:
         amount, rest = read_quantity(text[spans[1][0]:], lang)
         if amount is not None:
             return amount, rest
+    if t[0] in w.vague and len(t) > 3 and t[1] in w.quantity_units and t[2] in w.of_words:
+        return None, text[spans[3][0]:].strip()  # "another pack of nappies": nappies, the count left to the tool
     vague = 0 if t[0] in w.vague else 1 if r is not None and r[2] and t[1] in w.vague else -1
     if vague >= 0:  # "some milk", "a lot of apples": no count
         k = vague + 1
@@ -168,10 +170,12 @@ def read_quantity(text: str, lang: str = "en") -> tuple[int | None, str]:
     if j < len(t) - 1 and t[j] in w.more_words:  # "two more sticks of butter": more of the same
         j += 1
     unit = j if j < len(t) and t[j] in w.quantity_units and (len(t[j]) > 1 or _is_digits(t[j - 1])) else None
+    if unit is not None and t[0] in w.articles and j == 1 and not (j + 1 < len(t) and t[j + 1] in w.of_words):
+        unit = None  # "a bottle brush", "a tin opener": after "a", a unit counts only with its "of"
     j += 1 if unit is not None else 0
     while j < len(t) and t[j] in w.of_words:
         j += 1
-    if unit is None and j < len(t) - 1 and t[j] in w.quantity_units and len(t[j]) > 1:
+    if unit is None and j < len(t) - 1 and t[j] in w.quantity_units and len(t[j]) > 1 and t[j - 1] in w.of_words:
         unit, j = j, j + 1  # "a couple of cans of tomato sauce": the unit after the count's "of"
         while j < len(t) and t[j] in w.of_words:
             j += 1

@@ -42,6 +42,10 @@ def named(words: list[str], mine: dict[str, frozenset[str]]) -> list[str]:
 
 
 def pointed_at(words: list[str], mine: dict[str, frozenset[str]]) -> bool:
-    """The thing is pointed at, not named: its first word is a vague noun ("the thing jess mentioned")."""
-    first = named(words, mine)[:1]
-    return bool(first) and first[0] in mine["vague_things"]
+    """The thing is pointed at, not named: its first word is a vague noun ("the thing jess mentioned", "the
+    one in the blue packet"); "one red onion", with no word pointing before it, is a count."""
+    from hearth.understanding.numbers import read_number
+    rest = named(words, mine)
+    if not rest or rest[0] not in mine["vague_things"]:
+        return False
+    return not (len(rest) == len(words) and len(rest) > 1 and read_number(rest[0]) is not None)

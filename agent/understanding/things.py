@@ -184,8 +184,10 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
             calls.append({**arguments, slot: " ".join(piece.split()[:-1]), str(count): int(times.group(1) or times.group(2))})
             continue
         amount, thing = read_quantity(piece)
-        if not thing.strip() or thing.split()[0] in matching_words(language)["not_a_slot_start"]:
-            raise ValueError(f"{piece!r} names no thing")  # "got some at the hospital": a place, no thing
+        mine = matching_words(language)
+        if not thing.strip() or thing.split()[0] in mine["not_a_slot_start"] or thing.strip() in words_of().vague \
+                or thing.strip() in mine["vague_things"]:
+            raise ValueError(f"{piece!r} names no thing")  # "got some at the hospital", "another one"
         call = {**arguments, slot: thing.strip()}
         if amount is not None and count:
             call[str(count)] = int(amount)
