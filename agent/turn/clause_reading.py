@@ -21,6 +21,7 @@ from dataclasses import replace
 from hearth.understanding.clauses import clauses, remark_cut, request_cut
 from hearth.understanding.language import matching_words
 from hearth.understanding.matcher import IntentMatch, Matcher
+from hearth.understanding.things import amount_alone
 
 # a clause this short that is no request may open the next ("shopping list: add three lemons")
 MAX_OPENING_WORDS = 3
@@ -54,15 +55,6 @@ def _same_thing(found: list[IntentMatch]) -> list[IntentMatch]:
     return out
 
 
-def _amount_alone(text: str) -> bool:
-    """``text`` is an amount and nothing else: "a dozen", "3", "two packs"."""
-    from hearth.understanding import read_number, read_quantity, words
-    if not text or read_number(text) is not None:
-        return bool(text)
-    n, rest = read_quantity(text)
-    return n is not None and rest in words().quantity_units
-
-
 class ClauseReading:
     """The router's clause reading (see the module's docstring); :class:`~hearth.turn.router.Router` mixes it in
     and gives it its reader (:meth:`read`), its stages (:meth:`_calls`) and its grammar."""
@@ -93,7 +85,7 @@ class ClauseReading:
             opening = request_cut(part) if not calls and cut is None else None
             if opening is not None and not self.asks_something(opening[0]):  # "oh we're out could you add milk"
                 calls = self._split(self.read(opening[1]), depth=0)
-            if not calls and before is not None and _amount_alone(self.read(part)):
+            if not calls and before is not None and amount_alone(self.read(part)) is not None:
                 # "add eggs. dozen.": an amount alone is the amount of the thing the clause before named
                 joined = self._split(self.read(f"{before[0]} {part}"), depth=0)
                 if len(joined) == before[1]:

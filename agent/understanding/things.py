@@ -67,12 +67,19 @@ def split_things(text: str, language: str = "en", whole: frozenset[str] = frozen
     return [thing for piece in merged for thing in _run_on(piece, language, whole)]
 
 
+def amount_alone(text: str) -> float | None:
+    """The amount ``text`` says when it says nothing else ("a dozen" 12, "3", "two packs" 2), else None."""
+    from hearth.understanding import words as words_of
+    from hearth.understanding.numbers import read_number, read_quantity
+    amount, unit = read_quantity(text)
+    return amount if amount is not None and unit in words_of().quantity_units else read_number(text)
+
+
 def amount_split(piece: str, language: str) -> list[str]:
     """A piece cut where an amount begins a new thing, said without "and" or a comma: "three onions a
     bulb of garlic" -> two, "eggs a dozen" -> "eggs", "a dozen" (an amount alone: the thing's before it).
     An amount begins a thing when a measure follows it ("a bulb of", "two tins of", "a dozen"): a bare
     number inside a name stays ("size 4 nappies")."""
-    from hearth.understanding import words as words_of
     from hearth.understanding.numbers import read_number, read_quantity
     words = piece.split()
     hedges = matching_words(language)["amount_hedges"]
@@ -82,7 +89,7 @@ def amount_split(piece: str, language: str) -> list[str]:
         if before in function or before in hedges or read_number(before) is not None:
             continue
         amount, thing = read_quantity(tail)
-        alone = read_number(tail) if amount is None or thing not in words_of().quantity_units else amount
+        alone = amount_alone(tail)
         measured = amount is not None and len(thing.split()) <= len(words[i:]) - 2  # "a bulb of", "a dozen"
         if alone is not None or (measured and thing):
             return [" ".join(words[:i]), *amount_split(tail, language)]
@@ -159,17 +166,13 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
     from hearth.understanding import words as words_of
-    from hearth.understanding.numbers import read_number
     calls: list[dict[str, Any]] = []
     for said in pieces:
         piece = _loose(_trimmed(said, language), language)
-        alone = read_number(piece)
+        alone = amount_alone(piece)  # "the eggs, one dozen", "pasta, 2 packs"
         times = _TIMES.fullmatch(piece)
         if times is not None:  # "onions x3, garlic": the amount written after the thing, split from it
             alone = int(times.group(1) or times.group(2))
-        if alone is None:  # "pasta, 2 packs": an amount and its unit alone
-            amount, unit = read_quantity(piece)
-            alone = amount if amount is not None and unit in words_of().quantity_units else None
         amount, thing = read_quantity(piece)
         if (piece != said and amount is not None and calls and count and _same(thing, str(calls[-1][slot]))):
             calls[-1][str(count)] = int(amount)  # "eggs like a dozen eggs": the same thing, its amount said again
