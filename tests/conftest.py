@@ -58,3 +58,44 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+async def tier1_agent(tmp_path, monkeypatch):
+    """An agent of the everyday plugins whose model cannot run (a backend no plugin provides): a turn that
+    reaches a model fails with ``backend_missing``, so what it changes was done on tier 1."""
+    from hearth import Agent
+    from hearth.config import ModelConfig, ModelsFile, Roles
+    from hearth.pluginmanager import PluginManager
+    from hearth.storage import Storage
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
+    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
+    pm = PluginManager()
+    pm.load()
+    assert pm.errors == {}
+    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
+    agent = Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    yield agent
+    await agent.stop()
+
+
+async def shopping_items(agent) -> list[tuple[str, int, bool]]:
+    """The shopping list as (name, quantity, checked), in list order."""
+    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
+    return [(i["name"], i["quantity"], i["checked"]) for i in items]
+
+
+async def running_timers(agent) -> list[tuple[str | None, int]]:
+    """The running timers as (name, duration_s), sorted."""
+    timers = (await agent.run_tool("timer_status", {})).result["timers"]
+    return sorted((t.get("name"), t["duration_s"]) for t in timers)
+
+
+async def say_on_tier1(agent, *turns: str, session: str = "k") -> list[str]:
+    """Each turn's reply in one session; every turn must be answered on tier 1."""
+    replies = []
+    for text in turns:
+        done = await agent.ask(text, session=session)
+        assert (done.type, done.tier) == ("finished", 1), (text, done)
+        replies.append(done.text)
+    return replies

@@ -9,47 +9,28 @@ garlic"), come after it ("eggs a dozen") or are misheard ("add for lemons"). Jud
 from __future__ import annotations
 
 import pytest
+from conftest import running_timers, say_on_tier1, shopping_items
 
 from hearth import Agent
-from hearth.config import ModelConfig, ModelsFile, Roles
-from hearth.pluginmanager import PluginManager
-from hearth.storage import Storage
 from hearth.understanding.normalise import normalise
 from hearth.understanding.things import split_things
 
 
 @pytest.fixture
-async def agent(tmp_path, monkeypatch):
-    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
-    pm = PluginManager()
-    pm.load()
-    assert pm.errors == {}
-    # a backend no plugin provides: a turn that reaches a model fails with backend_missing
-    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    agent = Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
-    yield agent
-    await agent.stop()
+async def agent(tier1_agent):
+    return tier1_agent
 
 
 async def _items(agent: Agent) -> list[tuple[str, int, bool]]:
-    items = (await agent.run_tool("get_shopping_list", {})).result["items"]
-    return sorted((i["name"], i["quantity"], i["checked"]) for i in items)
+    return sorted(await shopping_items(agent))
 
 
 async def _timers(agent: Agent) -> list[tuple[str | None, int]]:
-    timers = (await agent.run_tool("timer_status", {})).result["timers"]
-    return sorted((t.get("name"), t["duration_s"]) for t in timers)
+    return await running_timers(agent)
 
 
 async def _say(agent: Agent, *turns: str) -> list[str]:
-    """Each turn's reply; every turn is answered on tier 1."""
-    replies = []
-    for text in turns:
-        done = await agent.ask(text, session="k")
-        assert (done.type, done.tier) == ("finished", 1), (text, done)
-        replies.append(done.text)
-    return replies
+    return await say_on_tier1(agent, *turns)
 
 
 # ---- an undo among remarks -----------------------------------------------------------------------------
