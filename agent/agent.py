@@ -298,6 +298,8 @@ class Agent:
                          more=tuple(follow.matches[1:]), say=follow.say, quiet=follow.quiet), text
         routed_text = follow.text if follow is not None and follow.text else text
         route = self.router.route(routed_text, role=role, tier=tier)
+        if route.match is None and route.say is None:  # a model reads what the speaker kept, not the words
+            routed_text = self.router.repaired(routed_text) or routed_text  # taken back ("no no pudina")
         if routed_text != text:
             route = replace(route, reason=f"{follow.reason if follow else ''}, read as "
                                           f"{routed_text!r}: {route.reason}")

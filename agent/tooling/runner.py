@@ -98,9 +98,9 @@ class ToolRunner:
     # raises ToolBlocked to refuse it, PluginError when a hook failed
     before_call: Callable[[dict[str, Any], ToolContext], Awaitable[None]] | None = None
     timeout: float | None = None  # overrides each tool's own, when set
-    # (request, tool) -> why the tool does not fit the request, or None: a model's call that contradicts
-    # what was said ("remove the juice boxes" read as an add) is refused, never run
-    agreement: Callable[[str, Tool], str | None] | None = None
+    # (request, tool, arguments) -> why the call does not fit the request, or None: a model's call that
+    # contradicts what was said ("remove the juice boxes" read as an add, an amount never said) is refused
+    agreement: Callable[[str, Tool, dict[str, Any]], str | None] | None = None
     # which text argument of a model's call says nothing ("that", "um", "the"): asked for, never stored
     vacant: Callable[[dict[str, Any]], str | None] | None = None
     threads: ToolThreads = field(default_factory=lambda: ToolThreads())
@@ -116,7 +116,7 @@ class ToolRunner:
         key = self.vacant(args) if self.vacant is not None else None
         if key is not None:
             return f"Which {key.replace('_', ' ')} do you mean?", f"{key}_missing"
-        problem = self.agreement(said, tool) if self.agreement is not None else None
+        problem = self.agreement(said, tool, args) if self.agreement is not None else None
         return (problem, "not_what_was_said") if problem is not None else None
 
     async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None, *,

@@ -1,7 +1,8 @@
 """Undo and corrections of the last write, from what each write recorded (``ToolResult.undo``).
 
 - **undo** ("undo", "take that back", "put it back"; softer: "never mind", "scratch that", "cancel it"
-  right after a write): the undo call the last write's tool reported. A write without one: "I can't
+  right after a write): the undo calls of the last turn's writes, the latest first, as their tools
+  reported them ("add jeera and haldi", "undo that": both go). A write without one: "I can't
   undo that." (a soft one may still be a request about the thing: "cancel it" after a question
   about a timer). Nothing at all: "There's nothing to undo.".
 - **correction** ("no, I said three", "make it 7", "actually 22", "oat milk instead", "make the sugar two
@@ -22,6 +23,7 @@ from hearth.turn.dialogue_state import Call
 from hearth.turn.follow_up import Context, FollowUp, call, is_number, is_text, undo_call
 from hearth.turn.references import reference
 from hearth.turn.router import IntentMatch
+from hearth.understanding.language import matching_words
 
 # a thing said as a correction is short ("oat milk instead"); longer is a request of its own
 MAX_THING_WORDS = 5
@@ -33,9 +35,12 @@ def undo(ctx: Context, heard: Heard) -> FollowUp | None:
     last = ctx.state.last_done()  # the things a read named are nothing to undo
     right_after = last is not None and last.turn == ctx.state.turns - 1
     if last is not None and last.undo and (explicit or right_after):
-        ctx.state.expect_undo(last.undo)
-        found = undo_call(last)
-        return FollowUp(matches=(found,) if found else (), reason=f"undo of {last.tool}")
+        # every write of that turn, the latest first ("add jeera and haldi", "undo that": both go)
+        writes = [c for c in reversed(ctx.state.calls) if c.turn == last.turn and not c.read and c.undo]
+        for write in writes:
+            ctx.state.expect_undo(write.undo or {})
+        found = tuple(m for m in (undo_call(w) for w in writes) if m is not None)
+        return FollowUp(matches=found, reason=f"undo of {last.tool}")
     about = reference(ctx)
     if about is not None:
         return about
@@ -51,7 +56,8 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
     bare, leads = ctx.lang.strip_leads(ctx.words)
     if ctx.text.lstrip()[:1] in ctx.lang.correction_marks:  # "*6": a typed correction
         leads = (*leads, ctx.text.lstrip()[:1])
-    if not bare or not (ctx.lang.correction_leads.intersection(leads) or set(leads) & ctx.lang.correction_marks):
+    if not bare or not (ctx.lang.correction_leads.intersection(leads) or set(leads) & ctx.lang.correction_marks
+                        or _puts_aside_last(ctx, bare)):
         return None
     bare = ctx.lang.strip_tail(bare)  # "no fifteen minutes sorry love"
     said = bare.split()
@@ -65,6 +71,18 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
     if not _amount_alone(ctx, bare):
         return None
     return Heard("correct", {"value": bare}, {}, leads)
+
+
+def _puts_aside_last(ctx: Context, bare: str) -> bool:
+    """"Not four, five": a negation, the last write's amount, then another amount; a correction with no
+    word of correction before it."""
+    said = bare.split()
+    last = ctx.state.last()
+    if last is None or len(said) < 3 or said[0] not in ctx.lang.negations:
+        return False
+    amounts = [v for k, v in last.arguments.items() if is_number(ctx.properties(last.tool).get(k, {}))]
+    return any(ctx.lang.amount(" ".join(said[1:k]))[0] in amounts and ctx.lang.amount(" ".join(said[k:]))[0] is not None
+               for k in range(2, len(said)))
 
 
 def _amount_alone(ctx: Context, text: str) -> bool:
@@ -83,6 +101,13 @@ def _said_value(ctx: Context, value: str) -> str:
         found = inner.slots.get("value", "") if inner is not None and inner.intent == "correct" else ""
         if found and len(found.split()) < len(said) and not inner.metadata.get("names_old"):
             return _said_value(ctx, found)
+    for k in range(len(said) - 1, 0, -1) if not _amount_alone(ctx, value) else ():  # "forty minutes her
+        # tablets are after lunch": an amount, then a remark
+        head, rest = " ".join(said[:k]), " ".join(said[k:])
+        if (_amount_alone(ctx, head) and len(said) - k > 1 and not _amount_alone(ctx, " ".join(said[:k + 1]))
+                and said[k] not in ctx.lang.units and said[k] not in matching_words(ctx.lang.code)["continuations"]
+                and not ctx.request(rest) and not (ctx.asks and ctx.asks(rest))):
+            return head
     return value
 
 

@@ -230,8 +230,9 @@ def _spotted(ctx: Context) -> Heard | None:
     words_ = bare.split()
     for k in range(len(words_) - 1, 1, -1):
         heard = _fits(ctx, ctx.lang.hear(" ".join(words_[:k])))
-        if heard is None or heard.intent != "correct" or heard.metadata.get("amount_only"):
-            continue
+        if heard is None or heard.intent != "correct" or (
+                heard.metadata.get("amount_only") and ctx.lang.amount(str(heard.slots.get("value", "")))[0] is None):
+            continue  # "make that forty minutes her tablets are after lunch": an amount, then a remark
         remark = " ".join(words_[k:])
         if not _asks(ctx, remark) and ctx.lang.hear(remark) is None:
             return Heard(heard.intent, heard.slots, heard.metadata, leads)

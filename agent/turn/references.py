@@ -21,6 +21,7 @@ from hearth.turn.follow_up import Context, FollowUp, call, is_number
 from hearth.turn.router import IntentMatch
 from hearth.understanding.clauses import remark_cut
 from hearth.understanding.language import matching_words
+from hearth.understanding.things import each_thing
 
 # a follow-up longer than this is a request of its own, not a reference to the last one
 MAX_WORDS = 14
@@ -107,16 +108,33 @@ def more(ctx: Context, heard: Heard) -> FollowUp | None:
     if not thing or len(thing.split()) > 6 or ctx.lang.is_reference(thing) or thing in ctx.lang.not_things \
             or thing.split()[0] in mine["not_a_slot_start"] | mine["remark_starts"] or ctx.request(thing):
         return None  # "and add chocolate": a request of its own; "and remind me what else": a question
-    arguments: dict[str, Any] = {last.slot: thing}
-    n, rest = ctx.lang.amount(thing)
     numbers = [k for k, s in ctx.properties(last.tool).items() if is_number(s)]
-    if n is not None and rest and len(numbers) == 1 and n >= 1:
-        arguments = {last.slot: rest, numbers[0]: int(n) if float(n).is_integer() else n}
-    if not ctx.valid(last.tool, arguments):
+    thing, same = _same_amount(ctx, thing, last, numbers)
+    try:  # the things read as a slot's are ("and cilantro too two bunches", "and eggs and a loaf of bread")
+        calls = each_thing({last.slot: thing}, last.slot, numbers[0] if len(numbers) == 1 else None, set(), ctx.lang.code)
+    except ValueError:
         return None
-    return FollowUp(match=call(last.tool, arguments, f"{last.tool} again with {thing!r}"),
+    if same is not None and len(calls) == 1:
+        calls[0][numbers[0]] = same
+    if not calls or not all(ctx.valid(last.tool, arguments) for arguments in calls):
+        return None
+    return FollowUp(matches=tuple(call(last.tool, arguments, f"{last.tool} again with {thing!r}") for arguments in calls),
                     reason=f"follow-up on {last.thing!r}")
 
+
+
+def _same_amount(ctx: Context, thing: str, last: Call, numbers: list[str]) -> tuple[str, Any]:
+    """A thing without "same quantity" after it, and the last write's amount it asks for ("and tomatoes
+    also same quantity" after "add three kilos of onions": three tomatoes)."""
+    said = thing.split()
+    for n in range(len(said) - 1, 0, -1):
+        if " ".join(said[n:]) in ctx.lang.same_amounts and len(numbers) == 1:
+            rest = matching_words(ctx.lang.code)["slot_tails"]
+            head = said[:n]
+            while len(head) > 1 and head[-1] in rest:
+                head = head[:-1]
+            return " ".join(head), last.arguments.get(numbers[0])
+    return thing, None
 
 
 def again(ctx: Context) -> FollowUp | None:

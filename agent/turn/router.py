@@ -22,7 +22,7 @@ from hearth.turn.clause_reading import ClauseReading
 from hearth.understanding.clauses import clauses
 from hearth.understanding.language import matching_words
 from hearth.understanding.matcher import IntentMatch, Matcher
-from hearth.understanding.normalise import normalise
+from hearth.understanding.normalise import normalise, self_repaired
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,11 @@ class Router(ClauseReading):
         """``text`` as the grammar reads it: :func:`hearth.understanding.normalise` with this
         assistant's names."""
         return normalise(text, self.names) or text.strip().lower()
+
+    def repaired(self, text: str) -> str | None:
+        """``text`` as the grammar reads it when the speaker took words back ("put coriander no no
+        pudina" -> "put pudina"), else None: a model reads that instead of what was taken back."""
+        return self_repaired(text, self.names)
 
     def _calls(self, cleaned: str, fuzzy: bool = False) -> list[IntentMatch]:
         for matcher in self.matchers:  # plugins' own fast paths first

@@ -3,6 +3,9 @@
 - :func:`disagrees`: the call's tool does not fit what was said: the request says none of the verbs the
   tool's own sentences begin with but another writing tool's ("remove the juice boxes" is no add), or a
   write is called for a request that opens with another tool's verb ("text jo the list");
+- :func:`unsaid_amount`: a number or a duration the call passes that the request never says ("rice timer
+  for 3 minutes" from "three timers rice eighteen minutes ..."): a model that made up an amount is asked
+  to be said again, never run;
 - :func:`vacant`: a thing argument names nothing: only hesitations, pronouns, function words or verbs
   ("um", "that", "put" from "put that on the list"), a hesitation copied from speech ("pears and erm tom"),
   or a thing pointed at, not named ("the thing jess mentioned"). Hearth asks for it instead.
@@ -19,6 +22,7 @@ from typing import Any
 from hearth.understanding.language import matching_words
 from hearth.understanding.language import words as language_words
 from hearth.understanding.slot_text import pointed_at
+from hearth.understanding.things import amount_alone
 
 log = logging.getLogger("hearth.understanding")
 
@@ -50,6 +54,30 @@ def disagrees(text: str, tool: str, verbs: Mapping[str, frozenset[str]], writes:
     return None
 
 
+def unsaid_amount(text: str, arguments: dict[str, Any], properties: Mapping[str, Any],
+                  language: str = "en") -> str | None:
+    """The first argument whose amount ``text`` never says (see the module's docstring), or None. A
+    number argument at its default (a quantity of 1 left implicit) needs saying no more than one left out."""
+    from hearth.understanding.normalise import normalise
+    from hearth.understanding.numbers import amounts_in, durations_in, read_duration
+    spoken = normalise(text, lang=language)
+    numbers: set[float] | None = None
+    seconds: set[int] | None = None
+    for key, value in arguments.items():
+        found = properties.get(key)
+        schema: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value != schema.get("default", 1):
+            numbers = amounts_in(spoken, language) if numbers is None else numbers
+            seconds = durations_in(spoken, language) if seconds is None else seconds
+            if value not in numbers and value not in seconds:
+                return str(key)
+        elif isinstance(value, str) and (length := read_duration(value, language)) is not None:
+            seconds = durations_in(spoken, language) if seconds is None else seconds
+            if length not in seconds:
+                return str(key)
+    return None
+
+
 def vacant(arguments: dict[str, Any], language: str = "en") -> str | None:
     """The first argument naming a thing (the language's ``thing_arguments``) that names nothing (see the
     module's docstring); None when every one says something."""
@@ -65,4 +93,6 @@ def vacant(arguments: dict[str, Any], language: str = "en") -> str | None:
                 return str(key)  # "pears and erm tom": a model copied speech it did not read
             if pointed_at(said, mine):
                 return str(key)  # "the thing jess mentioned"
+            if amount_alone(value.lower()) is not None:
+                return str(key)  # "three" from "add three more of those": an amount, no thing
     return None

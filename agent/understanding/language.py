@@ -44,6 +44,9 @@ class Words:
     call_words: frozenset[str]
     symbols: Mapping[str, str]
     and_word: str
+    owned_joins: frozenset[str]
+    owned_nouns: frozenset[Phrase]
+    owned_as: str
     no_and: frozenset[str]
     lead_fillers: PhraseIndex
     question_leads: PhraseIndex
@@ -139,6 +142,9 @@ def _build(language: str, d: dict[str, Any]) -> Words:
         call_words=frozenset(_strings(d.get("call_words"), "call_words")),
         symbols=_table(d.get("symbols"), str),
         and_word=str(d.get("and", "and")),
+        owned_joins=frozenset(_strings(d.get("owned_lists", {}).get("joins"), "owned_lists.joins")),
+        owned_nouns=_phrases(d.get("owned_lists", {}).get("nouns"), "owned_lists.nouns"),
+        owned_as=str(d.get("owned_lists", {}).get("as", "the")),
         no_and=frozenset(_strings(d.get("no_and"), "no_and")),
         lead_fillers=_index(d.get("lead_fillers"), "lead_fillers"),
         question_leads=_index(d.get("question_leads"), "question_leads"),
@@ -232,7 +238,7 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
              "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments", "remark_joins",
              "request_starts", "amount_hedges", "not_things", "clause_ends", "negators",
-             "question_starts", "slot_tails", "slot_places", "continuations", "vague_things")}
+             "question_starts", "slot_tails", "slot_places", "continuations", "vague_things", "vague_alone", "description_starts", "description_ends")}
 
 
 @functools.cache

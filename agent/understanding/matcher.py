@@ -75,6 +75,7 @@ class Matcher:
         self.grammar = sentences.Grammar()
         self._slot_lists: dict[str, Any] = {}
         self._covered: dict[str | None, set[str]] = {}
+        self._each: dict[str, dict[str, Any]] = {}
         self._carrier_words: dict[str, frozenset[str]] = {}
         self._write_names: frozenset[str] | None = None
 
@@ -91,6 +92,7 @@ class Matcher:
         tools = list(self._source)
         self.grammar = grammar = sentences.Grammar()
         self._covered = {}
+        self._each = {}
         self._carrier_words = {}
         self._write_names = None
         try:
@@ -118,6 +120,10 @@ class Matcher:
         grammar.home_assistant = bool(ha_names)
         grammar.lists = own["lists"]
         grammar.targets = {name: (by_name[name], None) for name in own["intents"]}
+        # how a tool's own sentences read several things in a slot, for a Home Assistant intent it claims
+        # with no converter ("add two pints of milk to the list" by HassShoppingListAddItem)
+        self._each = {name: next((b["metadata"] for b in intent.get("data") or () if "each" in (b.get("metadata") or {})), {})
+                      for name, intent in own["intents"].items()}
         grammar.targets.update({intent: claimed[intent] for intent in ha_names})
         # Home Assistant's templates refer to areas and floors; Hearth has none
         # (and names of devices, which no plugin here exposes): empty lists, so those templates match nothing
@@ -173,10 +179,17 @@ class Matcher:
                     return found
         return ()
 
-    def disagrees(self, text: str, tool: Tool) -> str | None:
-        """Why a model's call of ``tool`` does not fit ``text``, or None (:func:`call_checks.disagrees`)."""
+    def disagrees(self, text: str, tool: Tool, arguments: dict[str, Any] | None = None) -> str | None:
+        """Why a model's call of ``tool`` (with ``arguments``) does not fit ``text``, or None
+        (:func:`call_checks.disagrees`, :func:`call_checks.unsaid_amount` for a tool that writes)."""
         self.build()
-        return call_checks.disagrees(text, tool.name, self.grammar.verbs, self._writes(), self.language)
+        problem = call_checks.disagrees(text, tool.name, self.grammar.verbs, self._writes(), self.language)
+        if problem is None and arguments and tool.name in self._writes():
+            key = call_checks.unsaid_amount(text, arguments, tool.parameters.get("properties") or {}, self.language)
+            if key is not None:
+                log.info("a model called %s with %s=%r, which %r never says", tool.name, key, arguments[key], text)
+                return call_checks.NOT_SURE
+        return problem
 
     def vacant(self, arguments: dict[str, Any]) -> str | None:
         """The first thing argument of a call that names nothing, or None (:func:`call_checks.vacant`)."""
@@ -230,6 +243,8 @@ class Matcher:
     def _calls(self, text: str, result: Any) -> tuple[IntentMatch, ...]:
         tool, convert = self.grammar.targets[result.intent.name]
         metadata = result.intent_metadata or {}
+        if convert is None and "each" not in metadata:
+            metadata = {**self._each.get(tool.name, {}), **metadata}
         slots: dict[str, Any] = {}
         for name, entity in result.entities.items():
             value = _number(entity.value)
@@ -237,6 +252,7 @@ class Matcher:
                 value = value.strip()
                 if entity.is_wildcard:
                     mine = matching_words(self.language)
+                    value = slot_text.without_description(value, mine)
                     value = slot_text.without_place(slot_text.without_tail(value, mine["slot_tails"]), mine["slot_places"])
                 argument = name in tool.parameters["properties"]
                 if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
@@ -293,14 +309,23 @@ class Matcher:
         opening = [next((w for w in p.split() if w not in seams), "") for p in pieces[1:]]
         if any(w in self.grammar.starters and w not in mine["not_verbs"] for w in opening):
             return False  # "add eggs and (then) start a timer": two requests, not two things
-        if any(self._ends_in_carrier(p, intent) for p in pieces[:-1]):
-            return False  # "jam in the pantry and honey": the first request ended inside the slot
+        if any(self._ends_in_carrier(p, intent) for p in pieces[:-1]) or any(
+                self._holds_carrier(p.split(), intent) for p in pieces):
+            return False  # "jam in the pantry and honey", "milk to the list please she's out": the request
+            # ended inside the slot
         if self._ends_in_misheard_carrier(words, intent):
             return False  # "butter to my shopping lift": the fuzzy stage reads the carrier
         # "two tins of x a bag of y": each thing, its amount aside ("a couple of cans of tomato sauce")
         things = [read_quantity(thing)[1] for p in pieces for thing in amount_split(p, self.language)]
         return max(len(p.split()) for p in things) <= MAX_WILDCARD_WORDS and len(words) <= MAX_WILDCARD_LIST_WORDS
 
+
+    def _holds_carrier(self, words: list[str], intent: str | None = None) -> bool:
+        """Whether a carrier ends inside a slot's words, after a thing and before more words ("milk to
+        the list please margaret's nearly out"): a joining word ("to", "on") and the carrier's noun."""
+        joins = matching_words(self.language)["continuations"]
+        return any(self._ends_in_carrier(" ".join(words[:i]), intent) and any(w in joins for w in words[max(1, i - 3):i - 1])
+                   for i in range(3, len(words) + 1))
 
     def _ends_in_misheard_carrier(self, words: list[str], intent: str | None = None) -> bool:
         """Whether a slot ends with the grammar's own words once a near-miss is read ("shopping lift")."""

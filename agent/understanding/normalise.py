@@ -243,6 +243,15 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
     return False
 
 
+def _unowned(toks: list[str], w: Words) -> None:
+    """A list named by its owner is the list ("prunes to margaret's list" -> "prunes to the list"): a
+    possessive after a joining word and before a list's noun (``words.yaml``: ``owned_lists``)."""
+    for i in range(1, len(toks) - 1):
+        if toks[i].endswith(("'s", "s'")) and toks[i - 1] in w.owned_joins and any(
+                tuple(toks[i + 1:i + 1 + n]) in w.owned_nouns for n in (1, 2)):
+            toks[i] = w.owned_as
+
+
 def _restart(toks: list[str], gaps: list[str]) -> None:
     """A request begun again: "set a timer for uh set a timer for 25 minutes" -> "set a timer for 25
     minutes" (the opening words, at least ``_RESTART_WORDS``, said again drop what came before them),
@@ -287,10 +296,22 @@ def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -
     they are an ordinary word in the middle ("the hearth rug"). "no", "no thanks", "no I said three" at the
     start are left for the dialogue: a repair marker at the start is not a repair.
     """
+    return _read(text, names, lang)[0]
+
+
+def self_repaired(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -> str | None:
+    """``text`` normalised when the speaker repaired it ("put coriander no no pudina" -> "put pudina"),
+    else None: what a model reads instead of the words taken back."""
+    read, repairs = _read(text, names, lang)
+    return read if repairs else None
+
+
+def _read(text: str, names: Iterable[str], lang: str) -> tuple[str, int]:
+    """The normalised text and how many self-repairs it applied."""
     w = words(lang)
     toks, gaps = _tokens(text, w)
     if not toks:
-        return ""
+        return "", 0
     i = 0
     while i < len(toks):  # "the uh the what was it the eggs": a phrase said while searching, a pause
         phrase = phrase_at(toks, i, w.hesitation_phrases)
@@ -305,17 +326,20 @@ def normalise(text: str, names: Iterable[str] = ("hearth",), lang: str = "en") -
         pairs = [(word, gap if k == 0 else "") for t, gap in zip(toks, gaps[:-1], strict=True)
                  for k, word in enumerate(w.expansions.get(t, (t,)))]
         toks, gaps = [p[0] for p in pairs], [p[1] for p in pairs] + gaps[-1:]
+    _unowned(toks, w)
     name_phrases = _name_phrases(names if isinstance(names, tuple) else tuple(names), lang)
     if name_phrases and len(toks) > 2:
         _drop_names_inside(toks, gaps, name_phrases, w)
     if tuple(toks) in w.kept_whole:
-        return " ".join(toks)
+        return " ".join(toks), 0
     _strip_ends(toks, gaps, name_phrases, w)
     _restart(toks, gaps)
+    repairs = 0
     for _ in range(_MAX_REPAIRS):
         if not _repair_once(toks, gaps, w):
             break
+        repairs += 1
         _strip_ends(toks, gaps, name_phrases, w)
     if len(toks) > 1 and toks[0] in w.call_words and _name_at(toks, 1, name_phrases) == len(toks) - 1:
         del toks[1:], gaps[1:]  # "hey hearth": a greeting, the name dropped
-    return _join(toks, gaps, w)
+    return _join(toks, gaps, w), repairs

@@ -278,6 +278,21 @@ def read_duration(text: str, lang: str = "en") -> int | None:
     return int(r[0] + 0.5) if r is not None and r[1] == len(t) else None
 
 
+def durations_in(text: str, lang: str = "en") -> set[int]:
+    """Every duration said inside ``text``, in whole seconds ("rice eighteen minutes eggs ten" -> {1080})."""
+    w = words(lang)
+    t, _ = _tokens(text)
+    found = (_duration_at(t, i, w) for i in range(len(t)))
+    return {int(r[0] + 0.5) for r in found if r is not None}
+
+
+def amounts_in(text: str, lang: str = "en", longest: int = 4) -> set[float]:
+    """Every number said inside ``text`` ("a dozen", "two", "3"), read from each word, ``longest`` at most."""
+    said = text.split()
+    return {n for i in range(len(said)) for k in range(1, longest + 1) if i + k <= len(said)
+            for n in (read_number(" ".join(said[i:i + k]), lang),) if n is not None}
+
+
 def find_duration(text: str, lang: str = "en") -> tuple[int, int, int] | None:
     """The first duration inside ``text``: (seconds, start, end), the span of its characters in ``text`` so a
     caller can cut it out ("set a pasta timer for ten minutes" -> (600, 22, 33)), or None."""

@@ -22,6 +22,18 @@ def without_tail(value: str, tails: frozenset[str]) -> str:
     return " ".join(words)
 
 
+def without_description(value: str, mine: dict[str, frozenset[str]]) -> str:
+    """A slot's text without a description of which one after the thing ("popsicles the red ones" ->
+    "popsicles"): ``description_starts`` ... ``description_ends``, at most ``MAX_PLACE_WORDS`` words."""
+    words = value.split()
+    if len(words) < 3 or words[-1] not in mine["description_ends"]:
+        return value
+    for i in range(max(1, len(words) - MAX_PLACE_WORDS), len(words) - 1):
+        if words[i] in mine["description_starts"] and words[i - 1] not in mine["function_words"]:
+            return " ".join(words[:i])
+    return value
+
+
 def without_place(value: str, places: frozenset[str]) -> str:
     """A slot's text without a short place after it ("the sugar at the shop" -> "the sugar")."""
     words = value.split()
@@ -46,6 +58,8 @@ def pointed_at(words: list[str], mine: dict[str, frozenset[str]]) -> bool:
     one in the blue packet"); "one red onion", with no word pointing before it, is a count."""
     from hearth.understanding.numbers import read_number
     rest = named(words, mine)
+    if len(rest) == 1 and len(words) > 1 and rest[0] in mine["vague_alone"]:
+        return True  # "her usual", "the regular": no name
     if not rest or rest[0] not in mine["vague_things"]:
         return False
     return not (len(rest) == len(words) and len(rest) > 1 and read_number(rest[0]) is not None)

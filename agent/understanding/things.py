@@ -82,17 +82,18 @@ def amount_split(piece: str, language: str) -> list[str]:
     number inside a name stays ("size 4 nappies")."""
     from hearth.understanding.numbers import read_number, read_quantity
     words = piece.split()
-    hedges = matching_words(language)["amount_hedges"]
-    function = matching_words(language)["function_words"]
+    mine = matching_words(language)
     for i in range(1, len(words)):
         before, tail = words[i - 1], " ".join(words[i:])
-        if before in function or before in hedges or read_number(before) is not None:
+        # "cilantro too two bunches": a word that ends a thing ("too", "as well") before its amount
+        told = i > 1 and before in mine["slot_tails"] and words[i - 2] not in mine["function_words"]
+        if not told and (before in mine["function_words"] or before in mine["amount_hedges"] or read_number(before) is not None):
             continue
         amount, thing = read_quantity(tail)
         alone = amount_alone(tail)
         measured = amount is not None and len(thing.split()) <= len(words[i:]) - 2  # "a bulb of", "a dozen"
         if alone is not None or (measured and thing):
-            return [" ".join(words[:i]), *amount_split(tail, language)]
+            return [" ".join(words[:i - 1 if told else i]), *amount_split(tail, language)]
     return [piece]
 
 
@@ -138,8 +139,12 @@ def _spans(left: str, right: str, name: str) -> bool:
 
 def _run_on(piece: str, language: str, whole: frozenset[str]) -> list[str]:
     from hearth.understanding.numbers import read_quantity
-    if read_quantity(piece)[0] is not None:
-        return [piece]  # "2 bags of frozen peas": an amount of one thing
+    amount, thing = read_quantity(piece)
+    if amount is not None:  # "2 bags of frozen peas": an amount of one thing; "a dozen eggs heavy cream":
+        said = piece.split()  # the amount's thing, then another
+        head = " ".join(said[:len(said) - len(thing.split())])
+        rest = _run_on(thing, language, whole) if thing and read_quantity(thing)[0] is None else [thing]
+        return [f"{head} {rest[0]}".strip(), *rest[1:]]
     words_ = matching_words(language)
     ends, not_ends = tuple(words_["plural_suffix"]), tuple(words_["not_plural_suffix"])
     out: list[str] = []

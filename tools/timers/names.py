@@ -56,6 +56,8 @@ def name_problem(name: str) -> str | None:
         return f'"{name}" is more than a name'  # "pasta timer for 10 minutes and a rice"
     if len(words) > MAX_NAME_WORDS:
         return f'"{name}" is too long for a name'
+    if len(words) > 1 and words[-1] in word_list("timer_not_a_name_end"):
+        return f'"{name}" ends in an article: a verb misheard before "a timer", not a name'
     if all(w in word_list("timer_not_a_name") for w in words):
         return f'"{name}" names no timer'
     try:

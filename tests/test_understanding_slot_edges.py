@@ -1,0 +1,128 @@
+"""What ends a thing inside a slot, and follow-ups that name an amount or several writes, through the real
+``hearth.Agent`` on tier 1 (no model: a turn that reached one would fail): a list carrier inside the slot
+("... to the list please margaret's nearly out"), a list named by its owner ("prunes to margaret's list"),
+a description after the thing ("popsicles the red ones"), a word that ends a thing before its amount
+("cilantro too two bunches"), "same quantity", a run-on after an amount ("a dozen eggs heavy cream"), an
+undo of a turn that wrote twice, "not four five", a correction with a remark after its amount, and
+misheard or dialect verbs ("sat a timer", "keep a timer"). Judged by the state left.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import running_timers, say_on_tier1, shopping_items
+
+from hearth.understanding.normalise import normalise, self_repaired
+from hearth.understanding.things import split_things
+
+
+@pytest.fixture
+async def agent(tier1_agent):
+    return tier1_agent
+
+
+@pytest.mark.parametrize("said, items", [
+    ("add two pints of semi skimmed milk to the list please margaret's nearly out", [("semi skimmed milk", 2, False)]),
+    ("Add prunes to Margaret's list, they help keep her regular.", [("prunes", 1, False)]),
+    ("put eggs on dad's shopping list", [("eggs", 1, False)]),
+    ("add two boxes of popsicles the red ones", [("popsicles", 2, False)]),
+    ("add yogurt the strawberry one", [("yogurt", 1, False)]),
+    ("add a dozen eggs heavy cream and maldon salt", [("eggs", 12, False), ("heavy cream", 1, False), ("maldon salt", 1, False)]),
+    ("add two pints of milk to the list", [("milk", 2, False)]),
+])
+async def test_what_ends_a_thing_inside_the_slot_is_no_part_of_it(agent, said, items):
+    await say_on_tier1(agent, said)
+    assert sorted(await shopping_items(agent)) == sorted(items)
+
+
+async def test_a_carrier_inside_a_slot_never_becomes_part_of_an_item(agent):
+    """No item holds the list's own words, whatever the tail after them."""
+    await say_on_tier1(agent, "add bread to the list please the kids ate it all")
+    assert [name for name, _, _ in await shopping_items(agent)] == ["bread"]
+
+
+async def test_an_amount_after_a_word_that_ends_the_thing(agent):
+    await say_on_tier1(agent, "add limes", "and cilantro too two bunches")
+    assert sorted(await shopping_items(agent)) == [("cilantro", 2, False), ("limes", 1, False)]
+
+
+async def test_same_quantity_takes_the_last_writes_amount(agent):
+    await say_on_tier1(agent, "add three kilos of onions", "and tomatoes also same quantity")
+    assert sorted(await shopping_items(agent)) == [("onions", 3, False), ("tomatoes", 3, False)]
+
+
+async def test_more_of_the_same_reads_several_things(agent):
+    await say_on_tier1(agent, "add limes", "and eggs and a loaf of bread")
+    assert sorted(await shopping_items(agent)) == [("bread", 1, False), ("eggs", 1, False), ("limes", 1, False)]
+
+
+async def test_undo_reverses_every_write_of_the_last_turn(agent):
+    await say_on_tier1(agent, "add ghee", "add jeera and haldi", "undo that")
+    assert await shopping_items(agent) == [("ghee", 1, False)]
+
+
+async def test_undo_after_a_single_write_leaves_the_turn_before(agent):
+    await say_on_tier1(agent, "add jeera and haldi", "add ghee", "undo that")
+    assert sorted(await shopping_items(agent)) == [("haldi", 1, False), ("jeera", 1, False)]
+
+
+async def test_not_the_old_amount_then_the_new_one_corrects(agent):
+    await say_on_tier1(agent, "add four kilos of potatoes", "not four five")
+    assert await shopping_items(agent) == [("potatoes", 5, False)]
+
+
+async def test_not_an_amount_the_last_write_never_had_is_no_correction(agent):
+    await say_on_tier1(agent, "add four kilos of potatoes")
+    await agent.ask("not seven five", session="k")
+    assert await shopping_items(agent) == [("potatoes", 4, False)]
+
+
+async def test_a_correction_with_a_remark_after_its_amount(agent):
+    await say_on_tier1(agent, "set a medication timer for twenty minutes",
+                       "sorry make that forty minutes her tablets are after lunch")
+    assert await running_timers(agent) == [("medication", 2400)]
+
+
+async def test_a_correction_whose_amount_names_a_thing_is_not_cut(agent):
+    """"make it two bags of rice": the amount goes on into a thing; eggs never become two."""
+    await say_on_tier1(agent, "add eggs")
+    await agent.ask("make it two bags of rice", session="k")
+    assert ("eggs", 2, False) not in await shopping_items(agent)
+
+
+@pytest.mark.parametrize("said, timers", [
+    ("keep a timer for 5 minutes for the tea", [("tea", 300)]),
+    ("put a couple limes on the list and fire a ten minute timer for the rice", [("rice", 600)]),
+])
+async def test_dialect_timer_verbs_start_a_timer(agent, said, timers):
+    await say_on_tier1(agent, said)
+    assert await running_timers(agent) == timers
+
+
+async def test_a_misheard_verb_is_no_timer_name(agent):
+    """"sat a timer": no timer named "sat a" (a model or a question takes it from there)."""
+    await agent.ask("sat a timer for five minutes", session="k")
+    assert all(name != "sat a" for name, _ in await running_timers(agent))
+
+
+@pytest.mark.parametrize("said", ["stick her usual on the list would you", "add the usual"])
+async def test_a_thing_pointed_at_by_usual_is_never_added(agent, said):
+    await agent.ask(said, session="k")
+    assert await shopping_items(agent) == []
+
+
+def test_a_run_on_after_an_amount_splits_after_the_plural():
+    assert split_things("a dozen eggs heavy cream and salt") == ["a dozen eggs", "heavy cream", "salt"]
+    assert split_things("2 bags of frozen peas") == ["2 bags of frozen peas"]
+
+
+def test_a_list_named_by_its_owner_is_the_list():
+    assert normalise("put eggs on dad's shopping list") == "put eggs on the shopping list"
+    assert normalise("what's on mum's list") == "what's on the list"
+    assert normalise("add dad's favourite crisps") == "add dad's favourite crisps"
+
+
+def test_a_self_repair_is_what_a_model_reads():
+    assert self_repaired("put coriander no no pudina") == "put pudina"
+    assert self_repaired("put coriander on the list") is None
+    assert normalise("put coriander no no pudina") == "put pudina"
