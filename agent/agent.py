@@ -94,6 +94,7 @@ class Agent:
                              grammar=self.intents, names=assistant_names(self.models))
         self.runner.agreement = self.intents.disagrees  # a model's call must fit what was said
         self.runner.vacant = self.intents.vacant  # and each text it passes must say something
+        self.runner.unsupported = self.intents.unsupported  # a write said with none of its words asks first
         # one lock per session with a turn under way or waiting; a session's entry goes when its last
         # turn ends (HTTP without X-Session-ID makes a session per request)
         self._session_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()

@@ -89,6 +89,16 @@ def confirm_question(tool: Tool) -> str:
     return f"Should I {summary[:1].lower()}{summary[1:]}?"
 
 
+def confirm_call_question(tool: Tool, arguments: dict[str, Any]) -> str:
+    """The question before a call that was not plainly asked for, naming what it passes: "Should I add
+    an item to the shopping list: nappies?"."""
+    said = ", ".join(str(v) for v in arguments.values() if isinstance(v, (str, int, float)) and str(v).strip())
+    question = confirm_question(tool).rstrip("?.")
+    for mark in (";", " (", ", ", ". "):  # its first clause: "Should I check off one item on the shopping list"
+        question = question.split(mark)[0]
+    return f"{question}: {said}?" if said else f"{question}?"
+
+
 @dataclass
 class ToolRunner:
     """Validate, run under a timeout, and turn every failure into a ToolOutcome with a code."""
@@ -103,6 +113,8 @@ class ToolRunner:
     agreement: Callable[[str, Tool, dict[str, Any]], str | None] | None = None
     # which text argument of a model's call says nothing ("that", "um", "the"): asked for, never stored
     vacant: Callable[[dict[str, Any]], str | None] | None = None
+    # (request, tool) -> whether a model's write says none of the tool's words: asked first, run on a yes
+    unsupported: Callable[[str, Tool], bool] | None = None
     threads: ToolThreads = field(default_factory=lambda: ToolThreads())
     _ids: int = field(default=0, init=False)
 
@@ -117,7 +129,11 @@ class ToolRunner:
         if key is not None:
             return f"Which {key.replace('_', ' ')} do you mean?", f"{key}_missing"
         problem = self.agreement(said, tool, args) if self.agreement is not None else None
-        return (problem, "not_what_was_said") if problem is not None else None
+        if problem is not None:
+            return problem, "not_what_was_said"
+        if self.unsupported is not None and self.unsupported(said, tool):
+            return confirm_call_question(tool, args), "confirm_first"
+        return None
 
     async def run(self, name: str, arguments: Any, ctx: ToolContext, call_id: str | None = None, *,
                   confirmed: bool = False) -> ToolOutcome:

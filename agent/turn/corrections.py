@@ -61,6 +61,10 @@ def bare_amount(ctx: Context, heard: Heard | None) -> Heard | None:
         return None
     bare = ctx.lang.strip_tail(bare)  # "no fifteen minutes sorry love"
     said = bare.split()
+    hedges = matching_words(ctx.lang.code)["amount_hedges"]
+    while len(said) > 1 and said[0] in hedges:  # "nah just one"
+        said = said[1:]
+    bare = " ".join(said)
     cut = next((i for i, w in enumerate(said) if i and w in ctx.lang.negations), None)
     if cut is not None and _amount_alone(ctx, " ".join(said[:cut])):  # "a dozen not one": the new amount first
         bare = " ".join(said[:cut])

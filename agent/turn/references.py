@@ -49,14 +49,22 @@ def reference(ctx: Context) -> FollowUp | None:
     for form in _phrasings(ctx, phrase, last.tool):
         rewritten = " ".join([*tokens[:start], form, *tokens[end:]])
         routed = ctx.request(rewritten)
+        if isinstance(routed, IntentMatch) and _restates(routed, last):
+            return None  # "make it fifty" read as "make the fifteen minutes timer": the last write again
         if routed is True or (isinstance(routed, IntentMatch) and _carries(ctx, routed, things)):
             return FollowUp(text=rewritten, reason=why)
     for form in _phrasings(ctx, phrase, last.tool) if ctx.reads is not None else ():
         rewritten = " ".join([*tokens[:start], form, *tokens[end:]])  # "cancel the oven timer not supposed
         routed = ctx.reads(rewritten)  # to be on yet": the request with its remark
-        if isinstance(routed, IntentMatch) and _carries(ctx, routed, things):
+        if isinstance(routed, IntentMatch) and _carries(ctx, routed, things) and not _restates(routed, last):
             return FollowUp(text=rewritten, reason=why)
     return None
+
+
+def _restates(routed: IntentMatch, last: Call) -> bool:
+    """The rewritten request is the last write again, word for word: a reference read into a new request
+    for what was just done ("make it fifty" -> "make the fifteen minutes timer"), not about it."""
+    return not last.read and routed.name == last.tool and routed.arguments == last.arguments
 
 
 def _filled(ctx: Context, said: IntentMatch, named: list[Call], phrase: str) -> FollowUp | None:

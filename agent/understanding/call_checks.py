@@ -3,6 +3,8 @@
 - :func:`disagrees`: the call's tool does not fit what was said: the request says none of the verbs the
   tool's own sentences begin with but another writing tool's ("remove the juice boxes" is no add), or a
   write is called for a request that opens with another tool's verb ("text jo the list");
+- :func:`unsupported`: a write the request says none of the tool's own words for: asked first ("Should I
+  add an item to the shopping list: nappies?"), run on a yes;
 - :func:`unsaid_amount`: a number or a duration the call passes that the request never says ("rice timer
   for 3 minutes" from "three timers rice eighteen minutes ..."): a model that made up an amount is asked
   to be said again, never run;
@@ -52,6 +54,15 @@ def disagrees(text: str, tool: str, verbs: Mapping[str, frozenset[str]], writes:
         log.info("a model called %s for %r, which says %s", tool, text, sorted(said & others))
         return NOT_SURE
     return None
+
+
+def unsupported(text: str, tool: str, verbs: Mapping[str, frozenset[str]], writes: frozenset[str],
+                language: str = "en") -> bool:
+    """A model's write that ``text`` says none of the tool's own sentence-opening words for ("scrap the
+    nappies off" read as an add): run only after a yes. A tool without sentences is never held back."""
+    from hearth.understanding.normalise import normalise
+    mine = verbs.get(tool)
+    return bool(mine) and tool in writes and not set(normalise(text, lang=language).split()) & mine
 
 
 def unsaid_amount(text: str, arguments: dict[str, Any], properties: Mapping[str, Any],

@@ -242,6 +242,15 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
 
 
 @functools.cache
+def opening_homophones(language: str = "en") -> dict[str, str]:
+    """Words a speech recognizer writes for a verb that opens a request (``matching.yaml``'s
+    ``opening_homophones``: "at" for "add"), read so only in the fuzzy stage, after a strict match failed."""
+    path = LANG_DIR / language / "matching.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {str(k): str(v) for k, v in ((data or {}).get("opening_homophones") or {}).items()}
+
+
+@functools.cache
 def number_homophones(language: str = "en") -> dict[str, str]:
     """Words a speech recognizer writes for a number word (``matching.yaml``'s ``number_homophones``)."""
     path = LANG_DIR / language / "matching.yaml"

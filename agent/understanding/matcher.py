@@ -25,7 +25,7 @@ from hearth.errors import ToolError
 from hearth.tooling.tool import Tool
 from hearth.understanding import call_checks, sentences, slot_text
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
-from hearth.understanding.language import matching_words, number_homophones
+from hearth.understanding.language import matching_words, number_homophones, opening_homophones
 from hearth.understanding.numbers import read_number, read_quantity
 from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
@@ -191,6 +191,11 @@ class Matcher:
                 return call_checks.NOT_SURE
         return problem
 
+    def unsupported(self, text: str, tool: Tool) -> bool:
+        """Whether a model's write of ``tool`` says none of its words (:func:`call_checks.unsupported`)."""
+        self.build()
+        return call_checks.unsupported(text, tool.name, self.grammar.verbs, self._writes(), self.language)
+
     def vacant(self, arguments: dict[str, Any]) -> str | None:
         """The first thing argument of a call that names nothing, or None (:func:`call_checks.vacant`)."""
         return call_checks.vacant(arguments, self.language)
@@ -226,9 +231,16 @@ class Matcher:
         from hearth.understanding.fuzzy import correct_in_context
         words = text.split()
         fixed = correct_in_context(words, self.grammar.vocabulary, self.grammar.pairs)
+        if len(fixed) == len(words):  # a number is said as meant ("three" is no misheard "the")
+            fixed = [w if read_number(w) is not None else f for w, f in zip(words, fixed, strict=True)]
+        opening = opening_homophones(self.language).get(fixed[0]) if fixed else None
+        if opening is not None and len(fixed) > 2:  # "at cookies to the list", "sat a timer": a verb misheard
+            fixed = [opening, *fixed[1:]]
         if fixed == words:
             return ()
-        changed = set(fixed) - set(words)  # the words the correction put in (two may have become one)
+        # the words the correction put in (two may have become one)
+        changed = ({f for w, f in zip(words, fixed, strict=True) if w != f} if len(fixed) == len(words)
+                   else set(fixed) - set(words))
         found = self.strict(" ".join(fixed))
         if any(changed & set(v.split()) for m in found for v in m.arguments.values() if isinstance(v, str)):
             return ()  # a corrected word inside a slot: the correction was to what was said, not the grammar
