@@ -61,7 +61,7 @@ def unsupported(text: str, tool: str, verbs: Mapping[str, frozenset[str]], write
     """A model's write that ``text`` says none of the tool's own sentence-opening words for ("scrap the
     nappies off" read as an add): run only after a yes. A tool without sentences is never held back."""
     from hearth.understanding.normalise import normalise
-    mine = verbs.get(tool)
+    mine = verbs.get(tool) or frozenset()
     return bool(mine) and tool in writes and not set(normalise(text, lang=language).split()) & mine
 
 
