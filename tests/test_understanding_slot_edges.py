@@ -126,3 +126,61 @@ def test_a_self_repair_is_what_a_model_reads():
     assert self_repaired("put coriander no no pudina") == "put pudina"
     assert self_repaired("put coriander on the list") is None
     assert normalise("put coriander no no pudina") == "put pudina"
+
+
+@pytest.mark.parametrize("said, timers", [
+    ("Set two timers: 10 minutes for the rice and 20 minutes for the oven.", [("oven", 1200), ("rice", 600)]),
+    ("put one timer for 10 minutes for the chai and another one for forty minutes for the biryani",
+     [("biryani", 2400), ("chai", 600)]),
+    ("timer for the steak ten minutes and one for the potatoes twenty five minutes", [("potatoes", 1500), ("steak", 600)]),
+    ("set a timer for thirty minutes margaret's next tablets are after she's eaten", [(None, 1800)]),
+    ("sat a timer for five minutes", [(None, 300)]),
+])
+async def test_several_timers_and_a_timer_with_a_remark(agent, said, timers):
+    await say_on_tier1(agent, said)
+    assert await running_timers(agent) == timers
+
+
+async def test_a_misspelt_opening_and_a_second_request(agent):
+    await say_on_tier1(agent, "Plese add 3 bell peppers, and set a 30 minute focus timer.")
+    assert await shopping_items(agent) == [("bell peppers", 3, False)]
+    assert await running_timers(agent) == [("focus", 1800)]
+
+
+@pytest.mark.parametrize("said, items", [
+    ("at cookies to the shopping list", [("cookies", 1, False)]),
+    ("at three packs of sandpaper to the list", [("sandpaper", 3, False)]),
+])
+async def test_a_misheard_opening_verb_is_read_and_a_number_stays_a_number(agent, said, items):
+    await say_on_tier1(agent, said)
+    assert await shopping_items(agent) == items
+
+
+async def test_a_verb_at_the_start_of_a_slot_is_a_request_not_a_thing(agent):
+    await say_on_tier1(agent, "add doritos and juice", "mark the doritos as bought we got them")
+    assert sorted(await shopping_items(agent)) == [("doritos", 1, True), ("juice", 1, False)]
+
+
+@pytest.mark.parametrize("said, kind", [
+    ("what day is it today margaret's asking", "get_current_date"),
+    ("what can you do margaret wants to know what you're for", "small_talk"),
+])
+def test_a_question_said_first_then_a_remark_is_answered(agent, said, kind):
+    route = agent.router.route(said, tier=1)
+    assert route.tier == 1 and route.match is not None and route.match.name == kind
+
+
+def test_a_question_about_a_write_is_never_spotted_as_one(agent):
+    assert agent.router.route("should we add eggs", tier=1).match is None
+
+
+async def test_a_correction_by_reference_never_repeats_the_last_write(agent):
+    """"make it fifty" read as "make the fifteen minutes timer": no second fifteen-minute timer."""
+    await say_on_tier1(agent, "set a timer for fifteen minutes")
+    await agent.ask("no fifty five zero make it fifty", session="k")
+    assert [d for _, d in await running_timers(agent)].count(900) <= 1
+
+
+async def test_clear_the_whole_list_with_a_remark_to_start_over(agent):
+    await say_on_tier1(agent, "add milk and eggs", "wipe the whole list start over")
+    assert await shopping_items(agent) == []

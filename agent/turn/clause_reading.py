@@ -17,6 +17,7 @@ The words are the language's (``lang/<language>/matching.yaml``); this module na
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from hearth.understanding.clauses import clauses, remark_cut, request_cut
 from hearth.understanding.language import matching_words
@@ -60,6 +61,7 @@ class ClauseReading:
     and gives it its reader (:meth:`read`), its stages (:meth:`_calls`) and its grammar."""
 
     grammar: Matcher | None
+    tools: Any  # the ToolRegistry: which tools only read
 
     def read(self, text: str) -> str:
         raise NotImplementedError
@@ -122,7 +124,7 @@ class ClauseReading:
             head = self.read(parts[i])
             if len(head.split()) <= MAX_OPENING_WORDS and not self._calls(head):
                 joined = f"{head} {self.read(parts[i + 1])}"
-                if self._calls(joined):
+                if self._split(joined, depth=0):  # "set two timers: 10 minutes for the rice and 20 for the oven"
                     parts[i:i + 2] = [joined]
         return parts
 
@@ -138,7 +140,7 @@ class ClauseReading:
         mine = matching_words()
         starts, stops, negators = mine["remark_starts"], mine["clause_ends"], mine["negators"]
         if said and said[0] in mine["question_starts"]:
-            return []  # "should we add eggs": a question about a request, not one
+            return self._asked_first(said)  # "should we add eggs": a question about a request, not one
         for i in (k for k, word in enumerate(said) if word in action):
             if any(" ".join(said[max(0, i - n):i]) in negators for n in (1, 2, 3)):
                 continue  # "don't add milk"
@@ -161,6 +163,18 @@ class ClauseReading:
                         return _same_thing([*before, *(c for call in calls for c in self._them(call, before))])
                 if calls and not any(part and self.asks_something(part) for part in rest):
                     return calls
+        return []
+
+    def _asked_first(self, said: list[str]) -> list[IntentMatch]:
+        """A question that changes nothing, said first, a remark after it ("what day is it today
+        margaret's asking", "what can you do margaret wants to know"): the longest opening that reads as
+        questions only, when the rest asks for nothing."""
+        from hearth.tooling.calls.questions import is_read_tool
+        for end in range(len(said) - 1, 1, -1):
+            calls = self._calls(" ".join(said[:end]))
+            tools = [self.tools.get(c.name) for c in calls]
+            if calls and all(t is not None and is_read_tool(t.schema()) for t in tools):
+                return [] if self.asks_something(" ".join(said[end:])) else calls
         return []
 
     def asks_something(self, text: str) -> bool:
@@ -222,7 +236,7 @@ class ClauseReading:
             # "... and can you set a timer", "put sugar on the list dear and also ...": each side read again
             left, right = self.read(" ".join(words[:i])), self.read(" ".join(words[j:]))
             if right.split()[:1] and right.split()[0] in starters:
-                first = self._calls(left)
+                first = self._calls(left) or self._calls(left, fuzzy=True)  # "plese add 3 bell peppers and set ..."
                 rest = self._split(right, depth + 1) if first else []
                 if first and rest:
                     return _same_thing([*first, *rest])
@@ -230,7 +244,9 @@ class ClauseReading:
                 continue  # "add milk and clear out the fridge": a verb of its own, never a thing
             if words[0] in starters and right:  # an ellipsis: the verb of the first request carries over
                 first = self._calls(left)
-                rest = self._calls(f"{words[0]} {right}") if first else []
+                # the verb carries over, or the rest reads as more of the same on its own ("set two timers
+                # 10 minutes for the rice and 20 minutes for the oven")
+                rest = (self._calls(f"{words[0]} {right}") or self._calls(right)) if first else []
                 if first and rest and rest[0].name == first[-1].name:
                     return _same_thing([*first, *rest])
                 joined = self._joined(left, right, first)  # "put ibuprofen on the list and some bananas"

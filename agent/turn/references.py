@@ -38,6 +38,9 @@ def reference(ctx: Context) -> FollowUp | None:
     if last is None or last.thing is None or found is None or len(bare.split()) > MAX_WORDS:
         return None
     start, end, plural = found
+    head = " ".join(bare.split()[:start])
+    if len(head.split()) > 1 and isinstance(ctx.request(head), IntentMatch):
+        return None  # "mark the doritos as bought we got them": "them" is what this sentence named first
     named = [c for c in ctx.state.last_turn() if c.thing] if plural else [last]
     things = list(dict.fromkeys(str(c.thing) for c in named))
     phrase = " and ".join(things)

@@ -122,3 +122,27 @@ def _merged(words: list[str], vocabulary: Collection[str], pairs: Collection[tup
             out[i:i + 2] = [near]
         i += 1
     return out
+
+
+def heard_as(words: list[str], vocabulary: Collection[str], pairs: Collection[tuple[str, str]],
+             language: str = "en") -> tuple[list[str], list[str]]:
+    """The words as said and as the fuzzy stage reads them: near-misses corrected in context
+    (:func:`correct_in_context`), never a number word ("three" is no misheard "the"); a misheard opening
+    verb read as one ("at cookies to the list", "sat a timer": the language's ``opening_homophones``); and
+    what then reads as a filler left out of both ("plese add" -> "add")."""
+    from hearth.understanding.language import opening_homophones
+    from hearth.understanding.normalise import normalise
+    from hearth.understanding.numbers import read_number
+    fixed = correct_in_context(words, vocabulary, pairs)
+    if len(fixed) == len(words):
+        fixed = [w if read_number(w, language) is not None else f for w, f in zip(words, fixed, strict=True)]
+    opening = opening_homophones(language).get(fixed[0]) if fixed else None
+    if opening is not None and len(fixed) > 2:
+        fixed = [opening, *fixed[1:]]
+    if fixed == words:
+        return words, fixed
+    read = normalise(" ".join(fixed), lang=language).split()
+    dropped = len(fixed) - len(read)  # what normalising took away, from the front, the same in both
+    if 0 < dropped and len(fixed) == len(words) and fixed[dropped:] == read:
+        return words[dropped:], read
+    return words, fixed

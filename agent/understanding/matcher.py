@@ -25,7 +25,7 @@ from hearth.errors import ToolError
 from hearth.tooling.tool import Tool
 from hearth.understanding import call_checks, sentences, slot_text
 from hearth.understanding.grammar import compile_grammar, give_examples, grammar_key
-from hearth.understanding.language import matching_words, number_homophones, opening_homophones
+from hearth.understanding.language import matching_words, number_homophones
 from hearth.understanding.numbers import read_number, read_quantity
 from hearth.understanding.templates import slot_list, template_blocks
 from hearth.understanding.things import amount_split, each_thing, split_and, typed_arguments
@@ -228,15 +228,9 @@ class Matcher:
     def fuzzy(self, text: str) -> tuple[IntentMatch, ...]:
         """The strict stage again with near-miss words read as the grammar's own ("lift" -> "list")."""
         self.build()
-        from hearth.understanding.fuzzy import correct_in_context
-        words = text.split()
-        fixed = correct_in_context(words, self.grammar.vocabulary, self.grammar.pairs)
-        if len(fixed) == len(words):  # a number is said as meant ("three" is no misheard "the")
-            fixed = [w if read_number(w) is not None else f for w, f in zip(words, fixed, strict=True)]
-        opening = opening_homophones(self.language).get(fixed[0]) if fixed else None
-        if opening is not None and len(fixed) > 2:  # "at cookies to the list", "sat a timer": a verb misheard
-            fixed = [opening, *fixed[1:]]
-        if fixed == words:
+        from hearth.understanding.fuzzy import heard_as
+        words, fixed = heard_as(text.split(), self.grammar.vocabulary, self.grammar.pairs, self.language)
+        if fixed == text.split():
             return ()
         # the words the correction put in (two may have become one)
         changed = ({f for w, f in zip(words, fixed, strict=True) if w != f} if len(fixed) == len(words)
@@ -310,6 +304,8 @@ class Matcher:
         if not words or (words[0] in mine["not_a_slot_start"] and not misheard) or any(
                 w in mine["clause_verbs"] for w in words[1:]):
             return False  # ... "for lemons" is four lemons misheard, no slot that starts with "for"
+        if len(words) > 2 and words[0] in mine["clause_verbs"]:
+            return False  # "mark the doritos as bought we got them": a request inside the slot, not a thing
         if len(words) == 1 and read_number(words[0]) is not None:
             return False  # "another one": a count of something said before, not a thing called "one"
         if slot_text.pointed_at(words, mine):
