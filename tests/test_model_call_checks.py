@@ -30,8 +30,9 @@ async def _run(agent, name, arguments, said):
      "three timers rice eighteen minutes eggs six and a half and bread forty minutes"),
     ("add_to_shopping_list", {"item": "rice", "quantity": 10}, "add rice"),
     ("add_to_shopping_list", {"item": "eggs", "quantity": 3}, "add another half a dozen eggs"),
+    ("add_to_shopping_list", {"item": "bananas"}, "stick her usual on the list would you"),
 ])
-async def test_an_amount_the_request_never_says_is_refused(agent, name, arguments, said):
+async def test_an_amount_or_a_thing_the_request_never_says_is_refused(agent, name, arguments, said):
     outcome = await _run(agent, name, arguments, said)
     assert (outcome.ok, outcome.error_code) == (False, "not_what_was_said")
     assert await shopping_items(agent) == [] and await running_timers(agent) == []
@@ -42,6 +43,7 @@ async def test_an_amount_the_request_never_says_is_refused(agent, name, argument
     ("start_timer", {"duration": "90 minutes"}, "set a timer for an hour and a half"),
     ("add_to_shopping_list", {"item": "eggs", "quantity": 12}, "add a dozen eggs"),
     ("add_to_shopping_list", {"item": "rice", "quantity": 1}, "add rice"),
+    ("add_to_shopping_list", {"item": "green chillies"}, "add coriander and green chilly to the list"),
 ])
 async def test_an_amount_the_request_says_runs(agent, name, arguments, said):
     outcome = await _run(agent, name, arguments, said)
@@ -69,3 +71,11 @@ def test_amounts_and_durations_inside_a_request():
     assert {3, 18, 40, 6.5} <= amounts_in(text)
     assert {1080, 2400} <= durations_in(text)
     assert durations_in("add milk") == set()
+
+
+async def test_a_thing_holding_its_own_amount_is_asked_for(agent):
+    """"celery root two of them": a model put the amount into the name."""
+    outcome = await _run(agent, "add_to_shopping_list", {"item": "celery root two of them", "quantity": 2},
+                         "add uh fennel no wait celery root two of em")
+    assert (outcome.ok, outcome.error_code) == (False, "item_missing")
+    assert await shopping_items(agent) == []

@@ -184,3 +184,13 @@ async def test_a_correction_by_reference_never_repeats_the_last_write(agent):
 async def test_clear_the_whole_list_with_a_remark_to_start_over(agent):
     await say_on_tier1(agent, "add milk and eggs", "wipe the whole list start over")
     assert await shopping_items(agent) == []
+
+
+@pytest.mark.parametrize("said, read", [
+    ("add eh sugar no wait syrup golden syrup", "add golden syrup"),
+    ("add milk oat milk", "add oat milk"),
+    ("set the pasta timer pasta timer", "set the pasta timer"),
+    ("add salt and salt", "add salt and salt"),
+])
+def test_a_word_said_again_with_its_kind_before_it_is_said_once(said, read):
+    assert normalise(said) == read

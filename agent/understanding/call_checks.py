@@ -5,9 +5,9 @@
   write is called for a request that opens with another tool's verb ("text jo the list");
 - :func:`unsupported`: a write the request says none of the tool's own words for: asked first ("Should I
   add an item to the shopping list: nappies?"), run on a yes;
-- :func:`unsaid_amount`: a number or a duration the call passes that the request never says ("rice timer
-  for 3 minutes" from "three timers rice eighteen minutes ..."): a model that made up an amount is asked
-  to be said again, never run;
+- :func:`unsaid_amount`: a number, a duration or a thing the call passes that the request never says
+  ("rice timer for 3 minutes" from "three timers rice eighteen minutes ...", "bananas" from "add the
+  usual"): a model that made it up is asked to be said again, never run;
 - :func:`vacant`: a thing argument names nothing: only hesitations, pronouns, function words or verbs
   ("um", "that", "put" from "put that on the list"), a hesitation copied from speech ("pears and erm tom"),
   or a thing pointed at, not named ("the thing jess mentioned"). Hearth asks for it instead.
@@ -24,10 +24,11 @@ from typing import Any
 from hearth.understanding.language import matching_words
 from hearth.understanding.language import words as language_words
 from hearth.understanding.slot_text import pointed_at
-from hearth.understanding.things import amount_alone
+from hearth.understanding.things import amount_alone, amount_split
 
 log = logging.getLogger("hearth.understanding")
 
+NEAR = 80  # rapidfuzz ratio at which a word of a model's thing is the request's word
 NOT_SURE = "Sorry, I'm not sure what you want me to do. Could you say it another way?"
 
 
@@ -86,7 +87,18 @@ def unsaid_amount(text: str, arguments: dict[str, Any], properties: Mapping[str,
             seconds = durations_in(spoken, language) if seconds is None else seconds
             if length not in seconds:
                 return str(key)
+        elif isinstance(value, str) and key in matching_words(language)["thing_arguments"] and not _named_in(value, spoken):
+            return str(key)  # a thing the request never names ("bananas" for "add the usual")
     return None
+
+
+def _named_in(thing: str, spoken: str) -> bool:
+    """Whether a word of ``thing`` is said in ``spoken``, near enough (a plural, a near-miss: the tool
+    finds "baked beans" for "beans", a model writes "chillies" for "chilly")."""
+    from rapidfuzz import fuzz
+    said = spoken.split()
+    mine = matching_words()["function_words"]
+    return any(fuzz.ratio(w, s) >= NEAR for w in thing.lower().split() if w not in mine for s in said)
 
 
 def vacant(arguments: dict[str, Any], language: str = "en") -> str | None:
@@ -106,4 +118,6 @@ def vacant(arguments: dict[str, Any], language: str = "en") -> str | None:
                 return str(key)  # "the thing jess mentioned"
             if amount_alone(value.lower()) is not None:
                 return str(key)  # "three" from "add three more of those": an amount, no thing
+            if len(amount_split(value.lower(), language)) > 1:
+                return str(key)  # "celery root two of them": a thing and its amount in one name
     return None

@@ -243,6 +243,11 @@ def _repair_once(toks: list[str], gaps: list[str], w: Words) -> bool:
     return False
 
 
+def _function_words(lang: str) -> frozenset[str]:
+    from .language import matching_words
+    return matching_words(lang)["function_words"] | matching_words(lang)["seams"]
+
+
 def _unowned(toks: list[str], w: Words) -> None:
     """A list named by its owner is the list ("prunes to margaret's list" -> "prunes to the list"): a
     possessive after a joining word and before a list's noun (``words.yaml``: ``owned_lists``)."""
@@ -250,6 +255,18 @@ def _unowned(toks: list[str], w: Words) -> None:
         if toks[i].endswith(("'s", "s'")) and toks[i - 1] in w.owned_joins and any(
                 tuple(toks[i + 1:i + 1 + n]) in w.owned_nouns for n in (1, 2)):
             toks[i] = w.owned_as
+
+
+def _restated(toks: list[str], gaps: list[str], function: frozenset[str]) -> None:
+    """A word said again with its kind before it, once, with its kind ("syrup golden syrup" -> "golden
+    syrup", "milk oat milk" -> "oat milk"); after the repairs ("no wait syrup golden syrup")."""
+    for i in range(len(toks) - 3, -1, -1):
+        for k in (2, 3):
+            between = toks[i + 1:i + k]
+            if (i + k < len(toks) and toks[i] == toks[i + k] and toks[i].isalpha() and len(toks[i]) > 2
+                    and toks[i] not in function and all(t.isalpha() and t not in function for t in between)):
+                _remove(toks, gaps, i, i + 1)
+                break
 
 
 def _restart(toks: list[str], gaps: list[str]) -> None:
@@ -340,6 +357,7 @@ def _read(text: str, names: Iterable[str], lang: str) -> tuple[str, int]:
             break
         repairs += 1
         _strip_ends(toks, gaps, name_phrases, w)
+    _restated(toks, gaps, _function_words(lang))
     if len(toks) > 1 and toks[0] in w.call_words and _name_at(toks, 1, name_phrases) == len(toks) - 1:
         del toks[1:], gaps[1:]  # "hey hearth": a greeting, the name dropped
     return _join(toks, gaps, w), repairs
