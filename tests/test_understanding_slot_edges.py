@@ -194,3 +194,32 @@ async def test_clear_the_whole_list_with_a_remark_to_start_over(agent):
 ])
 def test_a_word_said_again_with_its_kind_before_it_is_said_once(said, read):
     assert normalise(said) == read
+
+
+@pytest.mark.parametrize("said, timers", [
+    ("put two timer, one for rice twenty minutes and one for eggs eight minutes", [("eggs", 480), ("rice", 1200)]),
+    ("set one timer for five minutes for the rice and another one twenty minutes for the chicken",
+     [("chicken", 1200), ("rice", 300)]),
+])
+async def test_two_timers_each_with_a_name_and_a_duration(agent, said, timers):
+    await say_on_tier1(agent, said)
+    assert await running_timers(agent) == timers
+
+
+@pytest.mark.parametrize("said", ["stop the timer please, i don't need it",
+                                  "Would you cancel that timer, please? I've taken the pie out already."])
+async def test_a_remark_about_the_timer_with_it_is_no_request_of_the_list(agent, said):
+    await say_on_tier1(agent, "add pie crust", "set a timer for 10 minutes", said)
+    assert await running_timers(agent) == []
+    assert await shopping_items(agent) == [("pie crust", 1, False)]
+
+
+async def test_a_request_after_someone_says_so(agent):
+    await say_on_tier1(agent, "sam says we need 2 more packs of pasta")
+    assert await shopping_items(agent) == [("pasta", 2, False)]
+
+
+async def test_both_of_those_are_what_the_sentence_named(agent):
+    await say_on_tier1(agent, "add sugar and flour and eggs")
+    await say_on_tier1(agent, "I have bought the sugar and the flour this morning, so would you tick both of those off for me?")
+    assert await shopping_items(agent) == [("sugar", 1, True), ("flour", 1, True), ("eggs", 1, False)]

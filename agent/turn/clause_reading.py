@@ -84,7 +84,7 @@ class ClauseReading:
             cut = remark_cut(part) if not calls else None
             if cut is not None and not self._calls(self.read(cut[1]), fuzzy=True):
                 calls = self._split(self.read(cut[0]), depth=0)
-            opening = request_cut(part) if not calls and cut is None else None
+            opening = request_cut(part) if not calls else None
             if opening is not None and not self.asks_something(opening[0]):  # "oh we're out could you add milk"
                 calls = self._split(self.read(opening[1]), depth=0)
             if not calls and before is not None and amount_alone(self.read(part)) is not None:
@@ -95,6 +95,8 @@ class ClauseReading:
                     calls = joined
             if not calls and len(parts) == 1:
                 calls = self._spotted(part)  # "ben's just back from the shop tick off the milk"
+            if calls and before is not None and self._about_the_last(calls, found[-before[1]:]):
+                continue  # "stop the timer please, i don't need it": "it" is the timer, no list's thing
             if calls:
                 said = found[-before[1]:] if before is not None and loose is None else []
                 found.extend(c for call in calls for c in self._them(self._it_is(call, loose), said))
@@ -164,6 +166,15 @@ class ClauseReading:
                 if calls and not any(part and self.asks_something(part) for part in rest):
                     return calls
         return []
+
+    def _about_the_last(self, calls: list[IntentMatch], said: list[IntentMatch]) -> bool:
+        """Whether ``calls`` only say "it" of what the clause before asked of another plugin's tool: a
+        remark about it, not a request of their own tool ("stop the timer please, i don't need it")."""
+        def plugin(name: str) -> Any:
+            tool = self.tools.get(name)
+            return tool.plugin if tool is not None else name
+        return bool(said) and all(_pronoun_slot(c) for c in calls) and not (
+            {plugin(c.name) for c in calls} & {plugin(c.name) for c in said})
 
     def _asked_first(self, said: list[str]) -> list[IntentMatch]:
         """A question that changes nothing, said first, a remark after it ("what day is it today

@@ -331,9 +331,9 @@ class Matcher:
     def _holds_carrier(self, words: list[str], intent: str | None = None) -> bool:
         """Whether a carrier ends inside a slot's words, after a thing and before more words ("milk to
         the list please margaret's nearly out"): a joining word ("to", "on") and the carrier's noun."""
-        joins = matching_words(self.language)["continuations"]
-        return any(self._ends_in_carrier(" ".join(words[:i]), intent) and any(w in joins for w in words[max(1, i - 3):i - 1])
-                   for i in range(3, len(words) + 1))
+        mine = matching_words(self.language)
+        return any(self._ends_in_carrier(" ".join(words[:i]), intent) and words[i - 1] not in mine["pronouns"]
+                   and any(w in mine["continuations"] for w in words[max(1, i - 3):i - 1]) for i in range(3, len(words) + 1))
 
     def _ends_in_misheard_carrier(self, words: list[str], intent: str | None = None) -> bool:
         """Whether a slot ends with the grammar's own words once a near-miss is read ("shopping lift")."""

@@ -167,6 +167,8 @@ def each_thing(arguments: dict[str, Any], slot: str, count: Any, starters: set[s
                language: str = "en", whole: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """One call per thing the ``slot`` names, each thing's leading amount read into ``count``."""
     from hearth.understanding.numbers import read_quantity
+    if str(arguments[slot]).strip().lower() in matching_words(language)["pronouns"]:
+        return [dict(arguments)]  # "both of those": what the dialogue or the sentence named, read there
     pieces = split_things(str(arguments[slot]), language, whole)
     if len(pieces) > 1 and any(p.split()[0] in starters for p in pieces[1:]):
         raise ValueError("two requests, not two things")
