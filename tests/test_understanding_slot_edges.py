@@ -223,3 +223,47 @@ async def test_both_of_those_are_what_the_sentence_named(agent):
     await say_on_tier1(agent, "add sugar and flour and eggs")
     await say_on_tier1(agent, "I have bought the sugar and the flour this morning, so would you tick both of those off for me?")
     assert await shopping_items(agent) == [("sugar", 1, True), ("flour", 1, True), ("eggs", 1, False)]
+
+
+@pytest.mark.parametrize("said, read", [
+    ("No, I said six o", "no i said six"),
+    ("Tell me everything on the list o, I want to be going", "tell me everything on the list and i want to be going"),
+    ("add a bottle o milk", "add a bottle of milk"),
+    ("put este three no four avocados on the list", "put four avocados on the list"),
+    ("add two lemons nah limes sorry limes", "add two limes"),
+    ("órale start a tortilla timer for two minutes", "start a tortilla timer for two minutes"),
+])
+def test_particles_fillers_and_nah_in_other_englishes(said, read):
+    assert normalise(said) == read
+
+
+@pytest.mark.parametrize("said, items", [
+    ("Put a dozen eggs on the list for the chin chin", [("eggs", 12, False)]),
+    ("put rich tea biscuits and a tin of tomato soup on the list for margaret",
+     [("rich tea biscuits", 1, False), ("tomato soup", 1, False)]),
+    ("Add another bag of rice biko, these people will chop plenty on Saturday", [("rice", 1, False)]),
+])
+async def test_who_a_thing_is_for_and_a_vocative_are_no_part_of_it(agent, said, items):
+    await say_on_tier1(agent, said)
+    assert await shopping_items(agent) == items
+
+
+async def test_a_write_for_someone_then_a_second_request_both_run(agent):
+    await say_on_tier1(agent, "put eggs on the list for the cake and set a timer for 10 minutes")
+    assert await shopping_items(agent) == [("eggs", 1, False)]
+    assert await running_timers(agent) == [(None, 600)]
+
+
+async def test_more_of_the_same_with_its_verb_and_an_amount_of_them(agent):
+    await say_on_tier1(agent, "add a couple of tins of sardines", "and put onions too, four of them")
+    assert sorted(await shopping_items(agent)) == [("onions", 4, False), ("sardines", 2, False)]
+
+
+async def test_a_request_for_someone_else_is_never_spotted(agent):
+    await agent.ask("ring their dad and tell him to pick up milk on the way home", session="k")
+    assert await shopping_items(agent) == []
+
+
+async def test_a_timer_name_holds_no_starting_verb(agent):
+    await say_on_tier1(agent, "órale start a tortilla timer for two minutes")
+    assert await running_timers(agent) == [("tortilla", 120)]

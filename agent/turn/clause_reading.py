@@ -146,6 +146,8 @@ class ClauseReading:
         for i in (k for k, word in enumerate(said) if word in action):
             if any(" ".join(said[max(0, i - n):i]) in negators for n in (1, 2, 3)):
                 continue  # "don't add milk"
+            if said[i - 1:i] == ["to"] and set(said[max(0, i - 4):i - 1]) & mine["reported_leads"]:
+                continue  # "tell him to pick up milk": a request for someone else
             # from a verb, to where a remark begins or a request may end
             ends = [len(said), *(k for k in range(len(said) - 1, i + 1, -1)
                                  if said[k] in starts or said[k - 1] in stops)]

@@ -64,6 +64,7 @@ class Language:
         self.time_units = [(str(a), str(b), int(s)) for a, b, s in words.get("time_units") or ()]
         self.restate_amount = str(words.get("restate_amount") or "")
         self.same_amounts = set(_phrases(words.get("same_amounts")))
+        self.more_verbs = frozenset(str(w) for w in words.get("more_verbs") or ())
         self.reference_phrasings = [str(p) for p in words.get("reference_phrasings") or ("{thing}",)]
         self.replies: dict[str, str] = {str(k): str(v) for k, v in (words.get("replies") or {}).items()}
 

@@ -119,6 +119,8 @@ def more(ctx: Context, heard: Heard) -> FollowUp | None:
     if not thing or len(thing.split()) > 6 or ctx.lang.is_reference(thing) or thing in ctx.lang.not_things \
             or thing.split()[0] in mine["not_a_slot_start"] | mine["remark_starts"] or ctx.request(thing):
         return None  # "and add chocolate": a request of its own; "and remind me what else": a question
+    if len(thing.split()) > 1 and thing.split()[0] in ctx.lang.more_verbs:
+        thing = " ".join(thing.split()[1:])  # "and put onions too, four of them": more of the same, its verb said
     numbers = [k for k, s in ctx.properties(last.tool).items() if is_number(s)]
     thing, same = _same_amount(ctx, thing, last, numbers)
     try:  # the things read as a slot's are ("and cilantro too two bunches", "and eggs and a loaf of bread")

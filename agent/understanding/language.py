@@ -39,6 +39,7 @@ class Words:
 
     language: str
     hesitations: frozenset[str]
+    final_particles: frozenset[str]
     hesitation_phrases: PhraseIndex
     expansions: Mapping[str, tuple[str, ...]]
     call_words: frozenset[str]
@@ -137,6 +138,7 @@ def _build(language: str, d: dict[str, Any]) -> Words:
     return Words(
         language=language,
         hesitations=frozenset(_strings(d.get("hesitations"), "hesitations")),
+        final_particles=frozenset(_strings(d.get("final_particles"), "final_particles")),
         hesitation_phrases=_index(d.get("hesitation_phrases"), "hesitation_phrases"),
         expansions={k: tuple(str(v).split()) for k, v in _table(d.get("expansions"), str).items()},
         call_words=frozenset(_strings(d.get("call_words"), "call_words")),
@@ -238,7 +240,7 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
              "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments", "remark_joins",
              "request_starts", "amount_hedges", "not_things", "clause_ends", "negators",
-             "question_starts", "slot_tails", "slot_places", "continuations", "vague_things", "vague_alone", "description_starts", "description_ends")}
+             "question_starts", "slot_tails", "slot_places", "continuations", "vague_things", "vague_alone", "description_starts", "description_ends", "reported_leads")}
 
 
 @functools.cache

@@ -251,26 +251,9 @@ class Matcher:
         metadata = result.intent_metadata or {}
         if convert is None and "each" not in metadata:
             metadata = {**self._each.get(tool.name, {}), **metadata}
-        slots: dict[str, Any] = {}
-        for name, entity in result.entities.items():
-            value = _number(entity.value)
-            if isinstance(value, str):
-                value = value.strip()
-                if entity.is_wildcard:
-                    mine = matching_words(self.language)
-                    value = slot_text.without_description(value, mine)
-                    value = slot_text.without_place(slot_text.without_tail(value, mine["slot_tails"]), mine["slot_places"])
-                argument = name in tool.parameters["properties"]
-                if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
-                    return ()
-            slots[name] = value
-        for name, entity in result.entities.items():  # hassil gives a list value after a wildcard with the
-            wild = [str(e.value).strip() for e in result.entities.values() if e.is_wildcard and e is not entity]
-            value = slots.get(name)  # wildcard's words in front ("soup 25 minutes" for the duration)
-            if not entity.is_wildcard and isinstance(value, str):
-                for w in wild:
-                    if w and value.startswith(f"{w} "):
-                        slots[name] = value[len(w):].strip()
+        slots = self._slots(result, tool)
+        if slots is None:
+            return ()
         try:
             if convert is not None:
                 calls = [convert(dict(slots))]
@@ -286,10 +269,38 @@ class Matcher:
             log.info("tier 1: %s matched %s but %s; a model answers instead", text, tool.name, err)
             return ()
         if convert is None:
-            source = f"template: {metadata['template']}" if metadata.get("template") else f"sentence: {_sentence(result)}"
+            source = f"template: {metadata['template']}" if metadata.get("template") else f"sentence: {sentences.said_template(result)}"
             return tuple(IntentMatch(tool.name, a, source) for a in calls)
-        source = f"Home Assistant intent {result.intent.name}: {_sentence(result)}"
+        source = f"Home Assistant intent {result.intent.name}: {sentences.said_template(result)}"
         return (IntentMatch(tool.name, calls[0], source, intent=result.intent.name, slots=slots),)
+
+    def _slots(self, result: Any, tool: Tool) -> dict[str, Any] | None:
+        """A hassil result's slots as said, or None when a wildcard reads as no slot (see
+        :meth:`_plausible_slot`, :func:`_aside`)."""
+        slots: dict[str, Any] = {}
+        for name, entity in result.entities.items():
+            value = _number(entity.value)
+            if isinstance(value, str):
+                value = value.strip()
+                if entity.is_wildcard:
+                    mine = matching_words(self.language)
+                    value = slot_text.without_description(value, mine)
+                    value = slot_text.without_place(slot_text.without_tail(value, mine["slot_tails"]), mine["slot_places"])
+                argument = name in tool.parameters["properties"]
+                if entity.is_wildcard and argument and not self._plausible_slot(value, result.intent.name):
+                    return None
+                if entity.is_wildcard and not argument and tool.name in self._writes() and not slot_text.aside(
+                        value, matching_words(self.language)["seams"]):
+                    return None  # "for the cake and set a timer ...": more than who a write is for
+            slots[name] = value
+        for name, entity in result.entities.items():  # hassil gives a list value after a wildcard with the
+            wild = [str(e.value).strip() for e in result.entities.values() if e.is_wildcard and e is not entity]
+            value = slots.get(name)  # wildcard's words in front ("soup 25 minutes" for the duration)
+            if not entity.is_wildcard and isinstance(value, str):
+                for w in wild:
+                    if w and value.startswith(f"{w} "):
+                        slots[name] = value[len(w):].strip()
+        return slots
 
     def _whole(self, list_name: Any) -> frozenset[str]:
         """The names a data block's ``metadata: {whole: <list>}`` keeps whole ("salt and pepper")."""
@@ -366,26 +377,3 @@ class Matcher:
         vocab = self._carriers(intent)
         function = matching_words(self.language)["function_words"]
         return len(tail) == 2 and all(w in vocab for w in tail) and any(w not in function for w in tail)
-
-
-def _sentence(result: Any) -> str:
-    sentence = result.intent_sentence.text if result.intent_sentence is not None else ""
-    out: list[str] = []
-    name: list[str] = []
-    depth = 0
-    for ch in sentence:  # "{shopping_list_item:item}" -> "{item}"
-        if ch == "{":
-            depth, name = 1, []
-            out.append("{")
-            continue
-        if depth and ch == ":":
-            name = []
-            continue
-        if depth and ch == "}":
-            depth = 0
-            out.append("".join(name) + "}")
-            continue
-        (name if depth else out).append(ch)
-    return "".join(out)
-
-

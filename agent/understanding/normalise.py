@@ -56,12 +56,24 @@ def _tokens(text: str, w: Words) -> tuple[list[str], list[str]]:
             tok = w.symbols.get(tok, tok).strip("'")
             if not tok:
                 continue
+            if toks and toks[-1] in w.final_particles and gaps[-1] and len(toks) > 1:
+                _drop_last(toks, gaps)  # "everything on the list o, i want to": dropped before a pause;
+                # a particle before another word is a word ("a bottle o milk")
             if tok in w.hesitations:
                 gaps[-1] += _HESITATION
                 continue
             toks.append(tok)
             gaps.append("")
+    if toks and toks[-1] in w.final_particles and len(toks) > 1:  # "no, i said six o"
+        _drop_last(toks, gaps)
     return toks, gaps
+
+
+def _drop_last(toks: list[str], gaps: list[str]) -> None:
+    """Drop the last word, the pause before and after it kept as one."""
+    after = gaps.pop()
+    toks.pop()
+    gaps[-1] += after
 
 
 def _remove(toks: list[str], gaps: list[str], i: int, j: int) -> None:

@@ -317,3 +317,27 @@ def verbs(data: dict[str, Any], language: str) -> dict[str, set[str]]:
                 found |= first_words(t)
         out[name] = {w for w in found if w not in not_verbs and w.isalpha()}
     return out
+
+
+def said_template(result: Any) -> str:
+    """The template a hassil result matched, with slots by argument name ("{shopping_list_item:item}" -> "{item}")."""
+    sentence = result.intent_sentence.text if result.intent_sentence is not None else ""
+    out: list[str] = []
+    name: list[str] = []
+    depth = 0
+    for ch in sentence:  # "{shopping_list_item:item}" -> "{item}"
+        if ch == "{":
+            depth, name = 1, []
+            out.append("{")
+            continue
+        if depth and ch == ":":
+            name = []
+            continue
+        if depth and ch == "}":
+            depth = 0
+            out.append("".join(name) + "}")
+            continue
+        (name if depth else out).append(ch)
+    return "".join(out)
+
+

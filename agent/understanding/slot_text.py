@@ -63,3 +63,9 @@ def pointed_at(words: list[str], mine: dict[str, frozenset[str]]) -> bool:
     if not rest or rest[0] not in mine["vague_things"]:
         return False
     return not (len(rest) == len(words) and len(rest) > 1 and read_number(rest[0]) is not None)
+
+
+def aside(value: str, seams: frozenset[str]) -> bool:
+    """A write's wildcard that is no argument ("for the chin chin") holds a few words and no seam."""
+    words = value.split()
+    return len(words) <= MAX_PLACE_WORDS and not set(words) & seams

@@ -71,6 +71,9 @@ def amount_alone(text: str) -> float | None:
     """The amount ``text`` says when it says nothing else ("a dozen" 12, "3", "two packs" 2), else None."""
     from hearth.understanding import words as words_of
     from hearth.understanding.numbers import read_number, read_quantity
+    said = text.split()
+    if len(said) > 2 and said[-2] in words_of().of_words and said[-1] in matching_words()["pronouns"]:
+        text = " ".join(said[:-2])  # "four of them", "six of em": the amount of a thing said before
     amount, unit = read_quantity(text)
     return amount if amount is not None and unit in words_of().quantity_units else read_number(text)
 
@@ -117,8 +120,8 @@ def _trimmed(piece: str, language: str) -> str:
     """A thing without a joining word before it ("also eggs") or a function word after it ("bread oh")."""
     mine = matching_words(language)
     words = piece.split()
-    while len(words) > 1 and words[0] in mine["seams"]:
-        words = words[1:]
+    while len(words) > 1 and (words[0] in mine["seams"] or words[0] in mine["pronouns"]):
+        words = words[1:]  # "also eggs", "them bananas"
     while len(words) > 1 and words[-1] in mine["function_words"]:
         words = words[:-1]
     return " ".join(words)

@@ -48,7 +48,8 @@ def name_problem(name: str) -> str | None:
     words than a name has, a pronoun or a time of day ("later"), or a duration ("five")."""
     words = name.lower().split()
     verbs = word_list("timer_not_a_name_start")
-    if words[0] in verbs or any(w in verbs for a, w in zip(words, words[1:], strict=False) if a == "and"):
+    if words[0] in verbs or any(w in verbs for a, w in zip(words, words[1:], strict=False) if a == "and") or (
+            len(words) > 1 and any(w in word_list("timer_verbs_inside") for w in words[1:])):
         return f'"{name}" is a request about a timer, not its name'
     if any(a == "and" and read_number(w) is not None for a, w in zip(words, words[1:], strict=False)):
         return f'"{name}" holds a second timer, not a name'
