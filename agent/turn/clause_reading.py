@@ -183,7 +183,7 @@ class ClauseReading:
         margaret's asking", "what can you do margaret wants to know"): the longest opening that reads as
         questions only, when the rest asks for nothing."""
         from hearth.tooling.calls.questions import is_read_tool
-        for end in range(len(said) - 1, 1, -1):
+        for end in range(len(said) - 2, 1, -1):  # a remark is two words at least, not a misheard last word
             calls = self._calls(" ".join(said[:end]))
             tools = [self.tools.get(c.name) for c in calls]
             if calls and all(t is not None and is_read_tool(t.schema()) for t in tools):
