@@ -79,3 +79,10 @@ async def test_a_thing_holding_its_own_amount_is_asked_for(agent):
                          "add uh fennel no wait celery root two of em")
     assert (outcome.ok, outcome.error_code) == (False, "item_missing")
     assert await shopping_items(agent) == []
+
+
+@pytest.mark.parametrize("said", ["we need bread", "need a dozen eggs n 2 loaves of bread", "i want some bread"])
+async def test_a_write_said_with_a_subject_and_its_tools_word_runs(agent, said):
+    """"we need bread": "need" after "we" is the add's own word, so the model's add runs."""
+    outcome = await _run(agent, "add_to_shopping_list", {"item": "bread"}, said)
+    assert outcome.ok, outcome.result

@@ -76,6 +76,7 @@ class Matcher:
         self._slot_lists: dict[str, Any] = {}
         self._covered: dict[str | None, set[str]] = {}
         self._each: dict[str, dict[str, Any]] = {}
+        self._said_verbs: dict[str, frozenset[str]] | None = None
         self._carrier_words: dict[str, frozenset[str]] = {}
         self._write_names: frozenset[str] | None = None
 
@@ -93,6 +94,7 @@ class Matcher:
         self.grammar = grammar = sentences.Grammar()
         self._covered = {}
         self._each = {}
+        self._said_verbs = None
         self._carrier_words = {}
         self._write_names = None
         try:
@@ -194,7 +196,12 @@ class Matcher:
     def unsupported(self, text: str, tool: Tool) -> bool:
         """Whether a model's write of ``tool`` says none of its words (:func:`call_checks.unsupported`)."""
         self.build()
-        return call_checks.unsupported(text, tool.name, self.grammar.verbs, self._writes(), self.language)
+        if self._said_verbs is None:  # a tool's verbs, and the words its sentences say after a subject ("we need")
+            subjects = matching_words(self.language)["remark_starts"]
+            after = {b for a, b in self.grammar.pairs if a in subjects}
+            self._said_verbs = {name: frozenset(vs | (after & self.grammar.words_of.get(name, frozenset())))
+                                for name, vs in self.grammar.verbs.items()}
+        return call_checks.unsupported(text, tool.name, self._said_verbs, self._writes(), self.language)
 
     def vacant(self, arguments: dict[str, Any]) -> str | None:
         """The first thing argument of a call that names nothing, or None (:func:`call_checks.vacant`)."""
