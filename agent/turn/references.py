@@ -21,6 +21,7 @@ from hearth.turn.follow_up import Context, FollowUp, call, is_number
 from hearth.turn.router import IntentMatch
 from hearth.understanding.clauses import remark_cut
 from hearth.understanding.language import matching_words
+from hearth.understanding.slot_text import without_tail
 from hearth.understanding.things import each_thing
 
 # a follow-up longer than this is a request of its own, not a reference to the last one
@@ -142,11 +143,8 @@ def _same_amount(ctx: Context, thing: str, last: Call, numbers: list[str]) -> tu
     said = thing.split()
     for n in range(len(said) - 1, 0, -1):
         if " ".join(said[n:]) in ctx.lang.same_amounts and len(numbers) == 1:
-            rest = matching_words(ctx.lang.code)["slot_tails"]
-            head = said[:n]
-            while len(head) > 1 and head[-1] in rest:
-                head = head[:-1]
-            return " ".join(head), last.arguments.get(numbers[0])
+            head = without_tail(" ".join(said[:n]), matching_words(ctx.lang.code)["slot_tails"])  # "also"
+            return head, last.arguments.get(numbers[0])
     return thing, None
 
 

@@ -5,7 +5,7 @@
   write is called for a request that opens with another tool's verb ("text jo the list");
 - :func:`unsupported`: a write the request says none of the tool's own words for: asked first ("Should I
   add an item to the shopping list: nappies?"), run on a yes;
-- :func:`unsaid_amount`: a number, a duration or a thing the call passes that the request never says
+- :func:`unsaid`: a number, a duration or a thing the call passes that the request never says
   ("rice timer for 3 minutes" from "three timers rice eighteen minutes ...", "bananas" from "add the
   usual"): a model that made it up is asked to be said again, never run;
 - :func:`vacant`: a thing argument names nothing: only hesitations, pronouns, function words or verbs
@@ -66,9 +66,10 @@ def unsupported(text: str, tool: str, verbs: Mapping[str, frozenset[str]], write
     return bool(mine) and tool in writes and not set(normalise(text, lang=language).split()) & mine
 
 
-def unsaid_amount(text: str, arguments: dict[str, Any], properties: Mapping[str, Any],
+def unsaid(text: str, arguments: dict[str, Any], properties: Mapping[str, Any],
                   language: str = "en") -> str | None:
-    """The first argument whose amount ``text`` never says (see the module's docstring), or None. A
+    """The first argument whose amount, duration or thing ``text`` never says (see the module's
+    docstring), or None. A
     number argument at its default (a quantity of 1 left implicit) needs saying no more than one left out."""
     from hearth.understanding.normalise import normalise
     from hearth.understanding.numbers import amounts_in, durations_in, read_duration
@@ -87,17 +88,17 @@ def unsaid_amount(text: str, arguments: dict[str, Any], properties: Mapping[str,
             seconds = durations_in(spoken, language) if seconds is None else seconds
             if length not in seconds:
                 return str(key)
-        elif isinstance(value, str) and key in matching_words(language)["thing_arguments"] and not _named_in(value, spoken):
+        elif isinstance(value, str) and key in matching_words(language)["thing_arguments"] and not _named_in(value, spoken, language):
             return str(key)  # a thing the request never names ("bananas" for "add the usual")
     return None
 
 
-def _named_in(thing: str, spoken: str) -> bool:
+def _named_in(thing: str, spoken: str, language: str = "en") -> bool:
     """Whether a word of ``thing`` is said in ``spoken``, near enough (a plural, a near-miss: the tool
     finds "baked beans" for "beans", a model writes "chillies" for "chilly")."""
     from rapidfuzz import fuzz
     said = spoken.split()
-    mine = matching_words()["function_words"]
+    mine = matching_words(language)["function_words"]
     return any(fuzz.ratio(w, s) >= NEAR for w in thing.lower().split() if w not in mine for s in said)
 
 

@@ -231,12 +231,18 @@ def phrase_ending(tokens: list[str], end: int, index: PhraseIndex) -> Phrase | N
 
 
 @functools.cache
+def _matching_data(language: str) -> dict[str, Any]:
+    """``lang/<language>/matching.yaml`` as parsed, once (its word lists and its word tables)."""
+    path = LANG_DIR / language / "matching.yaml"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None) or {}
+
+
+@functools.cache
 def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
     """The matcher's own words for ``language`` (``lang/<language>/matching.yaml``): seams between
     requests, words that never begin a slot, function words, pronouns, list joiners."""
-    path = LANG_DIR / language / "matching.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {key: frozenset(str(w) for w in (data or {}).get(key) or ()) for key in
+    data = _matching_data(language)
+    return {key: frozenset(str(w) for w in data.get(key) or ()) for key in
             ("seams", "not_a_slot_start", "function_words", "pronouns", "list_joiners", "plural_suffix",
              "not_plural_suffix", "clause_verbs", "not_verbs", "remark_starts", "thing_arguments", "remark_joins",
              "request_starts", "amount_hedges", "not_things", "clause_ends", "negators",
@@ -247,14 +253,10 @@ def matching_words(language: str = "en") -> dict[str, frozenset[str]]:
 def opening_homophones(language: str = "en") -> dict[str, str]:
     """Words a speech recognizer writes for a verb that opens a request (``matching.yaml``'s
     ``opening_homophones``: "at" for "add"), read so only in the fuzzy stage, after a strict match failed."""
-    path = LANG_DIR / language / "matching.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {str(k): str(v) for k, v in ((data or {}).get("opening_homophones") or {}).items()}
+    return {str(k): str(v) for k, v in (_matching_data(language).get("opening_homophones") or {}).items()}
 
 
 @functools.cache
 def number_homophones(language: str = "en") -> dict[str, str]:
     """Words a speech recognizer writes for a number word (``matching.yaml``'s ``number_homophones``)."""
-    path = LANG_DIR / language / "matching.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {str(k): str(v) for k, v in ((data or {}).get("number_homophones") or {}).items()}
+    return {str(k): str(v) for k, v in (_matching_data(language).get("number_homophones") or {}).items()}

@@ -183,11 +183,11 @@ class Matcher:
 
     def disagrees(self, text: str, tool: Tool, arguments: dict[str, Any] | None = None) -> str | None:
         """Why a model's call of ``tool`` (with ``arguments``) does not fit ``text``, or None
-        (:func:`call_checks.disagrees`, :func:`call_checks.unsaid_amount` for a tool that writes)."""
+        (:func:`call_checks.disagrees`, :func:`call_checks.unsaid` for a tool that writes)."""
         self.build()
         problem = call_checks.disagrees(text, tool.name, self.grammar.verbs, self._writes(), self.language)
         if problem is None and arguments and tool.name in self._writes():
-            key = call_checks.unsaid_amount(text, arguments, tool.parameters.get("properties") or {}, self.language)
+            key = call_checks.unsaid(text, arguments, tool.parameters.get("properties") or {}, self.language)
             if key is not None:
                 log.info("a model called %s with %s=%r, which %r never says", tool.name, key, arguments[key], text)
                 return call_checks.NOT_SURE
