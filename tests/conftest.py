@@ -60,10 +60,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-async def tier1_agent(tmp_path, monkeypatch):
+def new_tier1_agent(tmp_path, monkeypatch):
     """An agent of the everyday plugins whose model cannot run (a backend no plugin provides): a turn that
-    reaches a model fails with ``backend_missing``, so what it changes was done on tier 1."""
+    reaches a model fails with ``backend_missing``, so what it changes was done on tier 1. Not started."""
     from hearth import Agent
     from hearth.config import ModelConfig, ModelsFile, Roles
     from hearth.pluginmanager import PluginManager
@@ -74,7 +73,13 @@ async def tier1_agent(tmp_path, monkeypatch):
     pm.load()
     assert pm.errors == {}
     models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    agent = Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+
+
+@pytest.fixture
+async def tier1_agent(tmp_path, monkeypatch):
+    """:func:`new_tier1_agent`, stopped after the test."""
+    agent = new_tier1_agent(tmp_path, monkeypatch)
     yield agent
     await agent.stop()
 

@@ -9,11 +9,9 @@ The same mechanisms through the whole ``hearth.Agent`` are in test_dialogue_agen
 from __future__ import annotations
 
 import pytest
+from conftest import new_tier1_agent
 
 from hearth import Agent
-from hearth.config import ModelConfig, ModelsFile, Roles
-from hearth.pluginmanager import PluginManager
-from hearth.storage import Storage
 from hearth.turn.dialogue import Dialogue, FollowUp
 from hearth.turn.router import IntentMatch
 
@@ -23,13 +21,7 @@ S = "k"  # the session
 @pytest.fixture
 async def agent(tmp_path, monkeypatch):
     """The built-in plugins' tools and router, started without a model (no model is ever asked)."""
-    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
-    pm = PluginManager()
-    pm.load()
-    assert pm.errors == {}
-    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    agent = Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    agent = new_tier1_agent(tmp_path, monkeypatch)
     await agent.start(load_model=False)
     yield agent
     await agent.stop()

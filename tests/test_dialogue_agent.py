@@ -6,22 +6,14 @@ references, more of the same, and what the dialogue waits for, judged by the sta
 from __future__ import annotations
 
 import pytest
+from conftest import new_tier1_agent
 
 from hearth import Agent, Waiting
-from hearth.config import ModelConfig, ModelsFile, Roles
-from hearth.pluginmanager import PluginManager
 from hearth.storage import Storage
 
 
 def _agent(tmp_path, monkeypatch) -> Agent:
-    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
-    pm = PluginManager()
-    pm.load()
-    assert pm.errors == {}
-    # a backend no plugin provides: a turn that reaches a model fails with backend_missing
-    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    return new_tier1_agent(tmp_path, monkeypatch)  # a turn that reaches a model fails with backend_missing
 
 
 async def _items(agent: Agent) -> list[tuple[str, int, bool]]:

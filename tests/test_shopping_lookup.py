@@ -7,11 +7,9 @@ real Agent's turns.
 from __future__ import annotations
 
 import pytest
+from conftest import new_tier1_agent
 
 from hearth import Agent, ToolError
-from hearth.config import ModelConfig, ModelsFile, Roles
-from hearth.pluginmanager import PluginManager
-from hearth.storage import Storage
 from hearth.tools.shopping_list.items import item_key
 from hearth.tools.shopping_list.lookup import lookup
 from hearth.tools.shopping_list.store import ShoppingItem
@@ -155,14 +153,7 @@ def test_a_blank_name_is_a_missing_item():
 
 
 def _agent(tmp_path, monkeypatch) -> Agent:
-    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
-    pm = PluginManager()
-    pm.load()
-    assert pm.errors == {}
-    # a backend no plugin provides: a turn that reaches a model fails with backend_missing
-    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    return Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    return new_tier1_agent(tmp_path, monkeypatch)  # a turn that reaches a model fails with backend_missing
 
 
 async def _items(agent: Agent) -> list[tuple[str, int, bool]]:

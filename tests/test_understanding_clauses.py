@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import new_tier1_agent
 
 from hearth import Agent
 from hearth.config import ModelConfig, ModelsFile, Roles
@@ -187,13 +188,7 @@ def test_a_sentence_that_may_ask_something_is_not_part_of_an_item(agent, text):
 
 
 async def test_a_turn_with_a_remark_does_only_the_request(tmp_path, monkeypatch):
-    monkeypatch.setenv("HEARTH_HOME", str(tmp_path))
-    monkeypatch.setenv("HEARTH_LOAD_PLUGINS", "shopping_list,timers,clock,smalltalk")
-    pm = PluginManager()
-    pm.load()
-    assert pm.errors == {}
-    models = ModelsFile(roles=Roles(main="m"), models={"m": ModelConfig(backend="absent", model="x")})
-    agent = Agent(models=models, plugins=pm, storage=Storage(f"sqlite:///{tmp_path}/t.db"))
+    agent = new_tier1_agent(tmp_path, monkeypatch)
     done = await agent.ask("add coffee we're basically out", session="k")
     assert (done.type, done.tier, done.text) == ("finished", 1, "Added coffee to your shopping list.")
     await agent.run_tool("add_to_shopping_list", {"item": "eggs"})
