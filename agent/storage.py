@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event, inspect
+from sqlalchemy import Connection, event, insert, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -243,26 +243,35 @@ class Storage:
                 s.rollback()
 
     def add_messages(self, conversation_id: str, turn_id: str, messages: list[dict[str, Any]],
-                     tool_outcome: Any = None) -> None:
-        """Append messages (and, in the same transaction, a tool call's log row)."""
-        self.ensure_conversation(conversation_id)
-        with self.session() as s:
-            if tool_outcome is not None and not getattr(tool_outcome, "recorded", False):
-                s.add(_tool_call_row(conversation_id, turn_id, tool_outcome))
-            conv = s.get(Conversation, conversation_id)
-            assert conv is not None  # made above; conversations are never deleted
-            conv.updated_at = _now()
-            s.add(conv)
-            for m in messages:
-                s.add(Message(
-                    conversation_id=conversation_id,
-                    turn_id=turn_id,
-                    role=m["role"],
-                    content=m.get("content") or "",
-                    tool_calls=json.dumps(m["tool_calls"]) if m.get("tool_calls") else None,
-                    tool_call_id=m.get("tool_call_id"),
-                    name=m.get("name"),
-                ))
+                     *tool_outcomes: Any) -> None:
+        """Append messages and, in the same transaction, the log rows of the tool calls not recorded yet;
+        the conversation is made when it is new (a request that raced to make it too: tried again once)."""
+        for attempt in (1, 2):
+            try:
+                with self.session() as s:
+                    self._append(s, conversation_id, turn_id, messages, tool_outcomes)
+                return
+            except IntegrityError:  # another request made the conversation between our read and our write
+                if attempt == 2:
+                    raise
+
+    @staticmethod
+    def _append(s: Session, conversation_id: str, turn_id: str, messages: list[dict[str, Any]],
+                tool_outcomes: tuple[Any, ...]) -> None:
+        """The rows of :meth:`add_messages`, written as plain inserts (a turn's few rows, no objects to track)."""
+        now = _now()
+        found = s.execute(update(Conversation).where(Conversation.id == conversation_id)  # type: ignore[arg-type]
+                          .values(updated_at=now))
+        if not found.rowcount:
+            s.execute(insert(Conversation).values(id=conversation_id, created_at=now, updated_at=now))
+        if messages:
+            s.execute(insert(Message), [{
+                "conversation_id": conversation_id, "turn_id": turn_id, "role": m["role"],
+                "content": m.get("content") or "",
+                "tool_calls": json.dumps(m["tool_calls"]) if m.get("tool_calls") else None,
+                "tool_call_id": m.get("tool_call_id"), "name": m.get("name"), "created_at": now,
+            } for m in messages])
+        s.add_all([_tool_call_row(conversation_id, turn_id, o) for o in tool_outcomes if not getattr(o, "recorded", False)])
 
     def history(self, conversation_id: str, limit: int = 200) -> list[dict[str, Any]]:
         with self.session() as s:

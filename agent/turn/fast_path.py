@@ -54,9 +54,7 @@ async def _store(storage: Storage, clock: TurnClock, text: str, spoken: str, out
     await storage.call(storage.add_messages, session, turn_id, [
         {"role": "user", "content": text}, {"role": "assistant", "content": "", "tool_calls": calls},
         *({"role": "tool", "tool_call_id": o.call_id, "name": o.name, "content": o.for_model()} for o in outcomes),
-        {"role": "assistant", "content": spoken}], outcomes[0])
-    for o in outcomes[1:]:
-        await storage.call(storage.log_tool_call, session, turn_id, o)
+        {"role": "assistant", "content": spoken}], *outcomes)
 
 
 def spoken_together(outcomes: list[ToolOutcome]) -> str:
