@@ -262,7 +262,7 @@ class Storage:
         now = _now()
         found = s.execute(update(Conversation).where(Conversation.id == conversation_id)  # type: ignore[arg-type]
                           .values(updated_at=now))
-        if not found.rowcount:
+        if not getattr(found, "rowcount", 0):  # a CursorResult: the rows the update changed
             s.execute(insert(Conversation).values(id=conversation_id, created_at=now, updated_at=now))
         if messages:
             s.execute(insert(Message), [{
