@@ -14,6 +14,12 @@ tests and benchmarks: its own virtual environment, its demo home, onboarded thro
   harness adds an Office and puts the demo lights in them (the demo's devices have no areas), and gives
   the ceiling lights an alias ("big light").
 
+With ``own_home=True`` the same Home Assistant also holds a second home, "the Hearth test home"
+(tests/home/home.yaml): eight more rooms, lights that share a name across rooms, fans, covers, valves, a
+vacuum, locks, media players, switches and to-do lists, from the in-memory integration in
+tests/home/custom_components/hearth_home, put in their areas (with their aliases) through the websocket API
+and exposed to Assist.
+
 ``HEARTH_TEST_HA_VENV`` names a virtual environment made earlier by :func:`make_venv` to reuse one
 across runs on a developer's machine; CI leaves it unset and builds a fresh one in the run.
 """
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 HA_VERSION = "2024.3.3"
 # requirements of the integrations the demo home loads (their manifests in 2024.3.3), installed up front
@@ -65,6 +72,12 @@ AREAS = {
 ALIASES = {"light.ceiling_lights": ["big light"]}
 EXPOSED = ["media_player.living_room", "media_player.bedroom", "media_player.kitchen", "media_player.walkman"]
 HIDDEN = ["switch.ac"]
+OWN_HOME = Path(__file__).resolve().parent / "home"  # the Hearth test home: home.yaml and its integration
+
+
+def own_home_spec() -> dict[str, Any]:
+    """The Hearth test home's areas and devices (tests/home/home.yaml)."""
+    return yaml.safe_load((OWN_HOME / "home.yaml").read_text())
 
 CONFIGURATION = """\
 homeassistant:
@@ -124,14 +137,22 @@ def free_port() -> int:
 class HomeAssistant:
     """A running Home Assistant with the demo home; ``token`` is a long-lived access token."""
 
-    def __init__(self, python: Path, config_dir: Path, port: int | None = None) -> None:
+    def __init__(self, python: Path, config_dir: Path, port: int | None = None, own_home: bool = False) -> None:
         self.python, self.config_dir = python, config_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = ""
         self.proc: subprocess.Popen[bytes] | None = None
+        self.own_home = own_home
         config_dir.mkdir(parents=True, exist_ok=True)
-        (config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port))
+        config = CONFIGURATION.format(port=self.port)
+        if own_home:
+            config += "hearth_home:\n"
+            target = config_dir / "custom_components" / "hearth_home"
+            shutil.copytree(OWN_HOME / "custom_components" / "hearth_home", target, dirs_exist_ok=True)
+            self.home = own_home_spec()
+            (target / "home.json").write_text(json.dumps(self.home))
+        (config_dir / "configuration.yaml").write_text(config)
 
     @classmethod
     def attach(cls, url: str, token: str) -> HomeAssistant:
@@ -198,7 +219,10 @@ class HomeAssistant:
         while time.time() < deadline:
             try:
                 ids = {s["entity_id"] for s in self.states()}
-                if {"light.kitchen_lights", "cover.kitchen_window", "vacuum.0_ground_floor"} <= ids:
+                want = {"light.kitchen_lights", "cover.kitchen_window", "vacuum.0_ground_floor"}
+                if self.own_home:
+                    want |= {d["id"] for d in self.home["devices"]}
+                if want <= ids:
                     return
             except httpx.HTTPError:
                 pass
@@ -246,6 +270,24 @@ class HomeAssistant:
                              "entity_ids": EXPOSED, "should_expose": True},
                 {"type": "homeassistant/expose_entity", "assistants": ["conversation"],
                  "entity_ids": HIDDEN, "should_expose": False})
+        if self.own_home:
+            self._arrange_own_home()
+
+    def _arrange_own_home(self) -> None:
+        """The Hearth test home's areas, each device in its area with its aliases, all exposed to Assist."""
+        areas = {a["name"]: a["area_id"] for a in self.ws(self.token, {"type": "config/area_registry/list"})[0]}
+        for name in self.home["areas"]:
+            if name not in areas:
+                areas[name] = self.ws(self.token, {"type": "config/area_registry/create", "name": name})[0]["area_id"]
+        updates = []
+        for d in self.home["devices"]:
+            msg: dict[str, Any] = {"type": "config/entity_registry/update", "entity_id": d["id"],
+                                   "area_id": areas[d["area"]] if d.get("area") else None}
+            if d.get("aliases"):
+                msg["aliases"] = d["aliases"]
+            updates.append(msg)
+        self.ws(self.token, *updates, {"type": "homeassistant/expose_entity", "assistants": ["conversation"],
+                                       "entity_ids": [d["id"] for d in self.home["devices"]], "should_expose": True})
 
     # ---- Home Assistant's APIs -------------------------------------------------------------------
 
@@ -296,8 +338,8 @@ class HomeAssistant:
         return r.json()
 
 
-if __name__ == "__main__":  # python tests/homeassistant_server.py VENV CONFIG: run one by hand
-    ha = HomeAssistant(make_venv(Path(sys.argv[1])), Path(sys.argv[2])).start()
+if __name__ == "__main__":  # python tests/homeassistant_server.py VENV CONFIG [--own-home]: run one by hand
+    ha = HomeAssistant(make_venv(Path(sys.argv[1])), Path(sys.argv[2]), own_home="--own-home" in sys.argv).start()
     print(f"HASS_URL={ha.url}\nHASS_TOKEN={ha.token}", flush=True)
     try:
         ha.proc.wait() if ha.proc else None
