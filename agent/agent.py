@@ -98,6 +98,7 @@ class Agent:
         # one lock per session with a turn under way or waiting; a session's entry goes when its last
         # turn ends (HTTP without X-Session-ID makes a session per request)
         self._session_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._rooms: dict[str, str] = {}  # session -> the room its speaker is in (set_room)
         self._started = False
 
     @property
@@ -127,6 +128,21 @@ class Agent:
         if found is None:
             found = self._states[cls] = cls()
         return found
+
+    # ---- rooms -----------------------------------------------------------------------------------
+
+    def set_room(self, session: str, room: str | None) -> None:
+        """Where the speaker of ``session`` is: a room's name as the home calls it ("Kitchen", "Living
+        Room"); None when unknown. A face sets it (a satellite's room, ``hearth chat --room``, a websocket
+        message's ``room``); tools read it as ``ctx.room`` ("turn off the lights" means this room's)."""
+        if room and room.strip():
+            self._rooms[session] = " ".join(room.split())
+        else:
+            self._rooms.pop(session, None)
+
+    def room_of(self, session: str) -> str | None:
+        """The room :meth:`set_room` gave ``session``, or None."""
+        return self._rooms.get(session)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -196,7 +212,7 @@ class Agent:
     def tool_context(self, session: str, turn_id: str) -> ToolContext:
         """The context a tool gets: the session, storage, bus, this agent's scheduler and ``emit``."""
         return ToolContext(session=session, storage=self.storage, bus=self.bus, turn_id=turn_id,
-                           _scheduler=self.scheduler, _emit=self.emit, _agent=self)
+                           room=self._rooms.get(session), _scheduler=self.scheduler, _emit=self.emit, _agent=self)
 
     async def _run_logged(self, name: str, arguments: Any, ctx: ToolContext, call_id: str, *,
                           confirmed: bool = False) -> ToolOutcome:
@@ -309,7 +325,7 @@ class Agent:
     async def _answer(self, route: Route, text: str, routed_text: str, clock: TurnClock) -> AsyncIterator[Event]:
         """Tier 1 runs the matched calls; tiers 2 and 3 store the message and run the model rounds
         (the model reads ``routed_text``: what "it" meant)."""
-        ctx = self.tool_context(clock.session, clock.turn_id)
+        ctx = dataclasses.replace(self.tool_context(clock.session, clock.turn_id), heard=routed_text)
         if route.match is not None or route.say is not None:
             matches = (route.match, *route.more) if route.match is not None else ()
             async for ev in fast_path(matches, text, clock, ctx, self.runner, self.storage, self.emit,
@@ -326,7 +342,7 @@ class Agent:
             return
         rounds = ModelRounds(models=self.models, pool=self.pool, tools=self.tools, runner=self.runner,
                              storage=self.storage, ctx=dataclasses.replace(ctx, said=routed_text), emit=self.emit,
-                             clock=clock)
+                             clock=clock, context=tuple(self.plugins.prompt_context(clock.session, ctx.room)))
         try:
             async for ev in rounds.answer(route, [*history, {"role": "user", "content": routed_text}]):
                 yield ev

@@ -316,6 +316,12 @@ def on_event(event: Event) -> Awaitable[None] | None:
     """
 
 
+@hookspec
+def prompt_context(session: str, room: str | None) -> str | None:
+    """Text for the system prompt of tiers 2 and 3: what a model should know of the plugin's world (a
+    home's devices), or ``None``. Not ``async``; keep it the same from turn to turn (the prompt cache)."""
+
+
 @hookspec(firstresult=True)
 def match_intent(text: str, tools: ToolRegistry) -> IntentCall | None:
     """Fast path (tier 1): map an utterance to a tool call without a model. Not ``async``.

@@ -334,6 +334,12 @@ class PluginManager:
         return IntentMatch(found["name"], found.get("arguments") or {},
                            f"plugin {plugin}: {why}" if isinstance(why, str) and why else f"plugin {plugin} matched")
 
+    def prompt_context(self, session: str, room: str | None) -> list[str]:
+        """Every plugin's ``prompt_context`` text, in load order (a result that is no text is ignored)."""
+        found = [self._call_now(impl, "prompt_context", {"session": session, "room": room})
+                 for impl in self.impls("prompt_context")]
+        return [t.strip() for t in found if isinstance(t, str) and t.strip()]
+
     async def check_call(self, call: dict[str, Any], ctx: Any) -> None:
         """Run every ``before_tool_call`` (the runner's ``before_call``). ``ToolBlocked`` refuses the
         call; any other exception is the plugin's bug: the plugin is blocked and the call fails with

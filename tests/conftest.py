@@ -104,3 +104,13 @@ async def say_on_tier1(agent, *turns: str, session: str = "k") -> list[str]:
         assert (done.type, getattr(done, "tier", None)) == ("finished", 1), (text, done)
         replies.append(done.text)
     return replies
+
+
+@pytest.fixture(scope="session")
+def ha_python(tmp_path_factory) -> Path:
+    """Home Assistant's virtual environment, made once per run for every module that starts one
+    (``HEARTH_TEST_HA_VENV`` reuses one made earlier)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from homeassistant_server import make_venv
+    where = os.environ.get("HEARTH_TEST_HA_VENV")
+    return make_venv(Path(where) if where else tmp_path_factory.mktemp("ha-venv"))

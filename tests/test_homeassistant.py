@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,18 +14,11 @@ import pytest
 from conftest import free_port, run_hearth
 
 sys.path.insert(0, str(Path(__file__).parent))
-from homeassistant_server import HomeAssistant, make_venv  # noqa: E402
+from homeassistant_server import HomeAssistant  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 PLUGINS = "llamacpp,shopping_list,homeassistant"
-
-
-@pytest.fixture(scope="session")
-def ha_python(tmp_path_factory) -> Path:
-    """Home Assistant's virtual environment, made once per run (``HEARTH_TEST_HA_VENV`` reuses one)."""
-    where = os.environ.get("HEARTH_TEST_HA_VENV")
-    return make_venv(Path(where) if where else tmp_path_factory.mktemp("ha-venv"))
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +124,24 @@ def test_entity_hidden_from_assist_is_unknown(ha, hass_env):
     assert ha.state("switch.ac")["state"] == "off"
 
 
-def test_refused_service_call(ha, hass_env):
-    # the demo garage door opens and closes but has no position
+def test_a_value_the_device_cannot_take_is_refused_before_any_call(ha, hass_env):
+    # the demo garage door opens and closes but has no position: no service call, the door stays shut
+    ha.call("cover", "close_cover", entity_id="cover.garage_door")
     code, out = tool("HassSetPosition", name="Garage Door", position=50)
-    assert code == 1 and out["error"] == "ha_service_refused"
+    assert code == 1 and out["error"] == "ha_not_supported"
+    assert "Garage Door can't do a position" in out["message"]
+    assert ha.state("cover.garage_door")["state"] == "closed"
+
+
+def test_a_thermostat_with_a_range_is_not_given_one_temperature(ha, hass_env):
+    code, out = tool("HassClimateSetTemperature", name="Ecobee", temperature=21)
+    assert code == 1 and out["error"] == "ha_not_supported", out
+
+
+def test_refused_service_call(ha, hass_env):
+    # the demo's fourth-floor vacuum supports no service: Home Assistant refuses the start
+    code, out = tool("HassTurnOn", name="4_Fourth_floor")
+    assert code == 1 and out["error"] == "ha_service_refused", out
     assert "does not support this service" in out["message"]
 
 

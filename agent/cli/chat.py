@@ -112,6 +112,8 @@ def chat(
                                        "the router decides)."),
     tier: int | None = typer.Option(None, "--tier", min=1, max=3, help="Force a tier: 1 templates only, 2 router "
                                        "model, 3 main model."),
+    room: str | None = typer.Option(None, "--room", help="The room you are in, as your home names it "
+                                     "(\"Kitchen\"): \"turn off the lights\" means this room's."),
     models: Path | None = models_option(),
 ) -> None:
     """Talk to Hearth in text. Each turn is routed: tier 1 (templates, no model), 2 (router model), 3 (main model)."""
@@ -119,6 +121,7 @@ def chat(
         fail("the message is empty; say what you want, e.g. hearth chat \"add bread to my shopping list\"")
     agent = build_agent(models)
     sid = session or Storage.new_session_id()
+    agent.set_room(sid, room)
 
     async def turn(text: str) -> bool:
         return await one_turn(agent, text, sid, role, tier, as_json)

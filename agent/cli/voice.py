@@ -175,7 +175,9 @@ def listen(
             await agent.start(load_model=False, prewarm=input is None)
             await _load_engines(speech, as_json)
             sink = _sink(output, input, realtime, speaker, speech.sample_rate)
-            loop = VoiceLoop(agent, speech, cfg.voice, sink, session=session or Storage.new_session_id(), role=role,
+            sid = session or Storage.new_session_id()
+            agent.set_room(sid, cfg.voice.room)
+            loop = VoiceLoop(agent, speech, cfg.voice, sink, session=sid, role=role,
                              emit=heard, wake=wake, overlap=input is None or realtime)
             if input is None:
                 if not as_json:

@@ -31,7 +31,7 @@ def wyoming(
     agent), and drive Wyoming satellites, one conversation per room."""
     try:
         config = load_speech_config(models)
-        specs = [SatelliteSpec(s.name, s.uri) for s in config.satellites] + [parse_satellite(v) for v in satellite]
+        specs = [SatelliteSpec(s.name, s.uri, s.room) for s in config.satellites] + [parse_satellite(v) for v in satellite]
     except (ValueError, HearthError) as e:
         fail(str(e))
     if len({s.name for s in specs}) != len(specs):

@@ -13,6 +13,8 @@ class ChatRequest(BaseModel):
     user_id: str | None = Field(None, max_length=128, description="Who speaks. Without X-Session-ID, the "
                                 "user's own conversation continues: session 'user-ID', with ID percent-encoded "
                                 "(RFC 3986) unless it is plain ASCII letters, digits and '-._~'.")
+    room: str | None = Field(None, max_length=64, description="The room the speaker is in, as the home names it "
+                             "('Kitchen'): 'turn off the lights' means this room's. Kept for the session.")
 
 
 class ToolCallReport(BaseModel):

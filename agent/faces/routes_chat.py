@@ -79,6 +79,8 @@ def chat_router(hub: Hub, settings: ServerSettings) -> APIRouter:
         if not header_safe(session):  # checked before the turn runs: a request never half-applies
             return error_response("bad_session", "X-Session-ID must be visible ASCII characters.", 400)
         headers = {"X-Session-ID": session}
+        if body.room is not None:
+            hub.agent.set_room(session, body.room)
         if stream:
             return streamed(hub, body.message, session, headers)
         frames: list[dict[str, Any]] = []

@@ -68,6 +68,11 @@ class Connection:
                 return await self.error("bad_frame", "A chat frame needs a string 'text' (and an optional string 'session').")
             if len(text) > self.settings.max_message:
                 return await self.error("message_too_long", f"The message has {len(text)} characters; the limit is {self.settings.max_message}.")
+            room = frame.get("room")
+            if room is not None and (not isinstance(room, str) or len(room) > 64):
+                return await self.error("bad_frame", "'room' must be a string of at most 64 characters (a room of the home).")
+            if room is not None:
+                self.hub.agent.set_room(session, room)
             if session != self.session:
                 self.hub.unfollow(self)
                 self.session = session

@@ -179,6 +179,7 @@ class SatelliteSpec:
 
     name: str
     uri: str
+    room: str | None = None  # the room as the home names it; default: the name, "_" read as a space
 
 
 class SatelliteSink:
@@ -222,6 +223,7 @@ class SatelliteLink:
         self.wake_word = voice_config.wake_word or ""
         self.voice_config = voice_config
         self.session = f"satellite-{spec.name}"
+        agent.set_room(self.session, spec.room or spec.name.replace("_", " "))
         self.state = "connecting"
         self.error: str | None = None
         self.connects = 0

@@ -57,6 +57,11 @@ class ToolContext:
     turn_id: str = ""
     # the request a model's calls answer (model rounds only): each call is checked against it
     said: str | None = None
+    # the request this call answers, as read (any tier; "" for a direct call): what a tool may weigh
+    # beyond its arguments ("all the lights" against "the lights")
+    heard: str = ""
+    # the room the speaker is in (Agent.set_room), as the home names it; None when unknown
+    room: str | None = None
     _scheduler: Scheduler | None = field(default=None, repr=False)
     _emit: Emit | None = field(default=None, repr=False)
     _transaction: Session | None = field(default=None, repr=False)

@@ -107,12 +107,20 @@ class ModelRounds:
     registry and the schemas offered), the runner and storage for calls, ``emit`` for events."""
 
     def __init__(self, *, models: ModelsFile, pool: ModelPool, tools: ToolRegistry, runner: ToolRunner,
-                 storage: Storage, ctx: ToolContext, emit: Emit, clock: TurnClock) -> None:
+                 storage: Storage, ctx: ToolContext, emit: Emit, clock: TurnClock, context: tuple[str, ...] = ()) -> None:
         self.models, self.pool, self.tools = models, pool, tools
+        self.context = context  # plugins' prompt_context texts (a home's devices), for the system prompt
         self.runner, self.storage, self.ctx, self.emit, self.clock = runner, storage, ctx, emit, clock
         self.schemas: list[dict[str, Any]] = []
         self.by_name: dict[str, dict[str, Any]] = {}
         self.request = ""  # the request the rounds answer (the last user message)
+
+    def _system(self, cfg: Any) -> str:
+        """The model's system prompt, then what plugins say of their world, then where the speaker is."""
+        parts = [cfg.system_prompt or DEFAULT_SYSTEM_PROMPT, *self.context]
+        if self.ctx.room:
+            parts.append(f"The speaker is in the {self.ctx.room}.")
+        return "\n\n".join(parts)
 
     async def answer(self, route: Route, convo: list[dict[str, Any]]) -> AsyncIterator[Event]:
         """The rounds on the route's model; the main model's when the router model gives no valid call."""
@@ -143,8 +151,7 @@ class ModelRounds:
         async with self.pool.use(name) as backend:
             self.schemas = offered_schemas(self.tools)  # read once the model is ready: a tool's server may be back
             self.by_name = {fn_schema(t)["name"]: t for t in self.schemas}
-            messages: list[dict[str, Any]] = [
-                {"role": "system", "content": cfg.system_prompt or DEFAULT_SYSTEM_PROMPT}, *convo]
+            messages: list[dict[str, Any]] = [{"role": "system", "content": self._system(cfg)}, *convo]
             for round_no in range(cfg.max_tool_rounds + 1):
                 rnd = Round()
                 hold = route.escalate_to is not None and round_no == 0

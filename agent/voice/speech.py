@@ -71,6 +71,8 @@ class VoiceConfig(BaseModel):
     wake_timeout_s: float = Field(8.0, gt=0, le=120, description="after the wake word, how long to wait for a request")
     barge_in: bool = Field(True, description="talking over Hearth stops it (with a wake word: saying the wake word)")
     barge_in_s: float = Field(0.4, gt=0, le=5, description="speech needed to interrupt when there is no wake word")
+    room: str | None = Field(None, max_length=64, description="the room the microphone is in, as the home names it "
+                             "('Kitchen'): 'turn off the lights' means this room's")
 
 
 class SatelliteConfig(BaseModel):
@@ -78,7 +80,9 @@ class SatelliteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="the room; its conversation is 'satellite-NAME'")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="the satellite; its conversation is 'satellite-NAME'")
+    room: str | None = Field(None, min_length=1, max_length=64, description="the room it is in, as the home names "
+                             "it ('Living Room'); default: its name, '_' read as a space")
     uri: str = Field(pattern=r"^(tcp://[^:/]+:\d+|unix://.+)$", description="tcp://HOST:PORT of the satellite")
 
 

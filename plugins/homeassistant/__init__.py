@@ -18,19 +18,24 @@ from typing import Any
 
 from hearth import Check, ConfigError, RegisterTool, hookimpl
 
-from . import doctor
+from . import doctor, fans, lists, media
 from .client import Connection
+from .context import describe
 from .intents import Matcher
 from .settings import HomeAssistantTable, for_agent
 from .state import HomeAssistantState
-from .tools import EXAMPLES, TOOLS
+from .tools import EXAMPLES as DEVICE_EXAMPLES
+from .tools import TOOLS as DEVICE_TOOLS
 
 __version__ = "0.1.0"
 
 log = logging.getLogger("hearth.homeassistant")
 PLUGIN = "homeassistant"
+TOOLS = [*DEVICE_TOOLS, *media.TOOLS, *fans.TOOLS, *lists.TOOLS]
+EXAMPLES = {**DEVICE_EXAMPLES, **media.EXAMPLES, **fans.EXAMPLES, **lists.EXAMPLES}
 FIRST_CONNECT_WAIT = 5.0  # seconds startup waits for the first connection (one-shot `hearth chat`)
 TOOL_TIMEOUT = 15.0
+PROMPT_CHARS = 2000  # the device list's share of a model's context (about 500 tokens)
 
 
 class HomeAssistantPlugin:
@@ -76,6 +81,7 @@ class HomeAssistantPlugin:
                       "Assistant, Security, Long-lived access tokens)", settings.token_source)
         connection = Connection(settings)
         self.state.connection = connection
+        self.matcher.skip = {settings.todo_entity}  # Hearth's own shopping list answers for that one
         connection.start()
         if not await connection.wait_first(FIRST_CONNECT_WAIT):
             agent.plugins.warn(PLUGIN, f"{connection.error or 'Home Assistant is not connected yet'}; Hearth "
@@ -98,6 +104,14 @@ class HomeAssistantPlugin:
         if connection is None or not connection.connected.is_set():
             return None
         return self.matcher.match(text, connection.home)
+
+    @hookimpl
+    def prompt_context(self, session: str, room: str | None) -> str | None:
+        """The exposed devices, by area, for the models of tiers 2 and 3 (within a character budget)."""
+        connection = self.state.connection if self.state is not None else None
+        if connection is None or not connection.connected.is_set():
+            return None
+        return describe(connection.home, PROMPT_CHARS) or None
 
     @hookimpl
     async def doctor_checks(self, models: Any, load: bool = False) -> list[Check]:

@@ -15,7 +15,7 @@ from typing import Any
 from hearth import ToolError
 
 from .registry import Home, fold
-from .tools import PRONOUNS
+from .tools import HERE, PRONOUNS
 
 log = logging.getLogger("hearth.homeassistant")
 
@@ -34,6 +34,15 @@ INTENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "HassVacuumStart": ("HassVacuumStart", ("name", "area")),
     "HassVacuumReturnToBase": ("HassVacuumReturnToBase", ("name", "area")),
     "HassGetState": ("HassGetState", ("name", "area", "domain", "device_class", "state")),
+    "HassFanSetSpeed": ("HassFanSetSpeed", ("name", "area", "percentage")),
+    "HassMediaPrevious": ("HassMediaPrevious", ("name", "area")),
+    "HassMediaPlayerMute": ("HassMediaPlayerMute", ("name", "area")),
+    "HassMediaPlayerUnmute": ("HassMediaPlayerUnmute", ("name", "area")),
+    "HassSetVolumeRelative": ("HassSetVolumeRelative", ("name", "area", "volume_step")),
+    "HassListAddItem": ("HassListAddItem", ("item", "name")),
+    "HassListCompleteItem": ("HassListCompleteItem", ("item", "name")),
+    "HassListRemoveItem": ("HassListRemoveItem", ("item", "name")),
+    "HassListGetItems": ("HassListGetItems", ("name",)),
 }
 # Hearth's own sentences for these intents, in the same template language (Home Assistant's expansion rules
 # apply), for phrasings Home Assistant's sentences leave out; each names its device kind.
@@ -53,8 +62,16 @@ EXTRA: dict[str, list[dict[str, Any]]] = {
                                     "{brightness}[([ ]%)| percent]",
                                     "(dim|brighten|lower|raise) [<the>] {area} <light> to {brightness}[([ ]%)| percent]"],
                       "slots": {"domain": "light"}}],
+    "HassListGetItems": [{"sentences": ["what('s| is) on [my|the] {name} [to do] list",
+                                        "(read|tell me) [me] [what's on] [my|the] {name} [to do] list"],
+                          "requires_context": {"domain": "todo"}}],
+    # verbs a kind of device is said with: "water the garden" opens its valve, "start cleaning" the vacuum
+    "HassTurnOn": [{"sentences": ["water [<the>] {area}", "(turn|switch) on [<the>] (sprinklers|watering) [<in>] [<the>] {area}"],
+                    "slots": {"domain": "valve"}}],
     "HassVacuumStart": [{"sentences": ["start [<the>] {name} [vacuum [cleaner]]", "[let] {name} (clean|vacuum)"],
-                         "requires_context": {"domain": "vacuum"}}],
+                         "requires_context": {"domain": "vacuum"}},
+                        {"sentences": ["(start|begin) (cleaning|vacuuming|hoovering)", "(vacuum|hoover) [the] (house|floor[s])",
+                                       "(start|run) [<the>] (vacuum|hoover|robot) [cleaner]"]}],
     "HassVacuumReturnToBase": [{"sentences": ["send [<the>] {name} (home|back [(to|into) (its|the) (dock|base)])",
                                               "[send] [<the>] {name} (back to|to) [(its|the)] (dock|base)",
                                               "dock [<the>] {name}"],
@@ -65,7 +82,10 @@ DOMAINS: dict[str, str | list[str] | None] = {
     "HassLightSet": "light", "HassSetPosition": ["cover", "valve"], "HassClimateSetTemperature": "climate",
     "HassClimateGetTemperature": "climate", "HassMediaPause": "media_player", "HassMediaUnpause": "media_player",
     "HassMediaNext": "media_player", "HassSetVolume": "media_player", "HassVacuumStart": "vacuum",
-    "HassVacuumReturnToBase": "vacuum",
+    "HassVacuumReturnToBase": "vacuum", "HassFanSetSpeed": "fan", "HassMediaPrevious": "media_player",
+    "HassMediaPlayerMute": "media_player", "HassMediaPlayerUnmute": "media_player",
+    "HassSetVolumeRelative": "media_player", "HassListAddItem": "todo", "HassListCompleteItem": "todo",
+    "HassListRemoveItem": "todo", "HassListGetItems": "todo",
 }
 _POLITE_START = re.compile(r"^(?:(?:hey|ok|okay|now|and|then|also|so)[\s,]+)*(?:(?:please|kindly)\s+|"
                            r"(?:can|could|would|will)\s+you\s+(?:please\s+)?)*", re.I)
@@ -83,6 +103,7 @@ class Matcher:
         self._home: Home | None = None
         self._lists: dict[str, Any] = {}
         self.error: str | None = None
+        self.skip: set[str] = set()  # entity ids not to be named here (the to-do list mirroring Hearth's own)
 
     def _build(self) -> bool:
         if self._intents is not None or self.error:
@@ -93,6 +114,7 @@ class Matcher:
             data = get_intents(self.language) or {}
             chosen = {k: {"data": list(v["data"]) + EXTRA.get(k, [])}
                       for k, v in data.get("intents", {}).items() if k in INTENTS}
+            chosen |= {k: {"data": v} for k, v in EXTRA.items() if k not in chosen}  # Hearth's own intents
             common = {"language": self.language, "lists": data.get("lists", {}),
                       "expansion_rules": data.get("expansion_rules", {}), "skip_words": data.get("skip_words", [])}
             self._intents = Intents.from_dict({**common, "intents": chosen})
@@ -111,6 +133,8 @@ class Matcher:
             from hassil import TextSlotList
             names: list[tuple[str, Any, dict[str, Any]]] = []
             for e in home.entities.values():
+                if e.entity_id in self.skip:
+                    continue
                 for n in e.names():
                     if fold(n):
                         names.append((n, e.name, {"domain": e.domain, **({"device_class": e.device_class}
@@ -148,15 +172,16 @@ class Matcher:
             domains = found["domains"] or DOMAINS.get(found["intent"]) or found["arguments"].get("domain")
             try:
                 home.match(name=name, domain=domains)
-            except ToolError:
-                return None
+            except ToolError as err:
+                if err.code != "area_ambiguous":  # several devices fit: the tool asks which
+                    return None
         return found and {"name": found["name"], "arguments": found["arguments"]}
 
     def _recognize(self, text: str, intents: Any, slot_lists: dict[str, Any]) -> dict[str, Any] | None:
         from hassil import recognize_best
         try:
             result = recognize_best(text, intents, slot_lists=slot_lists, language=self.language,
-                                    best_slot_name="name")
+                                    best_slot_name="name", intent_context={"area": HERE})
         except Exception:  # a hassil bug must not cost the turn
             log.exception("hassil failed on %r", text)
             return None
@@ -181,13 +206,14 @@ class Matcher:
             return None
         names = [first["arguments"]["name"]]
         for part in parts[1:]:
+            said = re.sub(r"^(?:the|my)\s+", "", part.strip(), flags=re.I)
             try:
-                entities = home.match(name=re.sub(r"^(?:the|my)\s+", "", part.strip(), flags=re.I))
-            except ToolError:
-                return None
-            if len(entities) != 1:
-                return None
-            names.append(entities[0].name)
+                entities = home.match(name=said)
+            except ToolError as err:
+                if err.code != "area_ambiguous":
+                    return None
+                entities = []
+            names.append(entities[0].name if len(entities) == 1 else said)
         first["arguments"]["name"] = " and ".join(names)
         return first
 

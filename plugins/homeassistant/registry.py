@@ -128,24 +128,35 @@ class Home:
     # ---- matching --------------------------------------------------------------------------------
 
     def area_named(self, name: str) -> Area | None:
+        """The area ``name`` names: its name or an alias, or the one area named inside the words said
+        (an answer to "which one?": "the hallway one", "in the garage")."""
         key = fold(name)
         for area in self.areas.values():
             if any(fold(n) == key for n in area.names()):
                 return area
-        return None
+        said = f" {key} "
+        inside = [a for a in self.areas.values() if any(f" {fold(n)} " in said for n in a.names())]
+        return inside[0] if len(inside) == 1 else None
 
     def in_area(self, area: Area) -> list[Entity]:
         return [e for e in self.entities.values() if e.area_id == area.area_id]
 
     def match(self, name: str | None = None, area: str | None = None, domain: str | list[str] | None = None,
-              device_class: str | None = None) -> list[Entity]:
-        """The entities a request names, or a ToolError with Home Assistant's sentence for what is unknown."""
+              device_class: str | None = None, *, room: str | None = None, everywhere: bool = False) -> list[Entity]:
+        """The entities a request names, or a ToolError with Home Assistant's sentence for what is unknown.
+
+        ``room`` is where the speaker is (an area's name or id): of several devices a name or a kind fits,
+        the room's are meant. Without it, several devices of one name in different places are a question
+        (code ``area_ambiguous``), and so is a bare kind ("turn off the lights") unless the request was about
+        ``everywhere`` ("all the lights", or a question about states): Hearth never widens a command to the
+        whole house on a guess."""
         domains = [domain] if isinstance(domain, str) else list(domain or [])
         the_area = None
         if area:
             the_area = self.area_named(area)
             if the_area is None:
                 raise ToolError(f"Sorry, I am not aware of any area called {area}", "ha_no_such_area")
+        here = self.area_named(room) or self.areas.get(room) if room else None
         pool = self.in_area(the_area) if the_area else list(self.entities.values())
         if domains:
             pool = [e for e in pool if e.domain in domains]
@@ -161,12 +172,12 @@ class Home:
                 if not hits:
                     found = []
                     break
-                found += [e for e in hits if e not in found]
+                found += [e for e in self._one_of(part, hits, here, everywhere) if e not in found]
             if not found:
                 missing = next((p for p in parts if not self._by_name(p, pool, domains)), name)
                 where = f" in the {the_area.name} area" if the_area else ""
                 raise ToolError(f"Sorry, I am not aware of any device called {missing}{where}", "ha_no_such_name")
-            return found
+            return found if parts else self._one_of(name, found, here, everywhere or the_area is not None)
         if not pool:
             what = " or ".join(d.replace("_", " ") for d in domains) or "device"
             if the_area:
@@ -174,10 +185,40 @@ class Home:
             raise ToolError(f"Sorry, I am not aware of any {what}", "ha_no_such_name")
         if not (the_area or domains or device_class):
             raise ToolError("Which device? Say its name or its area.", "ha_no_target")
-        return pool
+        if the_area or everywhere or len(pool) == 1:
+            return pool
+        if here is not None:
+            mine = [e for e in pool if e.area_id == here.area_id]
+            if mine:
+                return mine
+        kind = " or ".join(d.replace("_", " ") for d in domains) or (device_class or "device")
+        raise ToolError(f"Which {kind} do you mean? Say its name or its room.", "area_ambiguous")
+
+    def _one_of(self, said: str, found: list[Entity], here: Area | None, everywhere: bool) -> list[Entity]:
+        """Of the entities one name fits: all when they are one place's (or ``everywhere``), the speaker's
+        room's when some are there, else a question naming the places ("Which ceiling light do you mean:
+        the one in the Hallway, the Garage or the Nursery?")."""
+        if len(found) < 2 or everywhere:
+            return found
+        if here is not None:
+            mine = [e for e in found if e.area_id == here.area_id]
+            if mine:
+                return mine
+        places = {e.area_id for e in found}
+        if len(places) == 1 and None not in places:
+            return found  # one room's lights, said together
+        names = sorted({f"the {self.areas[e.area_id].name}" if e.area_id in self.areas else f"the {e.name}"
+                        for e in found})
+        listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+        what = said.strip()
+        raise ToolError(f"Which {what} do you mean: {listed}?", "area_ambiguous")
 
     def _by_name(self, name: str, pool: list[Entity], domains: list[str]) -> list[Entity]:
-        key = fold(name)
+        said = " ".join(name.lower().split())
+        verbatim = [e for e in pool if any(" ".join(n.lower().split()) == said for n in e.names())]
+        if verbatim:  # "ceiling lights" is the one called so, before the three "Ceiling Light"s
+            return verbatim
+        key = " ".join(w for w in fold(name).split() if w not in ("one", "ones")) or fold(name)  # "the hallway one"
         exact = [e for e in pool if any(fold(n) == key for n in e.names())]
         if exact:
             return exact
@@ -204,7 +245,21 @@ class Home:
             partial = [e for e in pool if any(core <= set(fold(n).split()) for n in e.names())]
             if len(partial) == 1:
                 return partial
+        return _near(key, pool)
+
+
+NEAR = 85  # rapidfuzz ratio from which a misheard name ("desk fam") is the device's
+
+
+def _near(key: str, pool: list[Entity]) -> list[Entity]:
+    """The devices whose name is nearest ``key`` (folded), when it is near enough: a name misheard or
+    misspelt by a letter or two, never a different word."""
+    from rapidfuzz import fuzz
+    if len(key) < 5:
         return []
+    scored = [(max(fuzz.ratio(key, fold(n)) for n in e.names()), e) for e in pool]
+    best = max((s for s, _ in scored), default=0)
+    return [e for s, e in scored if s == best] if best >= NEAR else []
 
 
 def _parts(name: str) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from hearth import ToolContext, ToolError, ToolResult
 
+from .capabilities import able
 from .client import Connection
 from .registry import Entity
 from .state import HomeAssistantState
@@ -46,6 +47,7 @@ async def _ready(ctx: ToolContext) -> None:
         await c.wait_connected(RECONNECT_GRACE)
 
 
+HERE = "here"  # the area of Home Assistant's "here" sentences (intents.HERE): the speaker's room
 # follow-ups: "turn it off" acts on the devices the session's last successful request named
 PRONOUNS = {"it", "them", "that", "those", "this", "these", "they"}
 
@@ -68,9 +70,24 @@ def _last_devices(ctx: ToolContext | None) -> list[str]:
     return []
 
 
+# words by which a request is about every device of a kind, not one room's ("all the lights", "the whole house")
+EVERYWHERE = frozenset({"all", "every", "everything", "everywhere", "whole", "house", "both"})
+
+
+def everywhere(ctx: ToolContext | None) -> bool:
+    """Whether the request said it means every device that fits (the words of ``EVERYWHERE``)."""
+    return ctx is not None and bool(EVERYWHERE & set(ctx.heard.lower().split()))
+
+
 async def _targets(name: str | None, area: str | None, domain: str | list[str] | None,
-                   device_class: str | None, ctx: ToolContext) -> list[Entity]:
+                   device_class: str | None, ctx: ToolContext, *, reading: bool = False) -> list[Entity]:
+    """The devices a call means: by name, area and kind, in the speaker's room first (``ctx.room``); a
+    question about states may span the house (``reading``), a command only when said so."""
     home = connection(ctx).require()
+    if area == HERE:  # Home Assistant's "here" sentences ("turn on the lights"): the speaker's room
+        if not ctx.room:
+            raise ToolError("Which room do you mean?", "area_missing")
+        area = ctx.room
     if name and name.strip().lower() in PRONOUNS and not area:
         ids = await asyncio.to_thread(_last_devices, ctx)
         found = [home.entities[i] for i in ids if i in home.entities]
@@ -79,7 +96,8 @@ async def _targets(name: str | None, area: str | None, domain: str | list[str] |
         if not found:
             raise ToolError(f"Which device do you mean by {name.strip()!r}? Say its name.", "ha_no_target")
         return found
-    return home.match(name=name, area=area, domain=domain, device_class=device_class)
+    return home.match(name=name, area=area, domain=domain, device_class=device_class, room=ctx.room,
+                      everywhere=reading or everywhere(ctx))
 
 
 def _described(entities: list[Entity]) -> list[dict[str, Any]]:
@@ -162,6 +180,10 @@ async def HassLightSet(name: str | None = None, area: str | None = None, brightn
     if brightness is not None and not 0 <= brightness <= 100:
         raise ToolError("Brightness is a percentage from 0 to 100", "ha_bad_value")
     entities = await _targets(name, area, "light", None, ctx)
+    if brightness is not None:
+        entities = able(entities, "brightness")
+    if color:
+        entities = able(entities, "colour")
     data: dict[str, Any] = {}
     if brightness is not None:
         data["brightness_pct"] = brightness
@@ -183,6 +205,10 @@ async def HassSetPosition(position: int, name: str | None = None, area: str | No
     if not 0 <= position <= 100:
         raise ToolError("The position is a percentage from 0 to 100", "ha_bad_value")
     entities = await _targets(name, area, ["cover", "valve"], None, ctx)
+    if position in (0, 100):  # fully open or closed: what every cover and valve can do
+        await _call_each(ctx, entities, lambda e: (e.domain, f"{'open' if position else 'close'}_{e.domain}"))
+        return ToolResult({"success": _described(entities)}, say="Opened" if position else "Closed")
+    entities = able(entities, "position")
     await _call_each(ctx, entities, lambda e: (e.domain, "set_cover_position" if e.domain == "cover"
                                           else "set_valve_position"), {"position": position})
     return ToolResult({"success": _described(entities)}, say="Position set")
@@ -207,7 +233,7 @@ async def HassClimateSetTemperature(temperature: float, name: str | None = None,
         area: The area whose thermostat to set, e.g. "Living Room".
     """
     await _ready(ctx)
-    entities = await _climates(name, area, ctx)
+    entities = able(await _climates(name, area, ctx), "temperature")
     await _call_each(ctx, entities, lambda e: ("climate", "set_temperature"), {"temperature": temperature})
     t = int(temperature) if float(temperature).is_integer() else temperature
     return ToolResult({"success": _described(entities)}, say=f"Temperature set to {t} {'degree' if t == 1 else 'degrees'}")
@@ -228,77 +254,23 @@ async def HassClimateGetTemperature(name: str | None = None, area: str | None = 
                        "state": e.state}, say=f"{t} degree" if t == 1 else f"{t} degrees")
 
 
-async def _players(name: str | None, area: str | None, states: tuple[str, ...],
-                   ctx: ToolContext) -> list[Entity]:
-    if name or area:
-        return await _targets(name, area, "media_player", None, ctx)
-    home = connection(ctx).require()
-    playing = [e for e in home.entities.values() if e.domain == "media_player" and e.state in states]
-    if not playing:
-        raise ToolError("Which media player? Say its name or its area.", "ha_no_target")
-    return playing
-
-
-async def _media(name: str | None, area: str | None, states: tuple[str, ...], service: str, say: str,
-                 ctx: ToolContext, data: dict[str, Any] | None = None) -> ToolResult:
-    """One media_player service on the named players, or on every player in ``states`` when none is named."""
-    await _ready(ctx)
-    entities = await _players(name, area, states, ctx)
-    await _call_each(ctx, entities, lambda e: ("media_player", service), data)
-    return ToolResult({"success": _described(entities)}, say=say)
-
-
-async def HassMediaPause(name: str | None = None, area: str | None = None,
-                         *, ctx: ToolContext) -> ToolResult:
-    """Pause a media player (all playing ones when none is named).
-
-    Args:
-        name: The media player's name, e.g. "Living Room".
-        area: The area, e.g. "Bedroom".
-    """
-    return await _media(name, area, ("playing",), "media_pause", "Paused", ctx)
-
-
-async def HassMediaUnpause(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
-    """Resume a paused media player (all paused ones when none is named).
-
-    Args:
-        name: The media player's name.
-        area: The area.
-    """
-    return await _media(name, area, ("paused",), "media_play", "Resumed", ctx)
-
-
-async def HassMediaNext(name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
-    """Skip to the next track on a media player.
-
-    Args:
-        name: The media player's name.
-        area: The area.
-    """
-    return await _media(name, area, ("playing",), "media_next_track", "Playing next", ctx)
-
-
-async def HassSetVolume(volume_level: int, name: str | None = None, area: str | None = None, *, ctx: ToolContext) -> ToolResult:
-    """Set the volume of a media player.
-
-    Args:
-        volume_level: Volume in percent, 0 to 100.
-        name: The media player's name.
-        area: The area.
-    """
-    if not 0 <= volume_level <= 100:
-        raise ToolError("The volume is a percentage from 0 to 100", "ha_bad_value")
-    return await _media(name, area, ("playing", "paused", "on", "idle"), "volume_set", "Volume set", ctx,
-                        {"volume_level": volume_level / 100})
-
-
 async def _vacuum(service: str, say: str, name: str | None, area: str | None, ctx: ToolContext) -> ToolResult:
-    """One vacuum service on the named vacuums, or on the first vacuum when none is named."""
+    """One vacuum service on the vacuums meant: by name or area, else the speaker's room's, else the only
+    one able to (several: a question)."""
     await _ready(ctx)
-    entities = (await _targets(name, area, "vacuum", None, ctx) if name or area
-                else (await _targets(None, None, "vacuum", None, ctx))[:1])
-    await _call_each(ctx, entities, lambda e: ("vacuum", service))
+    what = "start" if service == "start" else "return"
+    if name or (area and area != HERE):
+        entities = able(await _targets(name, area, "vacuum", None, ctx), what)
+    else:
+        home = connection(ctx).require()
+        vacuums = able([e for e in home.entities.values() if e.domain == "vacuum"], what)
+        here = home.area_named(ctx.room) if ctx.room else None
+        entities = [e for e in vacuums if here is not None and e.area_id == here.area_id] or vacuums
+        if len(entities) > 1:
+            names = sorted(e.name for e in entities)
+            raise ToolError(f"Which vacuum: {', '.join(names[:-1])} or {names[-1]}?", "name_ambiguous")
+    await _call_each(ctx, entities, lambda e: ("vacuum", service if service != "start" or e.attributes.get(
+        "supported_features", 0) & 8192 else "turn_on"))
     return ToolResult({"success": _described(entities)}, say=say)
 
 
@@ -334,7 +306,7 @@ async def HassGetState(name: str | None = None, area: str | None = None, domain:
         device_class: A kind of cover or sensor, e.g. "garage", "window", "door".
     """
     await _ready(ctx)
-    entities = await _targets(name, area, domain, device_class, ctx)
+    entities = await _targets(name, area, domain, device_class, ctx, reading=True)
     data = [{"name": e.name, "entity_id": e.entity_id, "state": e.state, "area": e.area_id,
              **({"current_temperature": e.attributes["current_temperature"]}
                 if "current_temperature" in e.attributes else {})} for e in entities]
@@ -359,8 +331,7 @@ def _and(items: list[str]) -> str:
 
 TOOLS: list[Callable[..., Any]] = [
     HassTurnOn, HassTurnOff, HassLightSet, HassSetPosition, HassClimateSetTemperature, HassClimateGetTemperature,
-    HassMediaPause, HassMediaUnpause, HassMediaNext, HassSetVolume, HassVacuumStart, HassVacuumReturnToBase,
-    HassGetState,
+    HassVacuumStart, HassVacuumReturnToBase, HassGetState,
 ]
 
 # templates for small models and the router's vocabulary (tier 1 itself uses Home Assistant's sentences)
@@ -371,10 +342,6 @@ EXAMPLES: dict[str, list[str]] = {
     "HassSetPosition": ["set [the] {name} position to {position} percent"],
     "HassClimateSetTemperature": ["set the temperature to {temperature} degrees"],
     "HassClimateGetTemperature": ["what is the temperature"],
-    "HassMediaPause": ["pause [the] music"],
-    "HassMediaUnpause": ["resume [the] music"],
-    "HassMediaNext": ["next track", "skip [this] song"],
-    "HassSetVolume": ["set [the] volume to {volume_level} percent"],
     "HassVacuumStart": ["start [the] vacuum"],
     "HassVacuumReturnToBase": ["send [the] vacuum home"],
     "HassGetState": ["is [the] {name} on", "what is the state of [the] {name}"],
