@@ -135,8 +135,9 @@ class Agent:
         """Where the speaker of ``session`` is: a room's name as the home calls it ("Kitchen", "Living
         Room"); None when unknown. A face sets it (a satellite's room, ``hearth chat --room``, a websocket
         message's ``room``); tools read it as ``ctx.room`` ("turn off the lights" means this room's)."""
-        if room and room.strip():
-            self._rooms[session] = " ".join(room.split())
+        said = " ".join("".join(ch for ch in room if ch.isprintable()).split()) if room else ""
+        if said:  # control characters, lone surrogates and spacing are no part of a room's name
+            self._rooms[session] = said[:64]
         else:
             self._rooms.pop(session, None)
 

@@ -319,7 +319,12 @@ def on_event(event: Event) -> Awaitable[None] | None:
 @hookspec
 def prompt_context(session: str, room: str | None) -> str | None:
     """Text for the system prompt of tiers 2 and 3: what a model should know of the plugin's world (a
-    home's devices), or ``None``. Not ``async``; keep it the same from turn to turn (the prompt cache)."""
+    home's devices), or ``None``. Not ``async``; keep it the same from turn to turn (the prompt cache). Example::
+
+        @hookimpl
+        def prompt_context(session, room):
+            return "Garden devices: Sprinklers (valve), Pond Pump (switch)."
+    """
 
 
 @hookspec(firstresult=True)

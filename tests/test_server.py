@@ -333,7 +333,7 @@ def test_openapi_describes_the_api(server):
     assert {"/api/chat", "/api/sessions/{session_id}", "/healthz", "/api/tools", "/api/tools/{name}"} <= set(spec["paths"])
     chat = spec["paths"]["/api/chat"]["post"]
     assert {p["name"] for p in chat["parameters"]} == {"stream", "x-session-id"}
-    assert set(spec["components"]["schemas"]["ChatRequest"]["properties"]) == {"message", "user_id"}
+    assert set(spec["components"]["schemas"]["ChatRequest"]["properties"]) == {"message", "user_id", "room"}
 
 
 def test_the_page_is_served(server):

@@ -392,3 +392,10 @@ def test_no_word_list_holds_a_yaml_boolean(name):
 
     walk(yaml.safe_load((LANG_DIR / "en" / name).read_text(encoding="utf-8")), "")
     assert found == []
+
+
+@pytest.mark.parametrize("token", ["¹", "²", "٣", "½"])
+def test_digits_of_other_scripts_are_no_number_said(token: str) -> None:
+    # str.isdigit() takes them, float() does not: a request holding one is read, not a server error
+    from hearth.understanding.numbers import read_number
+    assert read_number(token) is None

@@ -37,7 +37,7 @@ def _tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 
 def _is_digits(token: str) -> bool:
     """"25", "2.5", ".5": a number written in digits."""
-    return token.replace(".", "", 1).isdigit()
+    return token.replace(".", "", 1).isdecimal() and token.isascii()  # "²" and "٣" are digits, not numbers said
 
 
 def _cardinal(t: list[str], i: int, w: Words) -> tuple[float, int] | None:
