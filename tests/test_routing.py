@@ -303,8 +303,8 @@ def test_models_shows_each_models_context_budget(home):
     r = run_hearth("models", "--json")
     assert r.returncode == 0, r.stderr
     b = json.loads(r.stdout)["models"]["gemma3-270m"]["budget"]
-    assert b["n_ctx"] == 4096 and b["reply"] == 96 and 300 < b["system_and_tools"] < 2000
-    assert b["history"] == 4096 - 96 - b["system_and_tools"]
+    assert b["n_ctx"] == 8192 and b["reply"] == 96 and 300 < b["system_and_tools"] < 2000
+    assert b["history"] == 8192 - 96 - b["system_and_tools"]
 
 
 def test_bench_json_reports_tier_1_stages(home):

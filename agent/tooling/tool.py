@@ -176,7 +176,9 @@ class Tool:
     neither the core nor another plugin names the tool: ``"fallback"``: the arguments to call it
     with when no tool fits a request (it says what Hearth cannot do yet); ``"panel"``: a title, and
     the web page shows the tool's result (``{"items": [{"name", "quantity", "checked"}]}``) as a list;
-    ``"model": False``: the tool is not offered to models (an undo step; a tool tier 1 reaches).
+    ``"model": False``: the tool is not offered to models (an undo step; a tool tier 1 reaches);
+    ``"tier1": False``: its ``examples`` are for models and rankers only, tier 1 reaching it through its
+    plugin's own ``match_intent`` (which knows what a slot may hold: a home's device names).
 
     ``destructive`` tools (clear a list, cancel every timer, unlock a door) run only on a strict
     tier-1 match of their own sentences; from any other reading Hearth asks first.

@@ -248,7 +248,9 @@ class ClauseReading:
                 j += 1
             # "... and can you set a timer", "put sugar on the list dear and also ...": each side read again
             left, right = self.read(" ".join(words[:i])), self.read(" ".join(words[j:]))
-            if right.split()[:1] and right.split()[0] in starters:
+            # the rest begins a request: a verb of the grammar, or a request a plugin's own matcher reads
+            # ("turn off the porch light and lock the back door": the home's sentences know "lock ...")
+            if right.split()[:1] and (right.split()[0] in starters or any(m(right) for m in self.matchers)):
                 first = self._calls(left) or self._calls(left, fuzzy=True)  # "plese add 3 bell peppers and set ..."
                 rest = self._split(right, depth + 1) if first else []
                 if first and rest:

@@ -136,8 +136,8 @@ class Matcher:
         """The tools' ``examples=`` templates as one more sentence file."""
         data: dict[str, Any] = {"intents": {}, "lists": {}}
         for tool in tools:
-            if tool.examples_from_sentences:
-                continue  # written out from its sentence file: compiled from there
+            if tool.examples_from_sentences or tool.hints.get("tier1") is False:
+                continue  # written out from its sentence file, or for models only: not compiled from here
             blocks = template_blocks(tool)
             if blocks:
                 for slot, schema in tool.parameters["properties"].items():

@@ -35,7 +35,7 @@ TOOLS = [*DEVICE_TOOLS, *media.TOOLS, *fans.TOOLS, *lists.TOOLS]
 EXAMPLES = {**DEVICE_EXAMPLES, **media.EXAMPLES, **fans.EXAMPLES, **lists.EXAMPLES}
 FIRST_CONNECT_WAIT = 5.0  # seconds startup waits for the first connection (one-shot `hearth chat`)
 TOOL_TIMEOUT = 15.0
-PROMPT_CHARS = 2000  # the device list's share of a model's context (about 500 tokens)
+PROMPT_CHARS = 1200  # the device list's share of a model's context (about 300 tokens)
 
 
 class HomeAssistantPlugin:
@@ -58,6 +58,7 @@ class HomeAssistantPlugin:
         where Home Assistant is configured and drops them where it is not."""
         for fn in TOOLS:
             tool = register(fn, name=fn.__name__, examples=EXAMPLES.get(fn.__name__, ()), timeout=TOOL_TIMEOUT)
+            tool.hints["tier1"] = False  # tier 1 is match_intent over the live names, never "{name}" as any words
             tool.set_available(False, "Home Assistant is not set up yet (the agent has not started)")
 
     @hookimpl

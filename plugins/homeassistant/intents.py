@@ -61,7 +61,19 @@ EXTRA: dict[str, list[dict[str, Any]]] = {
                      {"sentences": ["(dim|brighten|lower|raise) [(<all>|<the>)] <light> <in> [<the>] {area} to "
                                     "{brightness}[([ ]%)| percent]",
                                     "(dim|brighten|lower|raise) [<the>] {area} <light> to {brightness}[([ ]%)| percent]"],
-                      "slots": {"domain": "light"}}],
+                      "slots": {"domain": "light"}},
+                     {"sentences": ["(put|set|turn) [<the>] {name} (on|to|up to) (full|max|maximum) [brightness]",
+                                    "(make|have) [<the>] {name} (full|max|maximum) brightness"],
+                      "slots": {"brightness": 100}, "requires_context": {"domain": "light"}},
+                     {"sentences": ["(put|set|turn|dim) [<the>] {name} [down] (on|to) half [brightness]"],
+                      "slots": {"brightness": 50}, "requires_context": {"domain": "light"}}],
+    "HassFanSetSpeed": [{"sentences": ["(set|turn|put) [<the>] {name} [(up|down)] to {fan_speed:percentage}[%| percent]"],
+                         "requires_context": {"domain": "fan"}},
+                        {"sentences": ["(set|turn|put) [<the>] {name} [(up|down)] to (full|max|maximum|top) [speed]",
+                                       "(set|turn|put) [<the>] {name} [(up|down)] to (full|high|top) speed"],
+                         "slots": {"percentage": 100}, "requires_context": {"domain": "fan"}},
+                        {"sentences": ["(set|turn|put) [<the>] {name} [(up|down)] to half [speed]"],
+                         "slots": {"percentage": 50}, "requires_context": {"domain": "fan"}}],
     "HassListGetItems": [{"sentences": ["what('s| is) on [my|the] {name} [to do] list",
                                         "(read|tell me) [me] [what's on] [my|the] {name} [to do] list"],
                           "requires_context": {"domain": "todo"}}],
@@ -151,6 +163,7 @@ class Matcher:
         if not home.entities or not self._build():
             return None
         text = _POLITE_END.sub("", _POLITE_START.sub("", text.strip().rstrip(".!?"))).strip()
+        text = " ".join(w for w in text.split() if w.lower() != "both")  # "both the lamp and the fan": the two
         if not _SPLIT.search(text):
             return self._one(text, home)
         # several devices: the whole with the home's names, else part by part (no wildcard over the whole:

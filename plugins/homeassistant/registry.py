@@ -245,6 +245,12 @@ class Home:
             partial = [e for e in pool if any(core <= set(fold(n).split()) for n in e.names())]
             if len(partial) == 1:
                 return partial
+        kinds = {DOMAIN_WORDS[w] for w in words if w in DOMAIN_WORDS}
+        bare = core - set(DOMAIN_WORDS)
+        if kinds and bare:  # the kind said with the name: "the front door lock" is the lock Front Door
+            partial = [e for e in pool if e.domain in kinds and any(bare <= set(fold(n).split()) for n in e.names())]
+            if len(partial) == 1:
+                return partial
         return _near(key, pool)
 
 
