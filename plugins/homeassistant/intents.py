@@ -172,14 +172,16 @@ class Matcher:
 
     def _one(self, text: str, home: Home, wildcard: bool = True) -> dict[str, Any] | None:
         """Home Assistant's sentences with the home's names; failing that, with any name (a partial name,
-        "the bed lamp") that the home's matching resolves to devices of the intent's kind."""
-        found = self._recognize(text, self._intents, self._slot_lists(home))
-        if found is None and wildcard:
-            from hassil.intents import WildcardSlotList
-            found = self._recognize(text, self._wild, {**self._slot_lists(home), "name": WildcardSlotList("name")})
-            name = found and found["arguments"].get("name")
-            if not found or not name or len(name.split()) > 6:
-                return None
+        "the bed lamp") that the home's matching resolves to devices of the intent's kind: the best
+        reading whose name does ("start 0 ground floor" is the vacuum's start, not a script's)."""
+        found = next(iter(self._recognize(text, self._intents, self._slot_lists(home), best=True)), None)
+        if found is not None or not wildcard:
+            return found and {"name": found["name"], "arguments": found["arguments"]}
+        from hassil.intents import WildcardSlotList
+        for found in self._recognize(text, self._wild, {**self._slot_lists(home), "name": WildcardSlotList("name")}):
+            name = found["arguments"].get("name")
+            if not name or len(name.split()) > 6:
+                continue
             if name.lower() in PRONOUNS:  # a follow-up ("turn it off"): the tool knows the session's last devices
                 return {"name": found["name"], "arguments": found["arguments"]}
             domains = found["domains"] or DOMAINS.get(found["intent"]) or found["arguments"].get("domain")
@@ -187,18 +189,29 @@ class Matcher:
                 home.match(name=name, domain=domains)
             except ToolError as err:
                 if err.code != "area_ambiguous":  # several devices fit: the tool asks which
-                    return None
-        return found and {"name": found["name"], "arguments": found["arguments"]}
+                    continue
+            return {"name": found["name"], "arguments": found["arguments"]}
+        return None
 
-    def _recognize(self, text: str, intents: Any, slot_lists: dict[str, Any]) -> dict[str, Any] | None:
-        from hassil import recognize_best
+    def _recognize(self, text: str, intents: Any, slot_lists: dict[str, Any], best: bool = False) -> list[dict[str, Any]]:
+        """The readings of ``text`` as calls, best first (only the best with ``best``)."""
+        from hassil import recognize_best, recognize_ranked
         try:
-            result = recognize_best(text, intents, slot_lists=slot_lists, language=self.language,
-                                    best_slot_name="name", intent_context={"area": HERE})
+            if best:
+                one = recognize_best(text, intents, slot_lists=slot_lists, language=self.language,
+                                     best_slot_name="name", intent_context={"area": HERE})
+                results = [one] if one is not None else []
+            else:
+                results = list(recognize_ranked(text, intents, slot_lists=slot_lists, language=self.language,
+                                                best_slot_name="name", intent_context={"area": HERE}))
         except Exception:  # a hassil bug must not cost the turn
             log.exception("hassil failed on %r", text)
-            return None
-        if result is None or result.intent.name not in INTENTS:
+            return []
+        return [c for c in (self._call_of(r) for r in results[:12]) if c is not None]
+
+    @staticmethod
+    def _call_of(result: Any) -> dict[str, Any] | None:
+        if result.intent.name not in INTENTS:
             return None
         tool, keep = INTENTS[result.intent.name]
         slots = {k: v.value for k, v in result.entities.items()}
