@@ -96,10 +96,11 @@ def test_state_changes_are_kept(home):
 
 def test_prompt_context_fits_the_budget(home):
     text = describe(home, 10_000)
-    assert "- Ceiling Lights [big light]: Living Room, light" in text
-    assert "- Garage Door: no area, cover" in text
+    assert "Ceiling Lights [big light] (light)" in text.split("- Living Room: ")[1].split("\n")[0]
+    assert "Garage Door (cover)" in text.split("- no area: ")[1]
     short = describe(home, 160)
     assert len(short) <= 160 and short.endswith("more (ask HassGetState)")
+    assert describe(home, 10_000, room="Kitchen").split("\n")[1].startswith("- Kitchen: ")  # the speaker's room first
 
 
 @pytest.mark.parametrize("text, call", [

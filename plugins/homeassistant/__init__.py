@@ -35,7 +35,7 @@ TOOLS = [*DEVICE_TOOLS, *media.TOOLS, *fans.TOOLS, *lists.TOOLS]
 EXAMPLES = {**DEVICE_EXAMPLES, **media.EXAMPLES, **fans.EXAMPLES, **lists.EXAMPLES}
 FIRST_CONNECT_WAIT = 5.0  # seconds startup waits for the first connection (one-shot `hearth chat`)
 TOOL_TIMEOUT = 15.0
-PROMPT_CHARS = 1200  # the device list's share of a model's context (about 300 tokens)
+PROMPT_CHARS = 2400  # the device list's share of a model's context (about 600 tokens)
 
 
 class HomeAssistantPlugin:
@@ -112,7 +112,7 @@ class HomeAssistantPlugin:
         connection = self.state.connection if self.state is not None else None
         if connection is None or not connection.connected.is_set():
             return None
-        return describe(connection.home, PROMPT_CHARS) or None
+        return describe(connection.home, PROMPT_CHARS, room) or None
 
     @hookimpl
     async def doctor_checks(self, models: Any, load: bool = False) -> list[Check]:

@@ -11,25 +11,30 @@ from .registry import Home
 from .state import HomeAssistantState
 
 
-def describe(home: Home, max_chars: int) -> str:
-    """The devices of ``home`` in at most ``max_chars`` characters ("" when there are none)."""
+def describe(home: Home, max_chars: int, room: str | None = None) -> str:
+    """The devices of ``home`` in at most ``max_chars`` characters ("" when there are none): one line per
+    area ("- Study: Desk Lamp (light), Desk Fan (fan)"), the speaker's ``room`` first, aliases in brackets."""
     if not home.entities or max_chars <= 0:
         return ""
-    head = "Home Assistant devices (name: area, kind); aliases in brackets:\n"
-    rows = []
-    for e in sorted(home.entities.values(), key=lambda e: ((home.areas[e.area_id].name if e.area_id in home.areas
-                                                             else "~"), e.domain, e.name)):
+    head = "Home Assistant devices by area, each with its kind; aliases in brackets:\n"
+    by_area: dict[str, list[str]] = {}
+    for e in sorted(home.entities.values(), key=lambda e: (e.domain, e.name)):
         area = home.areas[e.area_id].name if e.area_id in home.areas else "no area"
         alias = f" [{', '.join(e.aliases)}]" if e.aliases else ""
-        rows.append(f"- {e.name}{alias}: {area}, {e.domain.replace('_', ' ')}")
-    out = head
-    for i, row in enumerate(rows):
-        more = f"... and {len(rows) - i} more (ask HassGetState)"
-        if len(out) + len(row) + 1 + len(more) > max_chars:
-            out += more
-            break
-        out += row + "\n"
-    return out.rstrip("\n") if len(out) <= max_chars else out[:max_chars]
+        by_area.setdefault(area, []).append(f"{e.name}{alias} ({e.domain.replace('_', ' ')})")
+    here = home.area_named(room) if room else None
+    order = sorted(by_area, key=lambda a: (here is None or a != here.name, a == "no area", a))
+    out, left = head, sum(len(v) for v in by_area.values())
+    for area in order:
+        for i, device in enumerate(by_area[area]):
+            piece = (f"- {area}: " if i == 0 else ", ") + device
+            more = f"\n... and {left} more (ask HassGetState)"
+            if len(out) + len(piece) + len(more) > max_chars:
+                return (out.rstrip(", ") + more)[:max_chars]
+            out += piece
+            left -= 1
+        out += "\n"
+    return out.rstrip("\n")
 
 
 def prompt_context(agent: Any, max_chars: int = 2000) -> str:
