@@ -40,7 +40,7 @@ from homeassistant_server import HomeAssistant, make_venv  # noqa: E402
 
 TRACKED = ("light", "fan", "cover", "valve", "vacuum", "lock", "media_player", "switch", "climate", "todo")
 ATTRS = ("brightness", "hs_color", "percentage", "current_position", "volume_level", "is_volume_muted",
-         "temperature", "oscillating")
+         "temperature", "oscillating", "media_title")
 HUES = {"red": 0, "orange": 30, "yellow": 60, "green": 120, "cyan": 180, "blue": 240, "purple": 280,
         "violet": 280, "magenta": 300, "pink": 330}
 SETTLE_S = 3.0  # how long a slow demo device (covers, locks) may take to reach the expected state
