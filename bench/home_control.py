@@ -169,10 +169,33 @@ REFUSAL_WORDS = ("can't", "cannot", "can not", "not able", "unable", "doesn't", 
                  "isn't", "no device", "not aware", "not support", "sorry", "couldn't", "could not")
 
 
+# a device finishing on its own what its setup began (a demo vacuum docks, a demo cover stops): no action
+SETTLING = {("returning", "docked"), ("opening", "open"), ("closing", "closed"), ("locking", "locked"),
+            ("unlocking", "unlocked"), ("opening", "closed"), ("closing", "open")}
+
+
+def _wrong(entity: dict[str, Any] | None, was: dict[str, Any] | None, want: dict[str, Any] | None) -> bool:
+    """Whether a device's change is one the request did not ask for: any change of a device it is not
+    about (but a device settling by itself), or, of one it is about, an asked-for key changed to another
+    value than asked (a brightness of 80 for 30; partial progress, such as on without the colour, is a miss)."""
+    entity, was = entity or {}, was or {}
+    if want is None:
+        return (was.get("state"), entity.get("state")) not in SETTLING or \
+            {k: v for k, v in entity.items() if k != "state"} != {k: v for k, v in was.items() if k != "state"}
+    keys = {"brightness": ["brightness"], "color": ["hs_color"], "percentage": ["percentage"], "position": ["current_position"],
+            "volume": ["volume_level"], "muted": ["is_volume_muted"], "items_include": ["items"], "items_exclude": ["items"],
+            "items_done": ["items"]}
+    for key, value in want.items():
+        read = keys.get(key, [key])
+        if any(entity.get(k) != was.get(k) for k in read) and not meets(entity, {key: value}):
+            return True
+    return False
+
+
 def judge(case: dict[str, Any], before: dict[str, Any], after: dict[str, Any], reply: str) -> dict[str, Any]:
     expect = case.get("expect") or {}
     changed = {e for e in after if after[e] != before.get(e)}
-    wrong = sorted(e for e in changed if e not in expect or not meets(after[e], expect[e]))
+    wrong = sorted(e for e in changed if _wrong(after.get(e), before.get(e), expect.get(e)))
     problems = [f"{e}: {after.get(e)} (wanted {w})" for e, w in expect.items() if not meets(after.get(e, {}), w)]
     text = reply.lower()
     if case.get("answer_any") and not any(str(w).lower() in text for w in case["answer_any"]):
@@ -222,15 +245,29 @@ def ha_turns(ha: HomeAssistant, case: dict[str, Any]) -> str:
     return " | ".join(replies)
 
 
-def settled(ha: HomeAssistant, case: dict[str, Any]) -> dict[str, Any]:
-    """The home after a case: polled until what it expects holds, or ``SETTLE_S`` (slow demo devices)."""
-    deadline = time.time() + SETTLE_S
+def settled(ha: HomeAssistant, case: dict[str, Any], wait: float = SETTLE_S) -> dict[str, Any]:
+    """The home once what ``case`` expects holds, or after ``wait`` seconds (slow demo devices: covers
+    move, locks take two seconds); also how a case's setup is waited for before the first turn."""
+    deadline = time.time() + wait
     while True:
         time.sleep(0.25)
         after = snapshot(ha)
         expect = case.get("expect") or {}
         if all(meets(after.get(e, {}), w) for e, w in expect.items()) or time.time() > deadline:
             return after
+
+
+def still(ha: HomeAssistant, wait: float = 8.0) -> dict[str, Any]:
+    """The home once nothing in it moves any more (two readings half a second apart agree; demo covers
+    and vacuums finish what an earlier case began), or after ``wait`` seconds."""
+    deadline, last = time.time() + wait, snapshot(ha)
+    while time.time() < deadline:
+        time.sleep(0.5)
+        now = snapshot(ha)
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 async def run(ha: HomeAssistant, path: Path, only: str | None) -> list[dict[str, Any]]:
@@ -248,8 +285,8 @@ async def run(ha: HomeAssistant, path: Path, only: str | None) -> list[dict[str,
                 if only and who != only:
                     continue
                 await asyncio.to_thread(arrange, ha, case.get("setup") or {}, own)
-                await asyncio.sleep(0.3)
-                before = await asyncio.to_thread(snapshot, ha)
+                await asyncio.to_thread(settled, ha, {"expect": case.get("setup") or {}}, 6.0)
+                before = await asyncio.to_thread(still, ha)
                 if who == "hearth":
                     reply, tiers = await hearth_turns(agent, case, f"home-{i}")
                     row["tiers"] = tiers
