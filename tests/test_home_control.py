@@ -140,3 +140,27 @@ def test_to_do_lists_by_name(ha, agent):
 def test_the_model_tier_is_told_the_home_and_the_room(ha, agent):
     texts = agent.plugins.prompt_context("s", "Study")
     assert texts and "Desk Fan" in texts[0] and "Study" in texts[0]
+
+
+def test_in_here_and_a_bare_kind_mean_the_speakers_room(ha, agent):
+    arrange(ha, cover__study_blind={"state": "open", "position": 100}, fan__bathroom_extractor_fan={"state": "off"},
+            light__porch_light={"state": "on"}, lock__back_door={"state": "unlocked"})
+    say(agent, "close the blind in here", session="study2", room="Study")
+    assert ha.state("cover.study_blind")["state"] == "closed"
+    say(agent, "um, fan on in here", session="bath", room="Bathroom")
+    assert ha.state("fan.bathroom_extractor_fan")["state"] == "on"
+    say(agent, "turn off the light out here and lock the back door", session="porch", room="Porch")
+    assert states(ha, "light.porch_light", "lock.back_door") == {"light.porch_light": "off", "lock.back_door": "locked"}
+    assert "Which room" in say(agent, "turn off the light out here", session="nowhere2")
+
+
+def test_terse_forms_and_halfway(ha, agent):
+    arrange(ha, fan__study_desk_fan={"state": "off"}, cover__dining_curtains={"state": "closed", "position": 0},
+            light__porch_light={"state": "off"})
+    say(agent, "desk fan 40")
+    assert ha.state("fan.study_desk_fan")["attributes"]["percentage"] == 40
+    say(agent, "open the curtains halfway")
+    assert ha.state("cover.dining_curtains")["attributes"]["current_position"] == 50
+    reply = say(agent, "porch light red")  # an on/off light: refused, not another light coloured
+    assert "can't" in reply and ha.state("light.porch_light")["state"] == "off"
+    assert say(agent, "did I lock the back door?") in ("Yes", "No, unlocked")

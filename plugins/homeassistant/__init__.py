@@ -112,7 +112,7 @@ class HomeAssistantPlugin:
         connection = self.state.connection if self.state is not None else None
         if connection is None or not connection.connected.is_set():
             return None
-        return describe(connection.home, PROMPT_CHARS, room) or None
+        return describe(connection.home, PROMPT_CHARS) or None  # the same for every room: the prompt cache holds
 
     @hookimpl
     async def doctor_checks(self, models: Any, load: bool = False) -> list[Check]:

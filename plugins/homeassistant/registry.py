@@ -29,7 +29,8 @@ DOMAIN_WORDS = {
     "garage": "cover", "door": "cover", "gate": "cover", "awning": "cover",
     "tv": "media_player", "television": "media_player", "speaker": "media_player", "music": "media_player",
     "media": "media_player", "player": "media_player", "thermostat": "climate", "heating": "climate",
-    "heater": "climate", "ac": "climate", "vacuum": "vacuum", "lock": "lock",
+    "heater": "climate", "ac": "climate", "vacuum": "vacuum", "lock": "lock", "hoover": "vacuum",
+    "sprinkler": "valve", "valve": "valve", "radiator": "climate",
 }
 
 
@@ -151,6 +152,8 @@ class Home:
         ``everywhere`` ("all the lights", or a question about states): Hearth never widens a command to the
         whole house on a guess."""
         domains = [domain] if isinstance(domain, str) else list(domain or [])
+        if name:
+            name, area, domains = self._read_name(name, area, domains, room)
         the_area = None
         if area:
             the_area = self.area_named(area)
@@ -185,14 +188,25 @@ class Home:
             raise ToolError(f"Sorry, I am not aware of any {what}", "ha_no_such_name")
         if not (the_area or domains or device_class):
             raise ToolError("Which device? Say its name or its area.", "ha_no_target")
-        if the_area or everywhere or len(pool) == 1:
-            return pool
-        if here is not None:
-            mine = [e for e in pool if e.area_id == here.area_id]
-            if mine:
-                return mine
-        kind = " or ".join(d.replace("_", " ") for d in domains) or (device_class or "device")
-        raise ToolError(f"Which {kind} do you mean? Say its name or its room.", "area_ambiguous")
+        return pool if the_area or everywhere else _of_kind(pool, here, domains, device_class)
+
+    def _read_name(self, name: str, area: str | None, domains: list[str],
+                   room: str | None) -> tuple[str | None, str | None, list[str]]:
+        """A said name as (name, area, kinds): words pointing at the speaker's room become the room ("the
+        blind in here"), and a name that only says a kind ("the fan", "the music") becomes that kind, unless
+        a device is called so."""
+        name, here_said = _without_here(name)
+        if here_said and not area:
+            if not room:
+                raise ToolError("Which room do you mean?", "area_missing")
+            area = room
+        kinds = _kinds_only(name)
+        if kinds is not None and not any(fold(n) == fold(name) for e in self.entities.values() for n in e.names()):
+            fit = [d for d in kinds if not domains or d in domains]
+            if not fit:  # "the blind" is no thermostat
+                raise ToolError(f"Sorry, I am not aware of any device called {name}", "ha_no_such_name")
+            return None, area, fit
+        return name or None, area, domains
 
     def _one_of(self, said: str, found: list[Entity], here: Area | None, everywhere: bool) -> list[Entity]:
         """Of the entities one name fits: all when they are one place's (or ``everywhere``), the speaker's
@@ -266,6 +280,42 @@ def _near(key: str, pool: list[Entity]) -> list[Entity]:
     scored = [(max(fuzz.ratio(key, fold(n)) for n in e.names()), e) for e in pool]
     best = max((s for s, _ in scored), default=0)
     return [e for s, e in scored if s == best] if best >= NEAR else []
+
+
+def _of_kind(pool: list[Entity], here: Area | None, domains: list[str], device_class: str | None) -> list[Entity]:
+    """Of the devices of a kind said with no name and no area: the only one, or the speaker's room's, else a
+    question (never every one in the house)."""
+    if len(pool) == 1:
+        return pool
+    mine = [e for e in pool if here is not None and e.area_id == here.area_id]
+    if mine:
+        return mine
+    kind = " or ".join(d.replace("_", " ") for d in domains) or (device_class or "device")
+    raise ToolError(f"Which {kind} do you mean? Say its name or its room.", "area_ambiguous")
+
+
+# words by which a name points at the speaker's room ("the light out here", "the fan in here")
+HERE_WORDS = {"here", "in here", "out here", "over here", "up here", "down here", "in this room", "this room"}
+
+
+def _without_here(name: str) -> tuple[str, bool]:
+    """``name`` without the words that point at the speaker's room, and whether there were any."""
+    words = name.lower().split()
+    for size in (3, 2, 1):
+        for i in range(len(words) - size + 1):
+            if " ".join(words[i:i + size]) in HERE_WORDS:
+                rest = " ".join(words[:i] + words[i + size:])
+                return rest, True
+    return name, False
+
+
+def _kinds_only(name: str) -> list[str] | None:
+    """The kinds of device a name says when it says nothing else ("the fan", "the big lights", "the
+    music"), else None."""
+    words = [w for w in fold(name).split() if w not in FILLER or w in DOMAIN_WORDS]
+    if not words or any(w not in DOMAIN_WORDS or len(w) < 3 for w in words):  # "AC", "TV": names as often as kinds
+        return None
+    return list(dict.fromkeys(DOMAIN_WORDS[w] for w in words))
 
 
 def _parts(name: str) -> list[str]:

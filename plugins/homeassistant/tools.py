@@ -49,7 +49,7 @@ async def _ready(ctx: ToolContext) -> None:
 
 HERE = "here"  # the area of Home Assistant's "here" sentences (intents.HERE): the speaker's room
 # follow-ups: "turn it off" acts on the devices the session's last successful request named
-PRONOUNS = {"it", "them", "that", "those", "this", "these", "they"}
+PRONOUNS = {"it", "them", "that", "those", "this", "these", "they", "em", "'em"}
 
 
 def _last_devices(ctx: ToolContext | None) -> list[str]:
