@@ -62,6 +62,7 @@ class ClauseReading:
 
     grammar: Matcher | None
     tools: Any  # the ToolRegistry: which tools only read
+    matchers: list[Any]  # the plugins' own fast paths (match_intent), each text -> a call or None
 
     def read(self, text: str) -> str:
         raise NotImplementedError
