@@ -1,8 +1,8 @@
 """Device requests over two homes in one real Home Assistant 2024.3.3 (the demo home and the Hearth test home,
 tests/home/home.yaml), through Hearth and through Home Assistant's own conversation agent, in one run.
 
-    python bench/home_control.py --file bench/home/blind-k.jsonl [--venv DIR] [--url URL --token TOKEN]
-                                 [--json OUT] [--only hearth|ha]
+    python bench/home_control.py --file bench/home/blind-1.jsonl [--venv DIR] [--url URL --token TOKEN]
+                                 [--json OUT] [--only hearth|ha] [--rejudge STORED.json]
 
 Each line of the file is a case written blind (the brief: bench/home/BRIEF.md): the speaker's room, the
 turns, the devices' states before (``setup``) and what must hold after (``expect``), or the reply a request
@@ -176,8 +176,9 @@ SETTLING = {("returning", "docked"), ("opening", "open"), ("closing", "closed"),
 
 def _wrong(entity: dict[str, Any] | None, was: dict[str, Any] | None, want: dict[str, Any] | None) -> bool:
     """Whether a device's change is one the request did not ask for: any change of a device it is not
-    about (but a device settling by itself), or, of one it is about, an asked-for key changed to another
-    value than asked (a brightness of 80 for 30; partial progress, such as on without the colour, is a miss)."""
+    about (but a device settling by itself), or, of one it is about, an asked-for key moved away from what
+    was asked (fully open for halfway; progress toward it, such as on without the colour or 50 on the
+    way to 70 when the follow-up was missed, is a miss)."""
     entity, was = entity or {}, was or {}
     if want is None:
         return (was.get("state"), entity.get("state")) not in SETTLING or \
@@ -187,8 +188,16 @@ def _wrong(entity: dict[str, Any] | None, was: dict[str, Any] | None, want: dict
             "items_done": ["items"]}
     for key, value in want.items():
         read = keys.get(key, [key])
-        if any(entity.get(k) != was.get(k) for k in read) and not meets(entity, {key: value}):
-            return True
+        if not any(entity.get(k) != was.get(k) for k in read) or meets(entity, {key: value}):
+            continue
+        before, after = was.get(read[0]), entity.get(read[0])
+        if before is None and key != "state":
+            continue  # came with turning it on (a brightness, a colour): the rest of the request is a miss
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(after, (int, float)):
+            scale = 255 / 100 if key == "brightness" else 1 / 100 if key == "volume" else 1
+            if abs(after - value * scale) < abs(float(before) - value * scale):
+                continue  # toward the target (a first turn done, the follow-up missed): a miss, not wrong
+        return True
     return False
 
 
@@ -327,6 +336,27 @@ def report(results: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def rejudge(path: Path, results: Path) -> None:
+    """Count the wrong actions of a stored run (``--json``) again with today's judge, from the changes it
+    recorded: how a run made before a fix of the judge compares."""
+    import ast
+    expects = {c["id"]: c.get("expect") or {} for c in cases(path)}
+    stored = json.loads(results.read_text())
+    for who in ("hearth", "ha"):
+        rows = [c for c in stored["cases"] if who in c]
+        wrong = 0
+        for c in rows:
+            for p in c[who]["problems"]:
+                if p.startswith("changed "):
+                    entity, change = p[len("changed "):].split(": ", 1)
+                    was, now = (ast.literal_eval(x) for x in change.split(" -> ", 1))
+                    if _wrong(now, was, expects[c["id"]].get(entity)):
+                        wrong += 1
+                        break
+        if rows:
+            print(f"{who}: {sum(c[who]['right'] for c in rows)}/{len(rows)} right, {wrong} with a wrong action")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--file", type=Path, required=True, help="a JSONL set of cases (bench/home/*.jsonl)")
@@ -335,7 +365,11 @@ def main() -> None:
     p.add_argument("--token")
     p.add_argument("--only", choices=("hearth", "ha"), help="run one agent")
     p.add_argument("--json", type=Path, help="write the summary and every case's outcome here")
+    p.add_argument("--rejudge", type=Path, help="count a stored --json run's wrong actions again; runs nothing")
     args = p.parse_args()
+    if args.rejudge:
+        rejudge(args.file, args.rejudge)
+        return
     if args.url:
         ha = HomeAssistant.attach(args.url, args.token)
     else:
