@@ -248,15 +248,15 @@ class Matcher:
             return None
         names = [first["arguments"]["name"]]
         for part in parts[1:]:
-            opening = part.split()[0].lower() if part.split() else ""
-            if opening not in ("the", "my", "our") and self._one(part, home) is not None:
-                return None  # a request of its own ("... and lock the back door"): the core splits the sentence
             said = re.sub(r"^(?:the|my)\s+", "", part.strip(), flags=re.I)
+            own = self._one(part, home)
+            if own is not None and fold(str(own["arguments"].get("name", ""))) != fold(said):
+                return None  # a request of its own, with its verb ("... and lock the back door"): the core splits
             try:
                 entities = home.match(name=said)
             except ToolError as err:
                 if err.code != "area_ambiguous":
-                    return None
+                    return None  # no device's name: maybe a request of its own ("... and lock the back door")
                 entities = []
             names.append(entities[0].name if len(entities) == 1 else said)
         first["arguments"]["name"] = " and ".join(names)

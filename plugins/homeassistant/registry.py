@@ -201,7 +201,7 @@ class Home:
                 raise ToolError("Which room do you mean?", "area_missing")
             area = room
         kinds = _kinds_only(name)
-        if kinds is not None and not any(fold(n) == fold(name) for e in self.entities.values() for n in e.names()):
+        if kinds is not None and not self._by_name(name, list(self.entities.values()), domains):  # no device so named
             fit = [d for d in kinds if not domains or d in domains]
             if not fit:  # "the blind" is no thermostat
                 raise ToolError(f"Sorry, I am not aware of any device called {name}", "ha_no_such_name")
