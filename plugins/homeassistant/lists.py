@@ -32,6 +32,14 @@ def _item(item: str) -> str:
     return item
 
 
+async def _change(item: str, name: str, ctx: ToolContext, step: str, said: str) -> ToolResult:
+    """One change of a named list: ``step`` is the :class:`.todo.TodoStore` method, ``said`` the sentence
+    ("Added {item} to the {list} list")."""
+    entity, store = await _list(name, ctx)
+    changed = await getattr(store, step)(_item(item))
+    return ToolResult({"list": entity.name, "item": changed.name}, say=said.format(item=changed.name, list=entity.name))
+
+
 async def HassListAddItem(item: str, name: str, *, ctx: ToolContext) -> ToolResult:
     """Add an item to a to-do list of the home.
 
@@ -39,9 +47,7 @@ async def HassListAddItem(item: str, name: str, *, ctx: ToolContext) -> ToolResu
         item: The item, e.g. "screws".
         name: The list's name, e.g. "Hardware".
     """
-    entity, store = await _list(name, ctx)
-    added = await store.add(_item(item))
-    return ToolResult({"list": entity.name, "item": added.name}, say=f"Added {added.name} to the {entity.name} list")
+    return await _change(item, name, ctx, "add", "Added {item} to the {list} list")
 
 
 async def HassListCompleteItem(item: str, name: str, *, ctx: ToolContext) -> ToolResult:
@@ -51,9 +57,7 @@ async def HassListCompleteItem(item: str, name: str, *, ctx: ToolContext) -> Too
         item: The item, e.g. "balloons".
         name: The list's name, e.g. "Party".
     """
-    entity, store = await _list(name, ctx)
-    done = await store.check_off(_item(item))
-    return ToolResult({"list": entity.name, "item": done.name}, say=f"Checked {done.name} off the {entity.name} list")
+    return await _change(item, name, ctx, "check_off", "Checked {item} off the {list} list")
 
 
 async def HassListRemoveItem(item: str, name: str, *, ctx: ToolContext) -> ToolResult:
@@ -63,9 +67,7 @@ async def HassListRemoveItem(item: str, name: str, *, ctx: ToolContext) -> ToolR
         item: The item, e.g. "candles".
         name: The list's name, e.g. "Party".
     """
-    entity, store = await _list(name, ctx)
-    gone = await store.remove(_item(item))
-    return ToolResult({"list": entity.name, "item": gone.name}, say=f"Removed {gone.name} from the {entity.name} list")
+    return await _change(item, name, ctx, "remove", "Removed {item} from the {list} list")
 
 
 async def HassListGetItems(name: str, *, ctx: ToolContext) -> ToolResult:
