@@ -215,7 +215,8 @@ def test_home_assistants_devices_are_left_to_home_assistant(tmp_path, monkeypatc
     monkeypatch.setenv("HASS_TOKEN", "x")
     agent = _agent(tmp_path, PLUGINS + ",homeassistant")
     route = agent.router.route("turn on the kitchen lights")
-    assert route.tier == 1 and (route.match.name, route.match.arguments) == ("HassTurnOn", {"name": "kitchen lights"})
+    # no live names to read it against: not tier 1 (the plugin's matcher needs the home), never small talk
+    assert route.match is None and route.say is None and route.tier > 1
     for text in ("turn the oven on to 180", "switch off the bedroom lamp", "is the front door locked", "play some music"):
         assert _small_talk(agent, text) is None, text
     assert _small_talk(agent, "call mum") == {"kind": "out_of_scope", "topic": "make calls or send messages"}
