@@ -141,10 +141,6 @@ class Agent:
         else:
             self._rooms.pop(session, None)
 
-    def room_of(self, session: str) -> str | None:
-        """The room :meth:`set_room` gave ``session``, or None."""
-        return self._rooms.get(session)
-
     # ---- lifecycle -------------------------------------------------------------------------------
 
     async def start(self, *, load_model: bool = True, role: str = "main", progress: Progress | None = None,

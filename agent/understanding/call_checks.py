@@ -69,8 +69,8 @@ def unsupported(text: str, tool: str, verbs: Mapping[str, frozenset[str]], write
 def unsaid(text: str, arguments: dict[str, Any], properties: Mapping[str, Any],
                   language: str = "en") -> str | None:
     """The first argument whose amount, duration or thing ``text`` never says (see the module's
-    docstring), or None. A
-    number argument at its default (a quantity of 1 left implicit) needs saying no more than one left out."""
+    docstring), or None. A number argument at its default (a quantity of 1 left implicit) needs saying
+    no more than one left out."""
     from hearth.understanding.normalise import normalise
     from hearth.understanding.numbers import amounts_in, durations_in, read_duration
     spoken = normalise(text, lang=language)

@@ -1,14 +1,12 @@
-"""A compact description of the exposed devices for model prompts (tiers 2 and 3): one line per device,
-``name (area, domain)``, grouped by area, within a character budget. Live states are left to the
-``HassGetState`` tool, so the prompt stays the same between turns (and the model's prompt cache holds).
+"""A compact description of the exposed devices for model prompts (tiers 2 and 3, through the plugin's
+``prompt_context`` hook): one line per area, ``- Study: Desk Lamp (light), Desk Fan (fan)``, within a
+character budget. Live states are left to the ``HassGetState`` tool, so the prompt stays the same between
+turns (and the model's prompt cache holds).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from .registry import Home
-from .state import HomeAssistantState
 
 
 def describe(home: Home, max_chars: int, room: str | None = None) -> str:
@@ -35,11 +33,3 @@ def describe(home: Home, max_chars: int, room: str | None = None) -> str:
             left -= 1
         out += "\n"
     return out.rstrip("\n")
-
-
-def prompt_context(agent: Any, max_chars: int = 2000) -> str:
-    """The devices ``agent``'s Home Assistant exposes, for the system prompt; "" when it is not connected."""
-    connection = agent.state(HomeAssistantState).connection
-    if connection is None or not connection.connected.is_set():
-        return ""
-    return describe(connection.home, max_chars)
